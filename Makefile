@@ -1,0 +1,40 @@
+# Two commands set everything up on a fresh machine with python3:
+#   make lab    create .venv, install, open JupyterLab on the lessons
+#   make test   create .venv, install, run every test (nbval included)
+
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+PIP    := $(BIN)/python -m pip
+
+.PHONY: lab test bench demo clean lock venv
+
+venv: $(STAMP)
+
+# The venv is (re)built whenever the pins change.
+$(STAMP): requirements.txt constraints.txt pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PIP) install --quiet -r requirements.txt -c constraints.txt
+	$(PIP) install --quiet --no-deps --no-build-isolation -e .
+	touch $(STAMP)
+
+lab: $(STAMP)
+	$(BIN)/jupyter lab --ServerApp.ip=127.0.0.1 --no-browser --ServerApp.root_dir=notebooks
+
+test: $(STAMP)
+	$(BIN)/python -m pytest
+
+bench: $(STAMP)
+	$(BIN)/python -m benchmarks
+
+# Re-pin every transitive dependency from a fresh install of requirements.txt.
+lock:
+	rm -rf .lockenv && $(PYTHON) -m venv .lockenv
+	.lockenv/bin/python -m pip install --quiet -r requirements.txt
+	.lockenv/bin/python -m pip freeze --exclude-editable | grep -v '^autodiff-kit' > constraints.txt
+	rm -rf .lockenv
+
+clean:
+	rm -rf $(VENV) .pytest_cache .hypothesis build *.egg-info benchmarks/output
+	find . -name __pycache__ -type d -prune -exec rm -rf {} +
