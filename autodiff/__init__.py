@@ -7,18 +7,30 @@
 >>> x.grad
 8.0
 
-Modules, one job each:
+The engine, one job per module:
 
 * `autodiff.ops`: the op table, the one definition of every op
 * `autodiff.var`: `Var`, the graph-recording scalar, and `no_grad`
 * `autodiff.backprop`: reverse mode (`backward`, `grad`)
 * `autodiff.forward`: forward mode with dual numbers (`jvp`)
-* `autodiff.check`: `gradcheck` against finite differences
+* `autodiff.check`: `gradcheck`, and the cross-check against PyTorch
+
+On top of it, named as in PyTorch:
+
+* `autodiff.nn`: `Module`, `Linear`, activations, `Sequential`, `MLP`
+* `autodiff.losses`: MSE, binary cross-entropy, hinge, cross-entropy, L2
+* `autodiff.optim` and `autodiff.lr_scheduler`: SGD, Adam, RMSprop and schedules
+* `autodiff.data`: seeded toy datasets and batching
+* `autodiff.train`: `fit`, a training loop with history and callbacks
+* `save` / `load`: parameters as JSON
 """
 
+from . import data, losses, lr_scheduler, nn, optim, train
 from .backprop import grad, topological_order
 from .forward import Dual, jvp
 from .functions import cos, exp, log, relu, sigmoid, sin, sqrt, tan, tanh
+from .seed import manual_seed
+from .serialization import load, save
 from .var import Var, is_grad_enabled, no_grad
 
 __version__ = "0.1.0"
@@ -26,4 +38,6 @@ __version__ = "0.1.0"
 __all__ = [
     "Var", "grad", "jvp", "Dual", "no_grad", "is_grad_enabled", "topological_order",
     "exp", "log", "sqrt", "sin", "cos", "tan", "tanh", "sigmoid", "relu",
+    "manual_seed", "save", "load",
+    "nn", "losses", "optim", "lr_scheduler", "data", "train",
 ]

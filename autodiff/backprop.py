@@ -23,6 +23,7 @@ Three details make this safe on any graph:
 
 from __future__ import annotations
 
+import math
 from typing import Any, Sequence, Union
 
 from .var import Var
@@ -30,6 +31,7 @@ from .var import Var
 __all__ = ["topological_order", "backward", "grad"]
 
 _OPEN = object()     # _g of a node whose parents are still being ordered
+_DONE = object()     # _g of an ordered node, in topological_order()
 _NOTHING = object()  # _g of a node no gradient has reached (create_graph mode)
 
 
@@ -82,46 +84,40 @@ def topological_order(root: Var) -> list[Var]:
     """Every node ``root`` depends on, each listed after all of its parents; root last."""
     if not isinstance(root, Var):
         raise TypeError(f"topological_order: expected a Var, got {type(root).__name__}")
-    order = _order(root, start=_OPEN)
+    order = _order(root, start=_DONE)
     _clear(order)
     return order
 
 
 def _local_error(node: Var, error: Exception) -> Exception:
-    """Say which op's local derivative failed, at which inputs, and by which formula."""
-    op = node._op
-    inputs = ", ".join(f"{name}={p._data!r}" for name, p in zip("ab", node.parents))
-    formulas = "; ".join(op.formula(i) for i in range(op.arity))
-    return type(error)(
-        f"backward: the local derivative of {op.name} at {inputs} "
-        f"is not a finite number ({formulas}): {error}"
-    )
+    """Say which op's local derivative failed during backward, and where."""
+    error = node._op.derivative_error([p._data for p in node.parents], error)
+    return type(error)(f"backward: {error}")
 
 
 def _propagate_numbers(order: list[Var]) -> None:
     """The chain rule on floats: every ``_g`` ends as d(root)/d(node)."""
-    node = None
-    try:
-        for node in reversed(order):
-            upstream = node._g
-            if upstream - upstream != 0.0:
-                raise OverflowError(
-                    f"backward: the gradient reaching {node!r} (op {node.op or 'leaf'!r}) "
-                    "is too large for a float"
-                )
-            a = node._a
-            if a is None:  # a leaf: nothing to pass on
-                continue
-            b = node._b
+    for node in reversed(order):
+        upstream = node._g
+        if upstream - upstream != 0.0:
+            raise OverflowError(
+                f"backward: the gradient reaching {node!r} (op {node.op or 'leaf'!r}) "
+                "is too large for a float"
+            )
+        a = node._a
+        if a is None:  # a leaf: nothing to pass on
+            continue
+        b = node._b
+        try:
             if b is None:
                 (da,) = node._op.derivative(a._data, node._data)
-                a._g += da * upstream
             else:
                 da, db = node._op.derivative(a._data, b._data, node._data)
-                a._g += da * upstream
-                b._g += db * upstream
-    except (ZeroDivisionError, ValueError) as error:
-        raise _local_error(node, error) from None
+        except (ArithmeticError, ValueError) as error:
+            raise _local_error(node, error) from None
+        a._g += da * upstream
+        if b is not None:
+            b._g += db * upstream
 
 
 def _propagate_graph(order: list[Var]) -> None:
@@ -133,7 +129,7 @@ def _propagate_graph(order: list[Var]) -> None:
         parents = node.parents
         try:
             local = node._op.derivative(*parents, node)
-        except (ZeroDivisionError, ValueError) as error:
+        except (ArithmeticError, ValueError) as error:
             raise _local_error(node, error) from None
         for parent, derivative in zip(parents, local):
             contribution = derivative * upstream
@@ -155,12 +151,24 @@ def backward(root: Var) -> None:
     try:
         root._g = 1.0
         _propagate_numbers(order)
+        totals = [node._grad + node._g for node in order]
+        if not math.isfinite(sum(totals)):  # rare: find out whether one total really overflowed
+            _check_finite(order, totals)
     except BaseException:
         _clear(order)
         raise
-    for node in order:
-        node._grad += node._g
+    for node, total in zip(order, totals):
+        node._grad = total
         node._g = None
+
+
+def _check_finite(order: list[Var], totals: list[float]) -> None:
+    for node, total in zip(order, totals):
+        if not math.isfinite(total):
+            raise OverflowError(
+                f"backward: adding this pass's gradient to {node!r} gives {total}; "
+                "reset .grad (zero_grad) between steps"
+            )
 
 
 def grad(

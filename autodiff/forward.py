@@ -57,11 +57,18 @@ def _result(op: Op, value: float, tangent: float) -> Dual:
     return d
 
 
+def _local_derivatives(op: Op, value: float, *inputs: float) -> tuple:
+    try:
+        return op.derivative(*inputs, value)
+    except (ArithmeticError, ValueError) as error:
+        raise op.derivative_error(inputs, error) from None
+
+
 def _binary(op: Op, reflected: bool):
     def method(self: Dual, other: Any) -> Dual:
         a, b = (_lift(other, op), self) if reflected else (self, _lift(other, op))
         value = op.forward(a.primal, b.primal)
-        da, db = op.derivative(a.primal, b.primal, value)
+        da, db = _local_derivatives(op, value, a.primal, b.primal)
         return _result(op, value, da * a.tangent + db * b.tangent)
 
     return method
@@ -70,7 +77,7 @@ def _binary(op: Op, reflected: bool):
 def _unary(op: Op):
     def method(self: Dual) -> Dual:
         value = op.forward(self.primal)
-        (da,) = op.derivative(self.primal, value)
+        (da,) = _local_derivatives(op, value, self.primal)
         return _result(op, value, da * self.tangent)
 
     return method

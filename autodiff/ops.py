@@ -25,7 +25,7 @@ import math
 import reprlib
 from dataclasses import dataclass
 from numbers import Real
-from typing import Any, Callable, Optional
+from typing import Any, Callable, Optional, Sequence
 
 __all__ = [
     "Op", "OPS", "UNARY_OPS", "BINARY_OPS", "power", "to_float",
@@ -55,7 +55,10 @@ def to_float(x: Any, opname: str, expected: str = "a real number") -> float:
         raise TypeError(
             f"{opname}: expected {expected}, got {type(x).__name__} {reprlib.repr(x)}"
         )
-    value = float(x)
+    try:
+        value = float(x)
+    except OverflowError:
+        raise OverflowError(f"{opname}: {reprlib.repr(x)} is too large for a float") from None
     if not math.isfinite(value):
         raise ValueError(f"{opname}: expected a finite number, got {value!r}")
     return value
@@ -82,6 +85,15 @@ class Op:
     def formula(self, i: int) -> str:
         """The local derivative with respect to operand ``i``, e.g. ``∂(a·b)/∂a = b``."""
         return f"∂({self.expr})/∂{OPERAND_NAMES[i]} = {self.partials[i]}"
+
+    def derivative_error(self, inputs: Sequence[float], error: Exception) -> Exception:
+        """An error like ``error`` that says which local derivative failed, where, and its formula."""
+        where = ", ".join(f"{name}={value!r}" for name, value in zip(OPERAND_NAMES, inputs))
+        formulas = "; ".join(self.formula(i) for i in range(self.arity))
+        return type(error)(
+            f"the local derivative of {self.name} at {where} is not a finite number "
+            f"({formulas}): {error}"
+        )
 
     def __call__(self, *args: Any) -> Any:
         """Apply the op to floats, Vars or Duals: ``EXP(1.0)``, ``EXP(x)``."""
@@ -153,6 +165,17 @@ def _step(a: Any) -> float:
     return 1.0 if a > 0 else 0.0
 
 
+def _is_zero(x: Any) -> bool:
+    return not (x < 0 or x > 0)  # works for floats, Vars and Duals alike
+
+
+def _base_slope(a: Any, b: Any) -> Any:
+    """d/da a^b = b·a^(b-1); at a = b = 0 that reads 0·0^-1, and the slope of a^0 = 1 is 0."""
+    if _is_zero(a) and _is_zero(b):
+        return 0.0
+    return b * a ** (b - 1.0)
+
+
 def _exponent_slope(a: Any, out: Any) -> Any:
     """d/db a^b = a^b·log(a): 0 where a = 0, and no real number where a < 0."""
     if a > 0:
@@ -188,7 +211,7 @@ DIV = Op("div", "/", "a / b", ("1 / b", "-a / b²"),
          lambda a, b, out: (1.0 / b, -out / b), "div")
 POW = Op("pow", "**", "a^b", ("b·a^(b-1)", "a^b·log(a)"),
          _pow,
-         lambda a, b, out: (b * a ** (b - 1.0), _exponent_slope(a, out)), "pow")
+         lambda a, b, out: (_base_slope(a, b), _exponent_slope(a, out)), "pow")
 NEG = Op("neg", "neg", "-a", ("-1",),
          lambda a: -a,
          lambda a, out: (-1.0,), "neg")

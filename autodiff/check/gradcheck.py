@@ -17,9 +17,9 @@ from __future__ import annotations
 
 from typing import Any, Callable, Sequence
 
-from .backprop import grad
-from .ops import Op, to_float
-from .var import Var, no_grad
+from ..backprop import grad
+from ..ops import Op, to_float
+from ..var import Var, no_grad
 
 __all__ = ["gradcheck", "GradcheckError", "op_derivatives", "torch_op_derivatives"]
 

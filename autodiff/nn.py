@@ -1,0 +1,375 @@
+"""Neural-network building blocks on scalar `Var`s, named and called as in PyTorch.
+
+A *sample* is a list of numbers (or Vars); a *batch* is a list of samples.
+A module maps a sample to a list of outputs, and a batch to a list of such
+lists, so ``MLP(2, [16, 16, 1])([[0.5, -1.0], [1.0, 2.0]])`` gives two lists of
+one Var each, as ``torch.nn`` would give a tensor of shape (2, 1).
+
+Parameters are plain Vars kept in a module's attributes: a Var, or a (nested)
+list of Vars such as a weight matrix. `Module` finds them by walking its
+attributes in the order they were set, so ``parameters()`` is always in the
+same order.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any, Iterator, Optional, Sequence
+
+import numpy as np
+
+from . import ops
+from .seed import Seed, as_generator
+from .var import Var
+
+__all__ = [
+    "Module", "Linear", "ReLU", "Tanh", "Sigmoid", "Identity", "Sequential", "MLP",
+    "ACTIVATIONS",
+]
+
+
+def _is_var_tree(value: Any) -> bool:
+    """A Var, or a non-empty list/tuple whose items are all Var trees (a weight matrix)."""
+    if isinstance(value, Var):
+        return True
+    return isinstance(value, (list, tuple)) and len(value) > 0 and all(map(_is_var_tree, value))
+
+
+def _tree_map(fn: Any, tree: Any) -> Any:
+    return [_tree_map(fn, item) for item in tree] if isinstance(tree, (list, tuple)) else fn(tree)
+
+
+def _tree_items(name: str, tree: Any) -> Iterator[tuple[str, Var]]:
+    """(``weight[0][1]``, Var) for every Var in a tree."""
+    if isinstance(tree, Var):
+        yield name, tree
+    else:
+        for i, item in enumerate(tree):
+            yield from _tree_items(f"{name}[{i}]", item)
+
+
+def _shape(tree: Any) -> Any:
+    """The nesting of a tree, for comparing a loaded value with a parameter: 3 or [2, 2]."""
+    if isinstance(tree, (list, tuple)):
+        inner = [_shape(item) for item in tree]
+        return len(tree) if all(s == () for s in inner) else inner
+    return ()
+
+
+class Module:
+    """Base class: finds parameters and submodules, switches train/eval, saves state.
+
+    Subclasses set parameters and submodules as attributes in ``__init__`` and
+    define ``forward``. Calling the module calls ``forward``.
+    """
+
+    def __init__(self) -> None:
+        self.training = True
+
+    def forward(self, x: Any) -> Any:
+        raise NotImplementedError(f"{type(self).__name__} must define forward()")
+
+    def __call__(self, x: Any) -> Any:
+        return self.forward(x)
+
+    def forward_array(self, x: "np.ndarray") -> "np.ndarray":
+        """The same function on a numpy array of samples (N, features), with no graph.
+
+        For evaluating a model on many points at once, such as every pixel
+        of a decision-boundary plot.
+        """
+        raise NotImplementedError(f"{type(self).__name__} has no forward_array()")
+
+    # ------------------------------------------------------------------
+    # Finding parameters and submodules
+    # ------------------------------------------------------------------
+    def named_children(self) -> list[tuple[str, "Module"]]:
+        """Direct submodules: attributes that are modules, or lists of modules (``name.0``)."""
+        children = []
+        for name, value in vars(self).items():
+            if isinstance(value, Module):
+                children.append((name, value))
+            elif isinstance(value, (list, tuple)) and value and all(isinstance(m, Module) for m in value):
+                children.extend((f"{name}.{i}", m) for i, m in enumerate(value))
+        return children
+
+    def named_tensors(self, prefix: str = "") -> list[tuple[str, Any]]:
+        """Every parameter *tensor* (a Var or nested list of Vars), named as in ``state_dict``."""
+        found = [(prefix + name, value) for name, value in vars(self).items() if _is_var_tree(value)]
+        for name, child in self.named_children():
+            found.extend(child.named_tensors(f"{prefix}{name}."))
+        return found
+
+    def named_parameters(self) -> list[tuple[str, Var]]:
+        """Every parameter Var with a name such as ``layers.0.weight[3][1]``."""
+        return [item for name, tree in self.named_tensors() for item in _tree_items(name, tree)]
+
+    def parameters(self) -> list[Var]:
+        """Every parameter Var, in a fixed order (hand this to an optimizer)."""
+        return [var for _, var in self.named_parameters()]
+
+    def zero_grad(self) -> None:
+        """Set every parameter's ``.grad`` to 0 (gradients accumulate otherwise)."""
+        for p in self.parameters():
+            p.grad = 0.0
+
+    def train(self, mode: bool = True) -> "Module":
+        """Switch to training mode (or evaluation mode with ``mode=False``), recursively."""
+        self.training = bool(mode)
+        for _, child in self.named_children():
+            child.train(mode)
+        return self
+
+    def eval(self) -> "Module":
+        """Switch to evaluation mode, recursively."""
+        return self.train(False)
+
+    # ------------------------------------------------------------------
+    # State
+    # ------------------------------------------------------------------
+    def state_dict(self) -> dict[str, Any]:
+        """Every parameter tensor's values as floats or nested lists of floats, by name."""
+        return {name: _tree_map(lambda v: v.data, tree) for name, tree in self.named_tensors()}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        """Set every parameter from ``state`` (as made by ``state_dict``).
+
+        Everything is checked before anything is set: a missing or extra
+        key, a wrong shape or a value that is not a number raises an error
+        naming it, and leaves the module unchanged.
+        """
+        if not isinstance(state, dict):
+            raise TypeError(f"load_state_dict: expected a dict, got {type(state).__name__}")
+        tensors = dict(self.named_tensors())
+        missing = [k for k in tensors if k not in state]
+        extra = [k for k in state if k not in tensors]
+        if missing or extra:
+            raise ValueError(f"load_state_dict: missing keys {missing}, unexpected keys {extra}")
+        updates = []
+        for name, tree in tensors.items():
+            value = state[name]
+            if _shape(value) != _shape(tree):
+                raise ValueError(
+                    f"load_state_dict: {name!r} has shape {_shape(value)}, the model expects {_shape(tree)}"
+                )
+            for (item_name, var), (_, number) in zip(_tree_items(name, tree), _number_items(name, value)):
+                updates.append((var, ops.to_float(number, f"load_state_dict: {item_name}")))
+        for var, number in updates:
+            var.data = number
+
+    # ------------------------------------------------------------------
+    # Display
+    # ------------------------------------------------------------------
+    def extra_repr(self) -> str:
+        """The text inside the parentheses of this module's repr."""
+        return ""
+
+    def __repr__(self) -> str:
+        children = self.named_children()
+        if not children:
+            return f"{type(self).__name__}({self.extra_repr()})"
+        lines = [f"{type(self).__name__}("]
+        for name, child in children:
+            text = repr(child).replace("\n", "\n  ")
+            lines.append(f"  ({name}): {text}")
+        lines.append(")")
+        return "\n".join(lines)
+
+
+def _number_items(name: str, tree: Any) -> Iterator[tuple[str, Any]]:
+    if isinstance(tree, (list, tuple)):
+        for i, item in enumerate(tree):
+            yield from _number_items(f"{name}[{i}]", item)
+    else:
+        yield name, tree
+
+
+# ----------------------------------------------------------------------
+# Inputs: one sample or a batch of them
+# ----------------------------------------------------------------------
+
+def _as_list(x: Any) -> Any:
+    return x.tolist() if hasattr(x, "tolist") and not isinstance(x, Var) else x
+
+
+def _is_batch(x: Any, module: Module) -> bool:
+    """True for a batch (a list of samples), False for one sample; errors for anything else."""
+    if not isinstance(x, (list, tuple)):
+        raise TypeError(f"{module!r}: expected a sample (a list of numbers) or a batch "
+                        f"(a list of samples), got {type(x).__name__}")
+    if len(x) == 0:
+        raise ValueError(f"{module!r}: got an empty input")
+    return isinstance(_as_list(x[0]), (list, tuple))
+
+
+def _map_elements(fn: Any, x: Any) -> Any:
+    """Apply ``fn`` to every number or Var of a sample or a batch."""
+    x = _as_list(x)
+    if isinstance(x, (list, tuple)):
+        return [_map_elements(fn, item) for item in x]
+    return fn(x)
+
+
+# ----------------------------------------------------------------------
+# Layers
+# ----------------------------------------------------------------------
+
+class Linear(Module):
+    """y = W·x + b, with W of shape (out_features, in_features) as in PyTorch.
+
+    Initialisation, as PyTorch's default: every weight and bias is drawn
+    uniformly from [-1/√in_features, 1/√in_features], from ``rng`` (a
+    `random.Random` or an int seed) or else the default generator
+    (`autodiff.manual_seed`). Weights are drawn row by row, then the biases.
+    """
+
+    def __init__(self, in_features: int, out_features: int, bias: bool = True, rng: Seed = None) -> None:
+        super().__init__()
+        for name, n in (("in_features", in_features), ("out_features", out_features)):
+            if isinstance(n, bool) or not isinstance(n, int) or n < 1:
+                raise ValueError(f"Linear: {name} must be a positive int, got {n!r}")
+        gen = as_generator(rng, "Linear")
+        bound = 1.0 / math.sqrt(in_features)
+        self.in_features = in_features
+        self.out_features = out_features
+        self.weight = [[Var(gen.uniform(-bound, bound)) for _ in range(in_features)]
+                       for _ in range(out_features)]
+        self.bias: Optional[list[Var]] = (
+            [Var(gen.uniform(-bound, bound)) for _ in range(out_features)] if bias else None
+        )
+
+    def forward(self, x: Any) -> Any:
+        if _is_batch(_as_list(x), self):
+            return [self._sample(row) for row in x]
+        return self._sample(x)
+
+    def _sample(self, x: Any) -> list[Var]:
+        x = _as_list(x)
+        if not isinstance(x, (list, tuple)) or len(x) != self.in_features:
+            got = len(x) if isinstance(x, (list, tuple)) else type(x).__name__
+            raise ValueError(f"{self!r}: expected {self.in_features} inputs per sample, got {got}")
+        biases = self.bias if self.bias is not None else [0.0] * self.out_features
+        # Each output is a neuron: b + w_1·x_1 + ... + w_n·x_n.
+        return [sum((w * xi for w, xi in zip(row, x)), b) for row, b in zip(self.weight, biases)]
+
+    def forward_array(self, x: np.ndarray) -> np.ndarray:
+        weight = np.array([[w.data for w in row] for row in self.weight])
+        out = np.asarray(x, dtype=float) @ weight.T
+        return out + np.array([b.data for b in self.bias]) if self.bias is not None else out
+
+    def extra_repr(self) -> str:
+        return f"in_features={self.in_features}, out_features={self.out_features}, bias={self.bias is not None}"
+
+
+class _Elementwise(Module):
+    """An activation: the same op applied to every element."""
+
+    op: ops.Op
+
+    def forward(self, x: Any) -> Any:
+        return _map_elements(self.op, x)
+
+    def forward_array(self, x: np.ndarray) -> np.ndarray:
+        # The op's own scalar rule, applied to every element.
+        return np.vectorize(self.op.forward, otypes=[float])(x)
+
+
+class ReLU(_Elementwise):
+    """max(x, 0), elementwise."""
+
+    op = ops.RELU
+
+
+class Tanh(_Elementwise):
+    """tanh(x), elementwise."""
+
+    op = ops.TANH
+
+
+class Sigmoid(_Elementwise):
+    """1 / (1 + e^-x), elementwise."""
+
+    op = ops.SIGMOID
+
+
+class Identity(Module):
+    """Returns its input unchanged."""
+
+    def forward(self, x: Any) -> Any:
+        return x
+
+    def forward_array(self, x: np.ndarray) -> np.ndarray:
+        return np.asarray(x, dtype=float)
+
+
+ACTIVATIONS: dict[str, type[Module]] = {
+    "relu": ReLU, "tanh": Tanh, "sigmoid": Sigmoid, "identity": Identity,
+}
+
+
+class Sequential(Module):
+    """Modules applied one after another: ``Sequential(Linear(2, 8), ReLU(), Linear(8, 1))``."""
+
+    def __init__(self, *modules: Module) -> None:
+        super().__init__()
+        for i, m in enumerate(modules):
+            if not isinstance(m, Module):
+                raise TypeError(f"Sequential: argument {i} must be a Module, got {type(m).__name__}")
+        self.modules = list(modules)
+
+    def named_children(self) -> list[tuple[str, Module]]:
+        return [(str(i), m) for i, m in enumerate(self.modules)]
+
+    def forward(self, x: Any) -> Any:
+        for module in self.modules:
+            x = module(x)
+        return x
+
+    def forward_array(self, x: np.ndarray) -> np.ndarray:
+        for module in self.modules:
+            x = module.forward_array(x)
+        return x
+
+    def __getitem__(self, i: int) -> Module:
+        return self.modules[i]
+
+    def __len__(self) -> int:
+        return len(self.modules)
+
+    def __iter__(self) -> Iterator[Module]:
+        return iter(self.modules)
+
+
+class MLP(Module):
+    """A multi-layer perceptron: Linear layers with an activation between them.
+
+    ``MLP(2, [16, 16, 1])`` is Linear(2, 16), ReLU, Linear(16, 16), ReLU,
+    Linear(16, 1). The last layer is linear (no activation), so its outputs
+    are scores (logits) for a loss to interpret.
+    """
+
+    def __init__(self, nin: int, nouts: Sequence[int], activation: str = "relu",
+                 bias: bool = True, rng: Seed = None) -> None:
+        super().__init__()
+        if activation not in ACTIVATIONS:
+            raise ValueError(
+                f"MLP: unknown activation {activation!r}; choose one of {', '.join(ACTIVATIONS)}"
+            )
+        nouts = list(nouts) if isinstance(nouts, (list, tuple)) else nouts
+        if not isinstance(nouts, list) or not nouts:
+            raise ValueError(f"MLP: nouts must be a non-empty list of layer sizes, got {nouts!r}")
+        gen = as_generator(rng, "MLP")
+        sizes = [nin] + nouts
+        layers: list[Module] = []
+        for i, (n_in, n_out) in enumerate(zip(sizes[:-1], sizes[1:])):
+            layers.append(Linear(n_in, n_out, bias=bias, rng=gen))
+            if i < len(nouts) - 1:
+                layers.append(ACTIVATIONS[activation]())
+        self.activation = activation
+        self.layers = Sequential(*layers)
+
+    def forward(self, x: Any) -> Any:
+        return self.layers(x)
+
+    def forward_array(self, x: np.ndarray) -> np.ndarray:
+        return self.layers.forward_array(x)

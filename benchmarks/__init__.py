@@ -1,0 +1,1 @@
+"""Benchmarks: autodiff against micrograd and PyTorch (run with ``python -m benchmarks``)."""
