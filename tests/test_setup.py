@@ -6,7 +6,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 
 # Where a package has another name on conda-forge.
-CONDA_NAMES = {"torch": "pytorch"}
+CONDA_NAMES = {"torch": "pytorch", "graphviz": "python-graphviz"}
 
 
 def pip_pins() -> dict[str, str]:
