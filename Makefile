@@ -12,15 +12,22 @@ PIP    := $(BIN)/python -m pip
 
 venv: $(STAMP)
 
+# JupyterLab runs offline: no news or update checks, no extension manager
+# reaching for PyPI. It listens on 127.0.0.1 only, with a token.
+LAB_FLAGS := --ServerApp.ip=127.0.0.1 --no-browser --LabApp.extension_manager=readonly \
+             $(if $(filter 0,$(shell id -u)),--allow-root,)
+
 # The venv is (re)built whenever the pins change.
-$(STAMP): requirements.txt constraints.txt pyproject.toml
+$(STAMP): requirements.txt constraints.txt pyproject.toml config/jupyterlab-overrides.json
 	$(PYTHON) -m venv $(VENV)
 	$(PIP) install --quiet -r requirements.txt -c constraints.txt
 	$(PIP) install --quiet --no-deps --no-build-isolation -e .
+	mkdir -p $(VENV)/share/jupyter/lab/settings
+	cp config/jupyterlab-overrides.json $(VENV)/share/jupyter/lab/settings/overrides.json
 	touch $(STAMP)
 
 lab: $(STAMP)
-	$(BIN)/jupyter lab --ServerApp.ip=127.0.0.1 --no-browser --ServerApp.root_dir=notebooks
+	$(BIN)/jupyter lab $(LAB_FLAGS) --ServerApp.root_dir=notebooks
 
 test: $(STAMP)
 	$(BIN)/python -m pytest
