@@ -1,7 +1,8 @@
 """Loss functions: how wrong a model's outputs are, as one differentiable Var.
 
 Each function takes the model's outputs (``input``, as in PyTorch) and the
-targets, and reduces the per-sample losses with ``reduction="mean"`` (the
+targets, and returns a Var (or a plain float when no input is a Var). It
+reduces the per-sample losses with ``reduction="mean"`` (the
 default), ``"sum"``, or ``"none"`` (the list of per-sample losses). Outputs of
 shape (B, 1), as a one-output model gives for a batch, count as (B,).
 
@@ -136,7 +137,8 @@ def hinge_loss(input: Any, target: Any, reduction: str = "mean") -> Any:
     """The max-margin (SVM) loss max(0, 1 - y·s) for scores s and labels y = ±1.
 
     Zero once a sample is on the right side with a margin of at least 1.
-    PyTorch: ``torch.clamp(1 - y * s, min=0).mean()``.
+    PyTorch: ``torch.clamp(1 - y * s, min=0).mean()``; at a margin of exactly
+    1 this takes the slope as 0 (relu's), where torch.clamp takes -y.
     """
     terms = []
     for i, (s, y) in enumerate(_pairs(input, target, "hinge_loss")):

@@ -40,11 +40,11 @@ def load(model: Module, path: PathLike) -> Module:
     """
     if not isinstance(model, Module):
         raise TypeError(f"load: expected an autodiff.nn.Module, got {type(model).__name__}")
-    with open(path, encoding="utf-8") as f:
-        text = f.read()
+    with open(path, "rb") as f:
+        raw = f.read()
     try:
-        document = json.loads(text)
-    except json.JSONDecodeError as error:
+        document = json.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as error:
         raise ValueError(f"load: {os.fspath(path)} is not valid JSON ({error})") from None
     if not isinstance(document, dict) or document.get("format") != FORMAT or "state" not in document:
         raise ValueError(f"load: {os.fspath(path)} is not a model saved by autodiff.save")

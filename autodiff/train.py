@@ -59,6 +59,7 @@ def accuracy(predictions: Sequence[Any], targets: Sequence[Any], threshold: floa
         raise ValueError(f"accuracy: {len(predictions)} predictions but {len(targets)} targets")
     if not predictions:
         raise ValueError("accuracy: no predictions")
+    targets = [_score(t) for t in targets]  # (B, 1) targets count as (B,)
     correct = 0
     signed = any(t == -1 for t in targets)
     for p, t in zip(predictions, targets):

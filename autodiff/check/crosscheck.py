@@ -37,19 +37,24 @@ class Check:
 
     @property
     def ok(self) -> bool:
-        return self.error <= self.tolerance
+        return self.error <= self.tolerance  # False for nan
 
     def row(self) -> str:
         return f"{self.name:<75} {self.error:>10.2e} {self.tolerance:>9.0e}  {'ok' if self.ok else 'FAIL'}"
 
 
-def _relative_error(ours: Any, theirs: Any) -> float:
-    """The largest |a - b| / max(1, |b|) over two equally nested lists of numbers."""
+def relative_error(ours: Any, theirs: Any) -> float:
+    """The largest |a - b| / max(1, |b|) over two equally nested lists of numbers.
+
+    A nan or an infinity on either side counts as an infinite error (a plain
+    ``max`` would quietly skip a nan).
+    """
     if isinstance(ours, (list, tuple)):
         if len(ours) != len(theirs):
             return math.inf
-        return max((_relative_error(a, b) for a, b in zip(ours, theirs)), default=0.0)
-    return abs(ours - theirs) / max(1.0, abs(theirs))
+        return max((relative_error(a, b) for a, b in zip(ours, theirs)), default=0.0)
+    error = abs(ours - theirs) / max(1.0, abs(theirs))
+    return error if math.isfinite(error) else math.inf
 
 
 # ----------------------------------------------------------------------------
@@ -66,7 +71,7 @@ def op_checks() -> Iterator[Check]:
                 ours = op_derivatives(op, *values)
             except (ValueError, ZeroDivisionError):
                 continue  # outside the op's domain
-            worst = max(worst, _relative_error(list(ours), list(torch_op_derivatives(op, *values))))
+            worst = max(worst, relative_error(list(ours), list(torch_op_derivatives(op, *values))))
             tried += 1
         yield Check(f"op {op.name}: value, gradient, Hessian ({tried} points)",
                     worst if tried else math.inf, OP_TOLERANCE)
@@ -119,7 +124,7 @@ def module_checks() -> Iterator[Check]:
         ours_values = [[o.data for o in row] for row in out]
         our_grads = [p.grad for p in module.parameters()]
         their_grads = [g for p in theirs.parameters() for g in p.grad.flatten().tolist()]
-        error = max(_relative_error(ours_values, t_out.tolist()), _relative_error(our_grads, their_grads))
+        error = max(relative_error(ours_values, t_out.tolist()), relative_error(our_grads, their_grads))
         yield Check(f"module {name}: forward and parameter gradients", error, MODULE_TOLERANCE)
 
 
@@ -160,8 +165,8 @@ def _cross_entropy_check(reduction: str) -> Check:
     theirs = torch.tensor(logits, dtype=torch.float64, requires_grad=True)
     t_loss = F.cross_entropy(theirs, torch.tensor(classes), reduction=reduction)
     t_loss.backward()
-    error = max(_relative_error(loss.data, t_loss.item()),
-                _relative_error([[v.grad for v in row] for row in ours], theirs.grad.tolist()))
+    error = max(relative_error(loss.data, t_loss.item()),
+                relative_error([[v.grad for v in row] for row in ours], theirs.grad.tolist()))
     return Check(f"loss cross_entropy ({reduction}): value and gradient", error, MODULE_TOLERANCE)
 
 
@@ -175,8 +180,8 @@ def loss_checks() -> Iterator[Check]:
         theirs = torch.tensor(inputs, dtype=torch.float64, requires_grad=True)
         t_loss = torch_fn(theirs, torch.tensor(targets, dtype=torch.float64))
         t_loss.backward()
-        error = max(_relative_error(loss.data, t_loss.item()),
-                    _relative_error([v.grad for v in ours], theirs.grad.tolist()))
+        error = max(relative_error(loss.data, t_loss.item()),
+                    relative_error([v.grad for v in ours], theirs.grad.tolist()))
         yield Check(f"loss {name}: value and gradient", error, MODULE_TOLERANCE)
     for reduction in ("mean", "sum"):
         yield _cross_entropy_check(reduction)

@@ -14,6 +14,7 @@ from typing import Any, Callable, Iterator
 from ..lr_scheduler import SCHEDULER_CHECKS
 from ..optim import OPTIMIZER_CHECKS, SGD
 from ..var import Var
+from .crosscheck import Check, relative_error
 
 STEPS = 100
 SCHEDULE_EPOCHS = 300
@@ -38,19 +39,13 @@ def _trajectory(params: list, optimizer: Any, value: Callable[[Any], float]) -> 
     return path
 
 
-def _worst_relative_error(a: list[list[float]], b: list[list[float]]) -> float:
-    return max(abs(x - y) / max(1.0, abs(y)) for row_a, row_b in zip(a, b) for x, y in zip(row_a, row_b))
-
-
-def optimizer_checks(tolerance: float) -> Iterator["Check"]:
+def optimizer_checks(tolerance: float) -> Iterator[Check]:
     import torch
-
-    from .crosscheck import Check
 
     for name, ours, theirs in OPTIMIZER_CHECKS:
         mine = [Var(v) for v in START]
         tensors = [torch.tensor(v, dtype=torch.float64, requires_grad=True) for v in START]
-        error = _worst_relative_error(_trajectory(mine, ours(mine), lambda p: p.data),
+        error = relative_error(_trajectory(mine, ours(mine), lambda p: p.data),
                                       _trajectory(tensors, theirs(tensors), lambda p: p.item()))
         yield Check(f"optimizer {name}: {STEPS} steps", error, tolerance)
 
@@ -64,15 +59,13 @@ def _learning_rates(optimizer: Any, scheduler: Any) -> list[float]:
     return rates
 
 
-def scheduler_checks(tolerance: float) -> Iterator["Check"]:
+def scheduler_checks(tolerance: float) -> Iterator[Check]:
     import torch
-
-    from .crosscheck import Check
 
     for name, ours, theirs in SCHEDULER_CHECKS:
         mine = SGD([Var(1.0)], lr=0.1)
         tensor = torch.tensor(1.0, dtype=torch.float64, requires_grad=True)
         torch_sgd = torch.optim.SGD([tensor], lr=0.1)
-        error = _worst_relative_error([_learning_rates(mine, ours(mine))],
+        error = relative_error([_learning_rates(mine, ours(mine))],
                                       [_learning_rates(torch_sgd, theirs(torch_sgd))])
         yield Check(f"schedule {name}: {SCHEDULE_EPOCHS} epochs", error, tolerance)
