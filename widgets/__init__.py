@@ -1,0 +1,14 @@
+"""widgets: the Jupyter layer of the kit (drawing graphs, set-up checks).
+
+`autodiff` never imports this package: the engine works without Jupyter.
+
+* `draw_graph(root)`: the computation graph behind a `Var`, as SVG in Jupyter
+* `doctor()`: checks that this machine can show the lessons' graphs and widgets
+* `render_svg(graph)`, `graphviz_renderer()`: which Graphviz program draws, and drawing with it
+"""
+
+from .doctor import doctor
+from .graph import draw_graph
+from .render import graphviz_renderer, render_svg
+
+__all__ = ["draw_graph", "doctor", "render_svg", "graphviz_renderer"]
