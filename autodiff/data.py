@@ -47,9 +47,10 @@ import csv
 import math
 import os
 import random
-import reprlib
-from numbers import Integral, Real
 from typing import Any, Iterator, Sequence, Union
+
+from .arguments import (flag, in_range, integer, is_int, is_real, non_negative, positive, positive_int,
+                        real, short_repr, type_and_value)
 
 __all__ = [
     "make_moons", "make_circles", "make_xor", "make_spirals", "make_blobs",
@@ -68,63 +69,14 @@ TAU = 2.0 * math.pi
 # ----------------------------------------------------------------------
 # Checking arguments. Every error names the function and the bad value.
 # ----------------------------------------------------------------------
-def _short(value: Any) -> str:
-    return reprlib.repr(value)
-
-
-def _count(value: Any, name: str, fn: str) -> int:
-    """``value`` as a positive int (n_samples, batch_size, ...)."""
-    if isinstance(value, bool) or not isinstance(value, Integral):
-        raise TypeError(f"{fn}: {name} must be an int, got {type(value).__name__} {_short(value)}")
-    if value <= 0:
-        raise ValueError(f"{fn}: {name} must be a positive int, got {value}")
-    return int(value)
-
-
-def _number(value: Any, name: str, fn: str) -> float:
-    """``value`` as a finite float; bools and strings are refused."""
-    if isinstance(value, bool) or not isinstance(value, Real):
-        raise TypeError(f"{fn}: {name} must be a number, got {type(value).__name__} {_short(value)}")
-    x = float(value)
-    if not math.isfinite(x):
-        raise ValueError(f"{fn}: {name} must be a finite number, got {x!r}")
-    return x
-
-
-def _non_negative(value: Any, name: str, fn: str) -> float:
-    x = _number(value, name, fn)
-    if x < 0:
-        raise ValueError(f"{fn}: {name} must be >= 0, got {value!r}")
-    return x
-
-
-def _positive(value: Any, name: str, fn: str) -> float:
-    x = _number(value, name, fn)
-    if x <= 0:
-        raise ValueError(f"{fn}: {name} must be > 0, got {value!r}")
-    return x
-
-
 def _generator(seed: Any, fn: str) -> random.Random:
     """A fresh generator for ``seed``: the same int always gives the same numbers."""
-    if isinstance(seed, bool) or not isinstance(seed, Integral):
-        raise TypeError(f"{fn}: seed must be an int, got {type(seed).__name__} {_short(seed)}")
-    return random.Random(int(seed))
+    return random.Random(integer(seed, f"{fn}: seed"))
 
 
-def _flag(value: Any, name: str, fn: str) -> bool:
-    if not isinstance(value, bool):
-        raise TypeError(f"{fn}: {name} must be True or False, got {type(value).__name__} {_short(value)}")
-    return value
-
-
-def _label(value: Any, name: str, fn: str) -> Label:
+def _label(value: Any, what: str) -> Label:
     """A label as a plain int or float (numpy scalars are converted)."""
-    if isinstance(value, bool) or not isinstance(value, Real):
-        raise TypeError(f"{fn}: {name} must be a number, got {type(value).__name__} {_short(value)}")
-    if isinstance(value, Integral):
-        return int(value)
-    return _number(value, name, fn)
+    return int(value) if is_int(value) else real(value, what)
 
 
 def _plain_list(value: Any, name: str, fn: str) -> list:
@@ -132,7 +84,7 @@ def _plain_list(value: Any, name: str, fn: str) -> list:
     if hasattr(value, "tolist"):
         value = value.tolist()
     if not isinstance(value, (list, tuple)):
-        raise TypeError(f"{fn}: {name} must be a list or a numpy array, got {type(value).__name__} {_short(value)}")
+        raise TypeError(f"{fn}: {name} must be a list or a numpy array, got {type_and_value(value)}")
     return list(value)
 
 
@@ -140,10 +92,10 @@ def _labels(labels: Any, fn: str) -> tuple[Label, Label]:
     """The ``labels=`` pair: the label of class 0 and of class 1."""
     pair = _plain_list(labels, "labels", fn)
     if len(pair) != 2:
-        raise ValueError(f"{fn}: labels must be a pair such as (0, 1) or (-1, 1), got {_short(labels)}")
-    first, second = (_label(v, "labels", fn) for v in pair)
+        raise ValueError(f"{fn}: labels must be a pair such as (0, 1) or (-1, 1), got {short_repr(labels)}")
+    first, second = (_label(v, f"{fn}: labels") for v in pair)
     if first == second:
-        raise ValueError(f"{fn}: labels must be two different numbers, got {_short(labels)}")
+        raise ValueError(f"{fn}: labels must be two different numbers, got {short_repr(labels)}")
     return first, second
 
 
@@ -158,7 +110,7 @@ def _rows(X: ArrayLike, fn: str) -> list[Row]:
                 f"{fn}: X[{i}] is a {type(row).__name__}, not a row: X must be a list of rows "
                 f"(for a single feature write [[x] for x in X])"
             )
-        rows.append([_number(v, f"X[{i}][{j}]", fn) for j, v in enumerate(row)])
+        rows.append([real(v, f"{fn}: X[{i}][{j}]") for j, v in enumerate(row)])
         if len(rows[-1]) != len(rows[0]):
             raise ValueError(f"{fn}: X[{i}] has {len(rows[-1])} values but X[0] has {len(rows[0])}")
     return rows
@@ -167,7 +119,7 @@ def _rows(X: ArrayLike, fn: str) -> list[Row]:
 def _dataset(X: ArrayLike, y: ArrayLike, fn: str) -> Dataset:
     """``(X, y)`` checked and converted: same length, not empty."""
     rows = _rows(X, fn)
-    labels = [_label(v, f"y[{i}]", fn) for i, v in enumerate(_plain_list(y, "y", fn))]
+    labels = [_label(v, f"{fn}: y[{i}]") for i, v in enumerate(_plain_list(y, "y", fn))]
     if len(rows) != len(labels):
         raise ValueError(f"{fn}: X has {len(rows)} rows but y has {len(labels)} labels; they must match")
     if not rows:
@@ -209,7 +161,7 @@ def _finish(classes: Sequence[Sequence[Point]], labels: Sequence[Label],
 
 def _two_class_args(fn: str, n_samples: Any, noise: Any, seed: Any,
                     labels: Any) -> tuple[int, float, random.Random, tuple[Label, Label]]:
-    return (_count(n_samples, "n_samples", fn), _non_negative(noise, "noise", fn),
+    return (positive_int(n_samples, f"{fn}: n_samples"), non_negative(noise, f"{fn}: noise"),
             _generator(seed, fn), _labels(labels, fn))
 
 
@@ -253,9 +205,7 @@ def make_circles(n_samples: int = 100, noise: float = 0.0, factor: float = 0.5,
     """
     fn = "make_circles"
     n, noise, rng, labels = _two_class_args(fn, n_samples, noise, seed, labels)
-    factor = _number(factor, "factor", fn)
-    if not 0.0 < factor < 1.0:
-        raise ValueError(f"{fn}: factor must be between 0 and 1 (exclusive), got {factor!r}")
+    factor = in_range(factor, f"{fn}: factor", 0, 1, low_included=False)
     n_outer, n_inner = _shares(n, 2)
     outer = [(math.cos(TAU * i / n_outer), math.sin(TAU * i / n_outer)) for i in range(n_outer)]
     inner = [(factor * math.cos(TAU * i / n_inner), factor * math.sin(TAU * i / n_inner))
@@ -316,7 +266,7 @@ def make_spirals(n_samples: int = 100, noise: float = 0.0, turns: float = 1.5,
     """
     fn = "make_spirals"
     n, noise, rng, labels = _two_class_args(fn, n_samples, noise, seed, labels)
-    turns = _positive(turns, "turns", fn)
+    turns = positive(turns, f"{fn}: turns")
     n_first, n_second = _shares(n, 2)
     first = [_spiral(s, turns) for s in _linspace(0.0, 1.0, n_first)]
     second = [(-x1, -x2) for x1, x2 in (_spiral(s, turns) for s in _linspace(0.0, 1.0, n_second))]
@@ -327,12 +277,12 @@ def _centers(centers: Any, box: Any, rng: random.Random, fn: str) -> list[Point]
     """The blob centers: ``centers`` random points in the box, or the given points."""
     pair = _plain_list(box, "center_box", fn)
     if len(pair) != 2:
-        raise ValueError(f"{fn}: center_box must be a pair (low, high), got {_short(box)}")
-    low, high = (_number(v, "center_box", fn) for v in pair)
+        raise ValueError(f"{fn}: center_box must be a pair (low, high), got {short_repr(box)}")
+    low, high = (real(v, f"{fn}: center_box") for v in pair)
     if not low < high:
-        raise ValueError(f"{fn}: center_box must have low < high, got {_short(box)}")
-    if isinstance(centers, Integral) and not isinstance(centers, bool):
-        count = _count(centers, "centers", fn)
+        raise ValueError(f"{fn}: center_box must have low < high, got {short_repr(box)}")
+    if is_int(centers):
+        count = positive_int(centers, f"{fn}: centers")
         return [(rng.uniform(low, high), rng.uniform(low, high)) for _ in range(count)]
     points = _plain_list(centers, "centers", fn)
     if not points:
@@ -341,8 +291,8 @@ def _centers(centers: Any, box: Any, rng: random.Random, fn: str) -> list[Point]
     for i, given in enumerate(points):
         point = _plain_list(given, f"centers[{i}]", fn)
         if len(point) != 2:
-            raise ValueError(f"{fn}: centers[{i}] must be an (x, y) point, got {_short(given)}")
-        result.append((_number(point[0], f"centers[{i}]", fn), _number(point[1], f"centers[{i}]", fn)))
+            raise ValueError(f"{fn}: centers[{i}] must be an (x, y) point, got {short_repr(given)}")
+        result.append((real(point[0], f"{fn}: centers[{i}]"), real(point[1], f"{fn}: centers[{i}]")))
     return result
 
 
@@ -363,8 +313,8 @@ def make_blobs(n_samples: int = 100, centers: Union[int, Sequence[Sequence[float
     a lesson on one-vs-rest or softmax.
     """
     fn = "make_blobs"
-    n = _count(n_samples, "n_samples", fn)
-    std = _non_negative(cluster_std, "cluster_std", fn)
+    n = positive_int(n_samples, f"{fn}: n_samples")
+    std = non_negative(cluster_std, f"{fn}: cluster_std")
     rng = _generator(seed, fn)
     points = _centers(centers, center_box, rng, fn)
     classes = [[point] * count for point, count in zip(points, _shares(n, len(points)))]
@@ -399,12 +349,11 @@ def make_regression(n_samples: int = 100, n_features: int = 1, noise: float = 0.
     few samples and much noise a big one overfits.
     """
     fn = "make_regression"
-    n = _count(n_samples, "n_samples", fn)
-    if isinstance(n_features, bool) or not isinstance(n_features, Integral):
-        raise TypeError(f"{fn}: n_features must be an int, got {type(n_features).__name__} {_short(n_features)}")
+    n = positive_int(n_samples, f"{fn}: n_samples")
+    n_features = integer(n_features, f"{fn}: n_features")
     if n_features not in (1, 2):
         raise ValueError(f"{fn}: n_features must be 1 or 2, got {n_features}")
-    noise = _non_negative(noise, "noise", fn)
+    noise = non_negative(noise, f"{fn}: noise")
     rng = _generator(seed, fn)
     X = [[rng.uniform(-1.0, 1.0) for _ in range(n_features)] for _ in range(n)]
     y = [_regression_target(row) + noise * rng.gauss(0.0, 1.0) for row in X]
@@ -416,18 +365,15 @@ def make_regression(n_samples: int = 100, n_features: int = 1, noise: float = 0.
 # ----------------------------------------------------------------------
 def _test_count(test_size: Any, n: int, fn: str) -> int:
     """How many of ``n`` samples go to the test set; both sets must be non-empty."""
-    if isinstance(test_size, bool) or not isinstance(test_size, Real):
-        raise TypeError(f"{fn}: test_size must be a fraction or an int count, "
-                        f"got {type(test_size).__name__} {_short(test_size)}")
-    if isinstance(test_size, Integral):
+    if not is_real(test_size):
+        raise TypeError(f"{fn}: test_size must be a fraction or an int count, got {type_and_value(test_size)}")
+    if is_int(test_size):
         count = int(test_size)
         if not 1 <= count <= n - 1:
             raise ValueError(f"{fn}: test_size={count} must leave at least one sample on each side: "
                              f"a count from 1 to {n - 1} for {n} samples")
         return count
-    fraction = float(test_size)
-    if not 0.0 < fraction < 1.0:
-        raise ValueError(f"{fn}: test_size as a fraction must be between 0 and 1 (exclusive), got {fraction!r}")
+    fraction = in_range(test_size, f"{fn}: test_size as a fraction", 0, 1, low_included=False)
     count = math.ceil(round(fraction * n, 9))  # round first: 0.07 * 100 is 7.000000000000001
     if not 1 <= count <= n - 1:
         raise ValueError(f"{fn}: test_size={fraction!r} of {n} samples gives {count} test samples; "
@@ -453,7 +399,7 @@ def train_test_split(X: ArrayLike, y: ArrayLike, test_size: Union[float, int] = 
     n_test = _test_count(test_size, len(rows), fn)
     order = list(range(len(rows)))
     rng = _generator(seed, fn)
-    if _flag(shuffle, "shuffle", fn):
+    if flag(shuffle, f"{fn}: shuffle"):
         rng.shuffle(order)
     train, test = order[:len(order) - n_test], order[len(order) - n_test:]
     return ([rows[i] for i in train], [rows[i] for i in test],
@@ -476,10 +422,10 @@ def batches(X: ArrayLike, y: ArrayLike, batch_size: int, shuffle: bool = False,
     """
     fn = "batches"
     rows, labels = _dataset(X, y, fn)
-    size = _count(batch_size, "batch_size", fn)
+    size = positive_int(batch_size, f"{fn}: batch_size")
     order = list(range(len(rows)))
     rng = _generator(seed, fn)
-    if _flag(shuffle, "shuffle", fn):
+    if flag(shuffle, f"{fn}: shuffle"):
         rng.shuffle(order)
     return _batches(rows, labels, order, size)
 
@@ -520,9 +466,8 @@ def _target_index(header: list[str], target: Any, name: str) -> int:
         if len(found) > 1:
             raise ValueError(f"load_csv: {name} has {len(found)} columns named {target!r}; use an index")
         return found[0]
-    if isinstance(target, bool) or not isinstance(target, Integral):
-        raise TypeError(f"load_csv: target must be a column name or an int index, "
-                        f"got {type(target).__name__} {_short(target)}")
+    if not is_int(target):
+        raise TypeError(f"load_csv: target must be a column name or an int index, got {type_and_value(target)}")
     if not -len(header) <= target < len(header):
         raise ValueError(f"load_csv: target index {target} is out of range: "
                          f"{name} has {len(header)} columns ({columns})")
@@ -551,7 +496,7 @@ def load_csv(path: Union[str, os.PathLike], target: Union[str, int] = -1
     try:
         name = os.fsdecode(os.fspath(path))
     except TypeError:
-        raise TypeError(f"load_csv: path must be a str or a path, got {type(path).__name__} {_short(path)}") from None
+        raise TypeError(f"load_csv: path must be a str or a path, got {type_and_value(path)}") from None
     with open(name, newline="", encoding="utf-8-sig") as file:
         reader = csv.reader(file)
         header = next((cells for cells in reader if not _is_blank(cells)), None)

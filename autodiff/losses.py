@@ -17,6 +17,7 @@ import math
 from typing import Any, Iterable, Sequence
 
 from . import ops
+from .arguments import non_negative, one_of
 from .nn import Module
 from .var import Var
 
@@ -70,13 +71,12 @@ def _total(terms: Sequence[Any]) -> Any:
 
 
 def _reduce(terms: list, reduction: str, caller: str) -> Any:
+    one_of(reduction, f"{caller}: reduction", REDUCTIONS)
     if reduction == "mean":
         return _total(terms) / len(terms)
     if reduction == "sum":
         return _total(terms)
-    if reduction == "none":
-        return terms
-    raise ValueError(f"{caller}: reduction must be one of {REDUCTIONS}, got {reduction!r}")
+    return terms
 
 
 def mse_loss(input: Any, target: Any, reduction: str = "mean") -> Any:
@@ -200,9 +200,7 @@ def l2_penalty(params: Iterable[Var], lam: float) -> Var:
     Its gradient is 2·lam·p, so ``weight_decay=wd`` in an optimizer matches
     ``l2_penalty(params, wd / 2)``.
     """
-    lam = ops.to_float(lam, "l2_penalty: lam")
-    if lam < 0:
-        raise ValueError(f"l2_penalty: lam must not be negative, got {lam!r}")
+    lam = non_negative(lam, "l2_penalty: lam")
     params = list(params)
     for i, p in enumerate(params):
         if not isinstance(p, Var):
@@ -219,9 +217,7 @@ class _Loss(Module):
 
     def __init__(self, reduction: str = "mean") -> None:
         super().__init__()
-        if reduction not in REDUCTIONS:
-            raise ValueError(f"{type(self).__name__}: reduction must be one of {REDUCTIONS}, got {reduction!r}")
-        self.reduction = reduction
+        self.reduction = one_of(reduction, f"{type(self).__name__}: reduction", REDUCTIONS)
 
     def __call__(self, input: Any, target: Any) -> Any:  # type: ignore[override]
         return self.forward(input, target)

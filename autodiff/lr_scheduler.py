@@ -23,31 +23,12 @@ The lr sequences agree with PyTorch's to the last bit.
 from __future__ import annotations
 
 import math
-from numbers import Real
 from typing import Any, Callable
 
+from .arguments import non_negative, positive, positive_int
 from .optim import Optimizer
 
 __all__ = ["LRScheduler", "StepLR", "ExponentialLR", "CosineAnnealingLR", "LambdaLR", "SCHEDULER_CHECKS"]
-
-
-def _positive_int(owner: str, name: str, value: Any) -> int:
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise TypeError(f"{owner}: {name} must be a positive int, got {type(value).__name__} {value!r}")
-    if value <= 0:
-        raise ValueError(f"{owner}: {name} must be a positive int, got {value!r}")
-    return value
-
-
-def _real(owner: str, name: str, value: Any, *, positive: bool) -> float:
-    """``value`` as a finite float that is > 0 (``positive``) or >= 0."""
-    if isinstance(value, bool) or not isinstance(value, Real):
-        raise TypeError(f"{owner}: {name} must be a real number, got {type(value).__name__} {value!r}")
-    number = float(value)
-    ok = number > 0.0 if positive else number >= 0.0
-    if not (math.isfinite(number) and ok):
-        raise ValueError(f"{owner}: {name} must be finite and {'> 0' if positive else '>= 0'}, got {value!r}")
-    return number
 
 
 class LRScheduler:
@@ -77,7 +58,7 @@ class LRScheduler:
         self.last_epoch += 1
         lrs = self.get_lr()
         for group, lr in zip(self.optimizer.param_groups, lrs, strict=True):
-            group["lr"] = _real(type(self).__name__, f"the lr for epoch {self.last_epoch}", lr, positive=False)
+            group["lr"] = non_negative(lr, f"{type(self).__name__}: the lr for epoch {self.last_epoch}")
         self._last_lr = [group["lr"] for group in self.optimizer.param_groups]
 
     def get_last_lr(self) -> list[float]:
@@ -98,8 +79,8 @@ class StepLR(LRScheduler):
     """
 
     def __init__(self, optimizer: Optimizer, step_size: int, gamma: float = 0.1) -> None:
-        self.step_size = _positive_int(type(self).__name__, "step_size", step_size)
-        self.gamma = _real(type(self).__name__, "gamma", gamma, positive=True)
+        self.step_size = positive_int(step_size, f"{type(self).__name__}: step_size")
+        self.gamma = positive(gamma, f"{type(self).__name__}: gamma")
         super().__init__(optimizer)
 
     def get_lr(self) -> list[float]:
@@ -115,7 +96,7 @@ class ExponentialLR(LRScheduler):
     """
 
     def __init__(self, optimizer: Optimizer, gamma: float) -> None:
-        self.gamma = _real(type(self).__name__, "gamma", gamma, positive=True)
+        self.gamma = positive(gamma, f"{type(self).__name__}: gamma")
         super().__init__(optimizer)
 
     def get_lr(self) -> list[float]:
@@ -138,8 +119,8 @@ class CosineAnnealingLR(LRScheduler):
     """
 
     def __init__(self, optimizer: Optimizer, T_max: int, eta_min: float = 0.0) -> None:
-        self.T_max = _positive_int(type(self).__name__, "T_max", T_max)
-        self.eta_min = _real(type(self).__name__, "eta_min", eta_min, positive=False)
+        self.T_max = positive_int(T_max, f"{type(self).__name__}: T_max")
+        self.eta_min = non_negative(eta_min, f"{type(self).__name__}: eta_min")
         super().__init__(optimizer)
 
     def get_lr(self) -> list[float]:
@@ -172,7 +153,7 @@ class LambdaLR(LRScheduler):
 
     def get_lr(self) -> list[float]:
         factor = self.lr_lambda(self.last_epoch)
-        factor = _real(type(self).__name__, f"lr_lambda({self.last_epoch})", factor, positive=False)
+        factor = non_negative(factor, f"{type(self).__name__}: lr_lambda({self.last_epoch})")
         return [base * factor for base in self.base_lrs]
 
 

@@ -19,6 +19,7 @@ from typing import Any, Iterator, Optional, Sequence
 import numpy as np
 
 from . import ops
+from .arguments import one_of, positive_int
 from .seed import Seed, as_generator
 from .var import Var
 
@@ -225,9 +226,8 @@ class Linear(Module):
 
     def __init__(self, in_features: int, out_features: int, bias: bool = True, rng: Seed = None) -> None:
         super().__init__()
-        for name, n in (("in_features", in_features), ("out_features", out_features)):
-            if isinstance(n, bool) or not isinstance(n, int) or n < 1:
-                raise ValueError(f"Linear: {name} must be a positive int, got {n!r}")
+        in_features = positive_int(in_features, "Linear: in_features", type_error=ValueError)
+        out_features = positive_int(out_features, "Linear: out_features", type_error=ValueError)
         gen = as_generator(rng, "Linear")
         bound = 1.0 / math.sqrt(in_features)
         self.in_features = in_features
@@ -351,10 +351,7 @@ class MLP(Module):
     def __init__(self, nin: int, nouts: Sequence[int], activation: str = "relu",
                  bias: bool = True, rng: Seed = None) -> None:
         super().__init__()
-        if activation not in ACTIVATIONS:
-            raise ValueError(
-                f"MLP: unknown activation {activation!r}; choose one of {', '.join(ACTIVATIONS)}"
-            )
+        one_of(activation, "MLP: activation", ACTIVATIONS)
         nouts = list(nouts) if isinstance(nouts, (list, tuple)) else nouts
         if not isinstance(nouts, list) or not nouts:
             raise ValueError(f"MLP: nouts must be a non-empty list of layer sizes, got {nouts!r}")

@@ -22,10 +22,11 @@ such as ``exp`` can reuse the value already computed: d/da exp(a) = exp(a).
 from __future__ import annotations
 
 import math
-import reprlib
 from dataclasses import dataclass
 from numbers import Real
 from typing import Any, Callable, Optional, Sequence
+
+from .arguments import too_large, type_and_value
 
 __all__ = [
     "Op", "OPS", "UNARY_OPS", "BINARY_OPS", "power", "to_float",
@@ -52,13 +53,11 @@ def to_float(x: Any, opname: str, expected: str = "a real number") -> float:
         if x - x == 0.0:  # false exactly for inf and nan
             return x
     elif isinstance(x, bool) or not isinstance(x, Real):
-        raise TypeError(
-            f"{opname}: expected {expected}, got {type(x).__name__} {reprlib.repr(x)}"
-        )
+        raise TypeError(f"{opname}: expected {expected}, got {type_and_value(x)}")
     try:
         value = float(x)
     except OverflowError:
-        raise OverflowError(f"{opname}: {reprlib.repr(x)} is too large for a float") from None
+        raise too_large(x, opname) from None
     if not math.isfinite(value):
         raise ValueError(f"{opname}: expected a finite number, got {value!r}")
     return value

@@ -34,9 +34,9 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
-from numbers import Real
 from typing import Any, Callable, Iterable, Optional
 
+from .arguments import flag, in_range, non_negative, positive, real
 from .var import Var
 
 __all__ = ["Optimizer", "SGD", "Adam", "RMSprop", "OPTIMIZER_CHECKS"]
@@ -47,38 +47,6 @@ ParamState = dict[str, Any]  # e.g. {"step": 3, "exp_avg": 0.1, "exp_avg_sq": 0.
 # ----------------------------------------------------------------------
 # Checking arguments
 # ----------------------------------------------------------------------
-def _real(owner: str, name: str, value: Any) -> float:
-    """``value`` as a finite float, or a TypeError/ValueError naming ``owner`` and ``name``."""
-    if isinstance(value, bool) or not isinstance(value, Real):
-        raise TypeError(f"{owner}: {name} must be a real number, got {type(value).__name__} {value!r}")
-    number = float(value)
-    if not math.isfinite(number):
-        raise ValueError(f"{owner}: {name} must be finite, got {value!r}")
-    return number
-
-
-def _at_least_zero(owner: str, name: str, value: Any) -> float:
-    number = _real(owner, name, value)
-    if not number >= 0.0:
-        raise ValueError(f"{owner}: {name} must be >= 0, got {value!r}")
-    return number
-
-
-def _positive(owner: str, name: str, value: Any) -> float:
-    number = _real(owner, name, value)
-    if not number > 0.0:
-        raise ValueError(f"{owner}: {name} must be > 0, got {value!r}")
-    return number
-
-
-def _fraction(owner: str, name: str, value: Any) -> float:
-    """A decay rate such as beta or alpha: a number in [0, 1)."""
-    number = _real(owner, name, value)
-    if not 0.0 <= number < 1.0:
-        raise ValueError(f"{owner}: {name} must be in [0, 1), got {value!r}")
-    return number
-
-
 def _param_list(owner: str, params: Iterable[Var]) -> list[Var]:
     """The parameters as a list of distinct leaf Vars, or a clear error."""
     if isinstance(params, Var):
@@ -146,7 +114,7 @@ class Optimizer:
 
     @lr.setter
     def lr(self, value: float) -> None:
-        self.param_groups[0]["lr"] = _at_least_zero(type(self).__name__, "lr", value)
+        self.param_groups[0]["lr"] = non_negative(value, f"{type(self).__name__}: lr")
 
     def zero_grad(self) -> None:
         """Set every parameter's ``.grad`` to 0.0, ready for the next ``backward()``."""
@@ -223,18 +191,17 @@ class SGD(Optimizer):
         nesterov: bool = False,
     ) -> None:
         name = type(self).__name__
-        momentum = _at_least_zero(name, "momentum", momentum)
-        dampening = _real(name, "dampening", dampening)
-        if not isinstance(nesterov, bool):
-            raise TypeError(f"{name}: nesterov must be True or False, got {nesterov!r}")
+        momentum = non_negative(momentum, f"{name}: momentum")
+        dampening = real(dampening, f"{name}: dampening")
+        nesterov = flag(nesterov, f"{name}: nesterov")
         if nesterov and (momentum <= 0 or dampening != 0):
             raise ValueError(f"{name}: nesterov=True requires momentum > 0 and dampening == 0, "
                              f"got momentum={momentum!r}, dampening={dampening!r}")
         defaults = {
-            "lr": _positive(name, "lr", lr),
+            "lr": positive(lr, f"{name}: lr"),
             "momentum": momentum,
             "dampening": dampening,
-            "weight_decay": _at_least_zero(name, "weight_decay", weight_decay),
+            "weight_decay": non_negative(weight_decay, f"{name}: weight_decay"),
             "nesterov": nesterov,
         }
         super().__init__(params, defaults)
@@ -282,10 +249,10 @@ class Adam(Optimizer):
         if not isinstance(betas, (tuple, list)) or len(betas) != 2:
             raise TypeError(f"{name}: betas must be a pair (beta1, beta2), got {betas!r}")
         defaults = {
-            "lr": _positive(name, "lr", lr),
-            "betas": (_fraction(name, "betas[0]", betas[0]), _fraction(name, "betas[1]", betas[1])),
-            "eps": _at_least_zero(name, "eps", eps),
-            "weight_decay": _at_least_zero(name, "weight_decay", weight_decay),
+            "lr": positive(lr, f"{name}: lr"),
+            "betas": (in_range(betas[0], f"{name}: betas[0]", 0, 1), in_range(betas[1], f"{name}: betas[1]", 0, 1)),
+            "eps": non_negative(eps, f"{name}: eps"),
+            "weight_decay": non_negative(weight_decay, f"{name}: weight_decay"),
         }
         super().__init__(params, defaults)
 
@@ -328,11 +295,11 @@ class RMSprop(Optimizer):
     ) -> None:
         name = type(self).__name__
         defaults = {
-            "lr": _positive(name, "lr", lr),
-            "alpha": _fraction(name, "alpha", alpha),
-            "eps": _at_least_zero(name, "eps", eps),
-            "weight_decay": _at_least_zero(name, "weight_decay", weight_decay),
-            "momentum": _at_least_zero(name, "momentum", momentum),
+            "lr": positive(lr, f"{name}: lr"),
+            "alpha": in_range(alpha, f"{name}: alpha", 0, 1),
+            "eps": non_negative(eps, f"{name}: eps"),
+            "weight_decay": non_negative(weight_decay, f"{name}: weight_decay"),
+            "momentum": non_negative(momentum, f"{name}: momentum"),
         }
         super().__init__(params, defaults)
 

@@ -13,6 +13,8 @@ from __future__ import annotations
 import random
 from typing import Union
 
+from .arguments import integer, is_int, type_and_value
+
 __all__ = ["manual_seed", "default_generator", "as_generator"]
 
 _default = random.Random(0)
@@ -22,9 +24,7 @@ Seed = Union[int, random.Random, None]
 
 def manual_seed(seed: int) -> None:
     """Reset the default generator, so what follows is reproducible."""
-    if isinstance(seed, bool) or not isinstance(seed, int):
-        raise TypeError(f"manual_seed: expected an int, got {type(seed).__name__}")
-    _default.seed(seed)
+    _default.seed(integer(seed, "manual_seed: seed"))
 
 
 def default_generator() -> random.Random:
@@ -38,7 +38,7 @@ def as_generator(rng: Seed, caller: str) -> random.Random:
         return _default
     if isinstance(rng, random.Random):
         return rng
-    if isinstance(rng, int) and not isinstance(rng, bool):
-        return random.Random(rng)
-    raise TypeError(f"{caller}: rng must be a random.Random, an int seed or None, got {type(rng).__name__}")
+    if is_int(rng):
+        return random.Random(int(rng))
+    raise TypeError(f"{caller}: rng must be a random.Random, an int seed or None, got {type_and_value(rng)}")
 

@@ -23,10 +23,10 @@ from typing import Any, Callable, Iterator, Optional, Sequence
 
 from tqdm.auto import tqdm
 
+from .arguments import non_negative, positive_int
 from .data import batches
 from .losses import l2_penalty
 from .nn import Module
-from .ops import to_float
 from .var import Var
 
 __all__ = ["fit", "accuracy", "History", "EpochEnd", "collector_paused"]
@@ -145,13 +145,10 @@ def fit(
     Each step runs with the cyclic garbage collector paused (see
     `collector_paused`); callbacks run with it on.
     """
-    if isinstance(epochs, bool) or not isinstance(epochs, int) or epochs < 1:
-        raise ValueError(f"fit: epochs must be a positive int, got {epochs!r}")
+    epochs = positive_int(epochs, "fit: epochs", type_error=ValueError)
     if not isinstance(model, Module):
         raise TypeError(f"fit: model must be an autodiff.nn.Module, got {type(model).__name__}")
-    l2 = to_float(l2, "fit: l2")
-    if l2 < 0:
-        raise ValueError(f"fit: l2 must not be negative, got {l2!r}")
+    l2 = non_negative(l2, "fit: l2")
     X, y = list(X), list(y)
     size = batch_size if batch_size is not None else max(len(X), 1)
     metrics = {"accuracy": accuracy} if metrics is None else dict(metrics)

@@ -388,7 +388,7 @@ def test_cross_entropy_bad_shapes():
 
 def test_l2_penalty_bad_arguments():
     ps = [Var(1.0), Var(2.0)]
-    with pytest.raises(ValueError, match="negative"):
+    with pytest.raises(ValueError, match=r"l2_penalty: lam must be >= 0, got -0\.1"):
         losses.l2_penalty(ps, -0.1)
     with pytest.raises(ValueError):
         losses.l2_penalty(ps, float("nan"))

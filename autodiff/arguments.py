@@ -1,0 +1,133 @@
+"""Checking arguments: one definition of each rule, shared by the whole kit.
+
+Each check returns the argument converted (an int, a float, a bool) or
+raises an error that names the argument and shows the value it got:
+
+* a TypeError for a value of the wrong kind. ``True`` is not taken for 1:
+  bools are refused wherever a number is expected;
+* a ValueError for a value of the right kind that is out of bounds.
+
+``what`` says whose argument it is, ``"owner: name"``, so that
+
+>>> positive(-0.5, "SGD: lr")
+Traceback (most recent call last):
+    ...
+ValueError: SGD: lr must be > 0, got -0.5
+
+Ints include numpy's integers, and reals numpy's floats and fractions:
+whatever `numbers.Integral` and `numbers.Real` accept.
+
+`autodiff.ops.to_float`, which makes every Var and op operand a float, is
+the engine's own check, kept inline there for speed; it shows values and
+reports overflow with the helpers here, and words its errors as the op
+errors are ("Var: expected a real number, got str 'a'").
+"""
+
+from __future__ import annotations
+
+import math
+import reprlib
+from numbers import Integral, Real
+from typing import Any, Collection
+
+__all__ = [
+    "short_repr", "type_and_value", "too_large", "is_int", "is_real",
+    "integer", "positive_int", "flag", "real", "non_negative", "positive", "in_range", "one_of",
+]
+
+
+def short_repr(value: Any) -> str:
+    """``repr(value)``, cut short if long, for an error message."""
+    return reprlib.repr(value)
+
+
+def type_and_value(value: Any) -> str:
+    """The value's type and short repr, as in ``got str '0.1'``."""
+    return f"{type(value).__name__} {short_repr(value)}"
+
+
+def too_large(value: Any, what: str) -> OverflowError:
+    """The error to raise for a number too large for a float, such as ``10**400``."""
+    return OverflowError(f"{what}: {short_repr(value)} is too large for a float")
+
+
+def is_int(value: Any) -> bool:
+    """True for an int (numpy's too), False for a bool."""
+    return isinstance(value, Integral) and not isinstance(value, bool)
+
+
+def is_real(value: Any) -> bool:
+    """True for a real number (int, float, Fraction, numpy's), False for a bool."""
+    return isinstance(value, Real) and not isinstance(value, bool)
+
+
+def integer(value: Any, what: str) -> int:
+    """``value`` as a plain int."""
+    if not is_int(value):
+        raise TypeError(f"{what} must be an int, got {type_and_value(value)}")
+    return int(value)
+
+
+def positive_int(value: Any, what: str, *, type_error: type[Exception] = TypeError) -> int:
+    """``value`` as a plain int >= 1: a count, a size, a number of steps.
+
+    ``type_error=ValueError`` is for `nn.Linear` and `train.fit`, which have
+    always reported a size or an epoch count of the wrong type as a ValueError.
+    """
+    if not is_int(value):
+        raise type_error(f"{what} must be a positive int, got {type_and_value(value)}")
+    number = int(value)
+    if number <= 0:
+        raise ValueError(f"{what} must be a positive int, got {number}")
+    return number
+
+
+def flag(value: Any, what: str) -> bool:
+    """``value``, which must be True or False (not 0, 1 or "yes")."""
+    if not isinstance(value, bool):
+        raise TypeError(f"{what} must be True or False, got {type_and_value(value)}")
+    return value
+
+
+def real(value: Any, what: str) -> float:
+    """``value`` as a finite float."""
+    if not is_real(value):
+        raise TypeError(f"{what} must be a real number, got {type_and_value(value)}")
+    try:
+        number = float(value)
+    except OverflowError:
+        raise too_large(value, what) from None
+    if not math.isfinite(number):
+        raise ValueError(f"{what} must be finite, got {short_repr(value)}")
+    return number
+
+
+def non_negative(value: Any, what: str) -> float:
+    """``value`` as a finite float >= 0."""
+    number = real(value, what)
+    if not number >= 0.0:
+        raise ValueError(f"{what} must be >= 0, got {short_repr(value)}")
+    return number
+
+
+def positive(value: Any, what: str) -> float:
+    """``value`` as a finite float > 0."""
+    number = real(value, what)
+    if not number > 0.0:
+        raise ValueError(f"{what} must be > 0, got {short_repr(value)}")
+    return number
+
+
+def in_range(value: Any, what: str, low: float, high: float, *, low_included: bool = True) -> float:
+    """``value`` as a finite float in [low, high), or in (low, high) with ``low_included=False``."""
+    number = real(value, what)
+    if not ((low <= number if low_included else low < number) and number < high):
+        raise ValueError(f"{what} must be in {'[' if low_included else '('}{low}, {high}), got {short_repr(value)}")
+    return number
+
+
+def one_of(value: Any, what: str, choices: Collection[Any]) -> Any:
+    """``value`` itself, which must be one of ``choices`` (a tuple, or a dict's keys)."""
+    if value not in choices:
+        raise ValueError(f"{what} must be one of {tuple(choices)}, got {short_repr(value)}")
+    return value
