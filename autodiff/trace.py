@@ -84,6 +84,7 @@ class Contribution:
     before: float    # the operand's gradient before this step
     after: float     # ... and after it: before + value
     text: str        # e.g. "∂L/∂a += ∂L/∂c · ∂c/∂a = −2 × 3 = −6"
+    rule: str = ""   # the local derivative in this graph's names: "∂c/∂a = b"
 
 
 @dataclass(frozen=True)
@@ -209,8 +210,10 @@ def _backward_steps(order: list[Var], nodes: tuple[TraceNode, ...],
             if received[j] > 1:  # fan-out: this operand was used more than once
                 text += (f"; running sum ∂{out}/∂{names[j]} = {format_number(before)} + "
                          f"{format_number(value)} = {format_number(grads[j])}")
+            operand_names = [names[index[id(q)]] for q in parents]
+            rule = f"∂{names[i]}/∂{names[j]} = {_substitute(op.partials[k], operand_names)}"
             contributions.append(Contribution(nodes[j].id, k, local, op.formula(k), value, before,
-                                              grads[j], text))
+                                              grads[j], text, rule))
         text = "\n".join(c.text for c in contributions)
         steps.append(BackwardStep(nodes[i].id, upstream, tuple(contributions), text))
     return tuple(steps)
