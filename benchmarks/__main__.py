@@ -11,14 +11,22 @@ import gc
 import statistics
 import sys
 import time
-from typing import Optional, Sequence
+from dataclasses import dataclass
+from typing import Mapping, Optional, Protocol, Sequence
 
-from . import graphs, report, workloads
+from . import graphs, mlp_epoch, report, workloads
 from .report import Row
 
 OURS = "autodiff"
 # Other engine's time per step / ours: the speed-ups we aim for.
 SPEEDUP_TARGETS = {"micrograd": 10.0, "micrograd (gc off)": 1.5, "torch": 3.0}
+# The nn.MLP epoch: micrograd's time per epoch / ours, reported without a target.
+EPOCH_OURS = mlp_epoch.AutodiffEpoch.name
+EPOCH_RATIOS = {mlp_epoch.MicrogradEpoch.name: None}
+# Timing: ROUNDS rounds; in each, every run does a block of one warm-up and STEPS timed steps.
+ROUNDS, STEPS = 5, 4
+QUICK_ROUNDS, QUICK_STEPS = 1, 1
+CHECK_STEPS, QUICK_CHECK_STEPS = 3, 1  # steps over which the engines' losses must agree
 CHAIN_BACKWARD_TARGET_S = 10.0  # "finishes in seconds"
 BYTES_PER_NODE_TARGET = 200.0
 
@@ -27,13 +35,22 @@ def parse_args(argv: Optional[Sequence[str]]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true",
-                        help="3 rounds and a 100,000-node chain; do not rewrite the README")
-    parser.add_argument("--rounds", type=int, help="timed rounds (default 21, quick 3)")
+                        help=f"{QUICK_ROUNDS} round of {QUICK_STEPS} step, {QUICK_CHECK_STEPS} step "
+                             "of agreement checks and a 100,000-node chain; do not rewrite the README")
+    parser.add_argument("--rounds", type=int,
+                        help=f"rounds of blocks (default {ROUNDS}, quick {QUICK_ROUNDS})")
+    parser.add_argument("--steps", type=int,
+                        help=f"timed steps per block (default {STEPS}, quick {QUICK_STEPS})")
     args = parser.parse_args(argv)
     if args.rounds is None:
-        args.rounds = 3 if args.quick else 21
+        args.rounds = QUICK_ROUNDS if args.quick else ROUNDS
+    if args.steps is None:
+        args.steps = QUICK_STEPS if args.quick else STEPS
     if args.rounds < 1:
         parser.error("--rounds must be at least 1")
+    if args.steps < 1:
+        parser.error("--steps must be at least 1")
+    args.check_steps = QUICK_CHECK_STEPS if args.quick else CHECK_STEPS
     args.depth = 100_000 if args.quick else 1_000_000
     args.nodes = 100_000
     return args
@@ -44,39 +61,90 @@ def say(message: str) -> None:
 
 
 # ----------------------------------------------------------------------
-# Training step: interleaved rounds
+# Training step and epoch: interleaved blocks of back-to-back steps
 # ----------------------------------------------------------------------
-def time_steps(runs: dict[str, workloads.DemoTraining], rounds: int) -> dict[str, list[float]]:
-    """Seconds per step of each run, taking turns: A B C D, A B C D, ... for ``rounds`` rounds."""
-    for run in runs.values():  # warm-up, untimed
+class Run(Protocol):
+    """Anything trained one step at a time: a `workloads.DemoTraining`, a `mlp_epoch` run."""
+
+    def step(self) -> float: ...
+
+
+@dataclass
+class Blocks:
+    """What `time_blocks` measured, in seconds, for each run (by name)."""
+
+    steps: dict[str, list[list[float]]]  # per round, every timed step of that round's block
+    collect: dict[str, list[float]]      # per round, the untimed gc.collect() after the block
+
+
+def time_block(run: Run, steps: int) -> list[float]:
+    """One untimed warm-up step, then ``steps`` timed steps back to back; seconds per step.
+
+    Nothing runs between the timed steps but reading the clock, so whatever
+    the cyclic garbage collector does during them (collections triggered by
+    allocation counts, and the cycles left by this run's earlier steps) is
+    timed, as in a training loop.
+    """
+    run.step()
+    times = []
+    for _ in range(steps):
+        start = time.perf_counter()
         run.step()
-    times: dict[str, list[float]] = {name: [] for name in runs}
-    for i in range(rounds):
-        for name, run in runs.items():
-            gc.collect()  # untimed: nobody pays for the previous engine's garbage
-            start = time.perf_counter()
-            run.step()
-            times[name].append(time.perf_counter() - start)
-        say(f"  round {i + 1}/{rounds}: " + ", ".join(
-            f"{name} {1000 * t[-1]:.0f} ms" for name, t in times.items()))
+        times.append(time.perf_counter() - start)
     return times
 
 
-def median_ratio(numerator: list[float], denominator: list[float]) -> float:
-    """The median over rounds of numerator / denominator, pairing times of the same round."""
-    return statistics.median(a / b for a, b in zip(numerator, denominator))
+def time_blocks(runs: dict[str, Run], rounds: int, steps: int) -> Blocks:
+    """Blocks of ``steps`` timed steps, taking turns: A B C D, A B C D, ... for ``rounds`` rounds.
+
+    `gc.collect()` runs before the first block and after every block, outside
+    the step times, so no run is charged for garbage another run left
+    behind. How long each of those collections took is kept apart.
+    """
+    blocks = Blocks({name: [] for name in runs}, {name: [] for name in runs})
+    gc.collect()
+    for i in range(rounds):
+        for name, run in runs.items():
+            blocks.steps[name].append(time_block(run, steps))
+            start = time.perf_counter()
+            gc.collect()
+            blocks.collect[name].append(time.perf_counter() - start)
+        say(f"  round {i + 1}/{rounds}, mean ms per step (then gc.collect() after the block): "
+            + ", ".join(f"{name} {1000 * statistics.fmean(blocks.steps[name][-1]):.0f} "
+                        f"({1000 * blocks.collect[name][-1]:.0f})" for name in runs))
+    return blocks
 
 
-def step_rows(times: dict[str, list[float]]) -> list[Row]:
-    """ms per step for every engine, then each engine's speed relative to ours."""
+def median_ratio(numerator: list[list[float]], denominator: list[list[float]]) -> float:
+    """The median over rounds of (mean of numerator's block) / (mean of denominator's block)."""
+    return statistics.median(
+        statistics.fmean(a) / statistics.fmean(b) for a, b in zip(numerator, denominator, strict=True))
+
+
+def step_rows(blocks: Blocks, per: str = "training step", ours: str = OURS,
+              targets: Mapping[str, Optional[float]] = SPEEDUP_TARGETS) -> list[Row]:
+    """ms ``per`` step for every run, each run's time relative to ``ours``, the collections.
+
+    The ms are the median (min–max) over every timed step of every block; a
+    ratio is `median_ratio`, and a ratio whose target is None is reported
+    without one. The last row gives, per run, the median time of the
+    untimed gc.collect() after its blocks: walking the process's objects,
+    plus freeing any cycles the run left behind.
+    """
     rows = []
-    for name, t in times.items():
-        ms = [1000 * x for x in t]
-        rows.append(Row(f"{name}: ms per training step",
+    for name, run_blocks in blocks.steps.items():
+        ms = [1000 * t for block in run_blocks for t in block]
+        rows.append(Row(f"{name}: ms per {per}",
                         f"{statistics.median(ms):.1f} ({min(ms):.1f}–{max(ms):.1f})"))
-    for name, target in SPEEDUP_TARGETS.items():
-        ratio = median_ratio(times[name], times[OURS])
-        rows.append(Row(f"{name} / {OURS}", f"{ratio:.2f}×", f"≥ {target:g}×", ratio >= target))
+    for name, target in targets.items():
+        ratio = median_ratio(blocks.steps[name], blocks.steps[ours])
+        label, result = f"{name} / {ours}", f"{ratio:.2f}×"
+        if target is None:
+            rows.append(Row(label, result))
+        else:
+            rows.append(Row(label, result, f"≥ {target:g}×", ratio >= target))
+    rows.append(Row(f"untimed gc.collect() after each block, median ms ({per})", " · ".join(
+        f"{name} {1000 * statistics.median(t):,.0f}" for name, t in blocks.collect.items())))
     return rows
 
 
@@ -112,11 +180,19 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     torch.set_num_threads(1)  # 0-d tensors gain nothing from threads
 
     say("checking that the four engines compute the same losses ...")
-    workloads.check_engines_agree(steps=3)
-    say(f"timing the training step, {args.rounds} interleaved rounds ...")
+    workloads.check_engines_agree(steps=args.check_steps)
+    blocks = (f"{args.rounds} round{'s' * (args.rounds != 1)} of interleaved blocks of "
+              f"{args.steps} timed step{'s' * (args.steps != 1)}")
+    say(f"timing the training step, {blocks} ...")
     runs = {engine.name: workloads.DemoTraining(engine) for engine in workloads.all_engines()}
-    rows = step_rows(time_steps(runs, args.rounds))
+    rows = step_rows(time_blocks(runs, args.rounds, args.steps))
     del runs
+    say("checking that both nn.MLPs compute the same losses ...")
+    mlp_epoch.check_epochs_agree(epochs=args.check_steps)
+    say(f"timing a training epoch with each library's nn.MLP, {blocks} ...")
+    epochs = {run.name: run for run in mlp_epoch.all_epochs()}
+    rows += step_rows(time_blocks(epochs, args.rounds, args.steps), "epoch", EPOCH_OURS, EPOCH_RATIOS)
+    del epochs
     say(f"timing a {args.depth:,}-node chain ...")
     rows += chain_rows(args.depth)
     say(f"measuring memory per node over {args.nodes:,} nodes ...")
@@ -127,7 +203,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     print()
     print(report.format_machine(info))
     if not args.quick:
-        path = report.write_readme(rows, info, args.rounds, args.depth, args.nodes)
+        path = report.write_readme(rows, info, args.rounds, args.steps, args.check_steps,
+                                   args.depth, args.nodes)
         say(f"wrote {path}")
     return 0
 

@@ -83,26 +83,68 @@ def format_machine(info: dict[str, str]) -> str:
 
 EXPLANATION = """\
 **Training step.** One full-batch step of micrograd's demo: 100 two-moons
-points, an MLP 2-16-16-1 (ReLU hidden layers, linear output), the SVM
-max-margin loss plus 1e-4·Σp², zero the gradients, `backward()`, SGD update.
-The step is written once with scalar operations only (`workloads.py`) and
-runs unchanged on our `autodiff.Var`, on micrograd's `Value` as shipped, on
-micrograd with the cyclic garbage collector paused during the step, and on
-PyTorch 0-d float64 tensors (one thread). All four start from the same seeded
-weights, and before anything is timed the run checks that their losses agree
-to 1e-9 relative over 3 steps.
+points (`autodiff.data.make_moons(100, noise=0.1, seed=0, labels=(-1, 1))`),
+an MLP 2-16-16-1 (ReLU hidden layers, linear output), the SVM max-margin loss
+plus 1e-4·Σp², zero the gradients, `backward()`, SGD update. The step is
+written once with scalar operations only (`workloads.py`) and runs unchanged
+on our `autodiff.Var`, on micrograd's `Value` as shipped, on micrograd with
+the cyclic garbage collector paused during the step, and on PyTorch 0-d
+float64 tensors (one thread). All four start from the same seeded weights,
+and before anything is timed the run checks that their losses agree to 1e-9
+relative over {check_steps} steps.
 
-**Timing.** The engines take turns within one process (A B C D, A B C D, ...)
-for {rounds} rounds after one untimed warm-up step each, so a slow or noisy
-moment of the machine hits every engine alike. `gc.collect()` runs, untimed,
-before every timed step, so one engine's leftover garbage (micrograd leaves
-reference cycles) is not charged to the next; this also means micrograd's
-graph is freed outside the timing, while ours and PyTorch's are freed inside
-it. The table gives each engine's median time per step (min–max in brackets)
-and, for each ratio, the median over rounds of the ratio of the two engines'
-times in the same round. micrograd's time with the collector on also depends on how many
-objects the whole process holds, since its collections walk them all: here
-PyTorch is loaded, as it must be to time it alongside.
+**Training epoch with each library's `nn.MLP`.** The same task, as each
+library's user writes it (`mlp_epoch.py`): one full-batch epoch (one step)
+of `autodiff.nn.MLP(2, [16, 16, 1])` with `autodiff.losses.hinge_loss` plus
+`l2_penalty(params, 1e-4)` and `autodiff.optim.SGD` (zero_grad, forward on
+the batch, loss, backward, step), against micrograd 0.1.0's own
+`micrograd.nn.MLP(2, [16, 16, 1])` trained with its demo's loss (inputs
+wrapped in `Value`, mean of `(1 + -yi*scorei).relu()` plus 1e-4·Σp²,
+`model.zero_grad()`, `p.data -= lr * p.grad`). Both train on the training
+step's data, start from the same weights and must agree to 1e-9 relative
+over {check_steps} epochs; they are timed like the training step, the two taking
+turns, and the table gives ms per epoch and the ratio micrograd / ours.
+
+**Timing: steady state, in interleaved blocks.** A learner's training loop
+runs its steps back to back, so that is what is timed. The engines take
+turns in blocks, A B C D, A B C D, ... for {rounds} rounds, so a slow or noisy
+moment of the shared machine hits every engine alike. A block is one untimed
+warm-up step, then {steps} timed steps back to back, with nothing between them
+but reading the clock: no `gc.collect()`. So everything Python's cyclic
+garbage collector does during those steps is in the times. Its collections
+are triggered by allocation counts, not by cycles, so they land inside the
+steps of every engine, ours included, and a full collection walks every
+object in the process (PyTorch's too: it is loaded, as it must be to time it
+alongside). micrograd's reference cycles left by its own previous steps in
+the block (for the first timed step, the warm-up step's) are freed by those
+collections and charged to micrograd, as they would be in a real loop.
+
+`gc.collect()` runs only between blocks, untimed, so one engine's leftover
+garbage is not charged to the next. The last row of each benchmark gives the
+median time of that collection after each engine's blocks. Ours and
+PyTorch's leave no cycles, so for them it is just the cost of walking the
+process's objects; micrograd leaves the cycles of its last step only (as
+many as its first timed step freed from the warm-up step); micrograd (gc
+off) leaves those of every step of its block (see below).
+
+The table gives, per engine, the median time per step over all {rounds} × {steps}
+timed steps (min–max in brackets) and, for each ratio, the median over the
+{rounds} rounds of the ratio of the two engines' block means (the mean time per
+step of each engine's block in that round).
+
+**What the blocks leave out: micrograd (gc off).** That engine pauses the
+collector for each step (`autodiff.train.collector_paused`, as
+`autodiff.train.fit` does) and turns it back on as the step returns, while
+the step's graph is still referenced. The young-generation collection that
+follows at once (inside the timed step) therefore frees nothing: it moves
+the graph's objects, cycles and all, to an older generation. That
+generation's collection, which with CPython's default thresholds comes about
+one step in ten, frees them in a single pause of seconds. A block that
+starts after `gc.collect()` is too short to reach it, so this cost falls in
+the untimed collection after the block (see the last row) and is missing
+from micrograd (gc off)'s ms per step. Its figures are therefore a lower
+bound on its cost in a long loop, and the ratio micrograd (gc off) /
+autodiff is lower than a long loop would give.
 
 **Graph size.** A chain `y = tanh(y * w)` {depth:,} nodes deep (only
 Var-Var ops, so no constant nodes) is built and differentiated once.
@@ -111,10 +153,11 @@ Bytes per node is the growth of `tracemalloc`'s traced memory while
 {nodes:,}; micrograd's `Value` is measured the same way for comparison."""
 
 
-def render_readme(rows: list[Row], info: dict[str, str], rounds: int,
-                  depth: int, nodes: int) -> str:
+def render_readme(rows: list[Row], info: dict[str, str], rounds: int, steps: int,
+                  check_steps: int, depth: int, nodes: int) -> str:
     """The whole README: what is measured, the table, the machine."""
-    explanation = EXPLANATION.format(rounds=rounds, depth=depth, nodes=nodes)
+    explanation = EXPLANATION.format(rounds=rounds, steps=steps, check_steps=check_steps,
+                                     depth=depth, nodes=nodes)
     return (
         "# Benchmarks\n\n"
         "Written by `make bench` (`python -m benchmarks`); edit `benchmarks/report.py`,\n"
@@ -127,8 +170,9 @@ def render_readme(rows: list[Row], info: dict[str, str], rounds: int,
     )
 
 
-def write_readme(rows: list[Row], info: dict[str, str], rounds: int,
-                 depth: int, nodes: int) -> Path:
+def write_readme(rows: list[Row], info: dict[str, str], rounds: int, steps: int,
+                 check_steps: int, depth: int, nodes: int) -> Path:
     """Rewrite benchmarks/README.md with these results."""
-    README.write_text(render_readme(rows, info, rounds, depth, nodes), encoding="utf-8")
+    README.write_text(render_readme(rows, info, rounds, steps, check_steps, depth, nodes),
+                      encoding="utf-8")
     return README

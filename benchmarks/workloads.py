@@ -19,15 +19,14 @@ Every engine starts from the same weights, drawn from one seeded
 
 from __future__ import annotations
 
-import gc
 import math
 import random
-from contextlib import contextmanager, nullcontext
+from contextlib import nullcontext
 from dataclasses import dataclass
-from typing import Any, Callable, ContextManager, Iterator, Sequence
+from typing import Any, Callable, ContextManager, Sequence
 
 __all__ = [
-    "Engine", "DemoTraining", "two_moons", "initial_weights",
+    "Engine", "DemoTraining", "moons", "initial_weights",
     "autodiff_engine", "micrograd_engine", "torch_engine", "all_engines",
     "check_engines_agree",
 ]
@@ -47,29 +46,11 @@ Neuron = tuple[list[Scalar], Scalar]  # (weights, bias)
 # ----------------------------------------------------------------------
 # Data and initial weights: plain floats, shared by every engine
 # ----------------------------------------------------------------------
-def two_moons(
-    n: int = N_POINTS, noise: float = NOISE, seed: int = DATA_SEED
-) -> tuple[list[tuple[float, float]], list[float]]:
-    """Two interleaved half circles with Gaussian noise, labelled -1 and +1.
+def moons() -> tuple[list[list[float]], list[int]]:
+    """The data every engine and every nn.MLP trains on: `autodiff.data.make_moons`, labels ±1."""
+    from autodiff.data import make_moons
 
-    The same shape as scikit-learn's ``make_moons``: the upper half circle
-    (label -1) is centred at (0, 0), the lower one (label +1) at (1, 0.5).
-    """
-    rng = random.Random(seed)
-    n_upper = n // 2
-    n_lower = n - n_upper
-    points: list[tuple[float, float]] = []
-    labels: list[float] = []
-    for i in range(n_upper):
-        t = math.pi * i / (n_upper - 1)
-        points.append((math.cos(t), math.sin(t)))
-        labels.append(-1.0)
-    for i in range(n_lower):
-        t = math.pi * i / (n_lower - 1)
-        points.append((1.0 - math.cos(t), 0.5 - math.sin(t)))
-        labels.append(1.0)
-    noisy = [(x + rng.gauss(0.0, noise), y + rng.gauss(0.0, noise)) for x, y in points]
-    return noisy, labels
+    return make_moons(N_POINTS, noise=NOISE, seed=DATA_SEED, labels=(-1, 1))
 
 
 def initial_weights(
@@ -122,26 +103,20 @@ def autodiff_engine() -> Engine:
     return Engine("autodiff", Var, Var, lambda v: v.data, _zero_grad_attribute, _sgd_on_data)
 
 
-@contextmanager
-def gc_paused() -> Iterator[None]:
-    """Switch the cyclic garbage collector off for a block, then restore it."""
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
-
-
 def micrograd_engine(gc_off: bool = False) -> Engine:
-    """micrograd's `Value`, as shipped, or with the garbage collector paused during a step."""
+    """micrograd's `Value`, as shipped, or with the garbage collector paused during a step.
+
+    The pause is `autodiff.train.collector_paused`, the one `autodiff.train.fit`
+    puts around each of its own steps.
+    """
     from micrograd.engine import Value
+
+    from autodiff.train import collector_paused
 
     return Engine(
         "micrograd (gc off)" if gc_off else "micrograd",
         Value, Value, lambda v: v.data, _zero_grad_attribute, _sgd_on_data,
-        step_context=gc_paused if gc_off else nullcontext,
+        step_context=collector_paused if gc_off else nullcontext,
     )
 
 
@@ -195,7 +170,7 @@ def mlp(layers: list[list[Neuron]], x: list[Scalar]) -> Scalar:
 
 def svm_loss(
     layers: list[list[Neuron]], params: list[Scalar],
-    inputs: list[list[Scalar]], labels: list[float],
+    inputs: list[list[Scalar]], labels: Sequence[float],
 ) -> Scalar:
     """mean(relu(1 - y·score)) + α·Σ p², micrograd's demo loss, full batch."""
     scores = [mlp(layers, x) for x in inputs]
@@ -210,7 +185,7 @@ class DemoTraining:
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
-        self.points, self.labels = two_moons()
+        self.points, self.labels = moons()
         self.layers: list[list[Neuron]] = [
             [([engine.parameter(w) for w in weights], engine.parameter(bias))
              for weights, bias in layer]
