@@ -1,8 +1,10 @@
-"""widgets: the Jupyter layer of the kit (drawing graphs, set-up checks).
+"""widgets: the Jupyter layer of the kit (drawing graphs, stepping through them, set-up checks).
 
 `autodiff` never imports this package: the engine works without Jupyter.
 
 * `draw_graph(root)`: the computation graph behind a `Var`, as SVG in Jupyter
+* `GraphStepper(root)`: step through the forward and backward passes node by
+  node, with the chain-rule arithmetic of every step (and an optional quiz)
 * `doctor()`: checks that this machine can show the lessons' graphs and widgets
 * `render_svg(graph)`, `graphviz_renderer()`: which Graphviz program draws, and drawing with it
 """
@@ -10,5 +12,6 @@
 from .doctor import doctor
 from .graph import draw_graph
 from .render import graphviz_renderer, render_svg
+from .stepper import GraphStepper
 
-__all__ = ["draw_graph", "doctor", "render_svg", "graphviz_renderer"]
+__all__ = ["draw_graph", "GraphStepper", "doctor", "render_svg", "graphviz_renderer"]

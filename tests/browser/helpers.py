@@ -1,0 +1,241 @@
+"""Driving JupyterLab in a real browser: the server's REST API, notebooks, cells, screenshots.
+
+Every wait here has an explicit timeout, and a failure says what was awaited.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import time
+import urllib.parse
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable, Iterable, Optional
+
+import nbformat
+
+REPO = Path(__file__).resolve().parents[2]
+SCREENSHOT_DIR = REPO / "test-output" / "browser"
+
+KERNEL_TIMEOUT = 60    # s: a kernel starting, or becoming idle again
+OPEN_TIMEOUT = 60      # s: the lab page with the notebook in it
+RUN_TIMEOUT = 90       # s: every cell of a notebook run
+VIEW_TIMEOUT = 30      # s: a widget view attached to the page
+
+_CODE_PROMPT_DONE = re.compile(r"^\[\d+\]:$")
+
+
+def screenshot(page, name: str, locator=None) -> Path:
+    """Save a PNG in test-output/browser/ (of ``locator`` only, when given) and return its path."""
+    SCREENSHOT_DIR.mkdir(parents=True, exist_ok=True)
+    path = SCREENSHOT_DIR / f"{re.sub(r'[^A-Za-z0-9_.-]+', '_', name)}.png"
+    if locator is not None:
+        locator.scroll_into_view_if_needed(timeout=5_000)
+        locator.screenshot(path=str(path), timeout=10_000)
+    else:
+        page.screenshot(path=str(path), timeout=10_000)
+    return path
+
+
+class WaitAborted(AssertionError):
+    """Raised by a `wait_until` predicate to stop waiting at once (e.g. a cell failed)."""
+
+
+def wait_until(predicate: Callable[[], object], timeout: float, what: str, interval: float = 0.1,
+               page=None):
+    """Poll ``predicate`` until it returns something truthy; fail with ``what`` after ``timeout`` s.
+
+    With ``page``, the pauses are Playwright's own (``page.wait_for_timeout``),
+    so the browser's events keep being handled while Python waits: a bare
+    ``time.sleep`` would hold up anything the sync API handles in Python.
+    """
+    deadline = time.monotonic() + timeout
+    last_error: Optional[BaseException] = None
+    while True:
+        try:
+            value = predicate()
+            if value:
+                return value
+        except WaitAborted:
+            raise
+        except Exception as error:  # e.g. the server not answering yet
+            last_error = error
+        if time.monotonic() > deadline:
+            extra = f" (last error: {last_error!r})" if last_error else ""
+            raise TimeoutError(f"timed out after {timeout}s waiting for {what}{extra}")
+        if page is not None:
+            page.wait_for_timeout(interval * 1000)
+        else:
+            time.sleep(interval)
+
+
+@dataclass
+class LabServer:
+    """A running ``jupyter lab``: where it is, its token, its notebook folder."""
+
+    url: str
+    token: str
+    root: Path
+    log: Path
+    proc: subprocess.Popen
+
+    def api(self, method: str, path: str, body: object = None, timeout: float = 10):
+        """One REST call with the token; the decoded JSON answer (None when empty)."""
+        data = None if body is None else json.dumps(body).encode()
+        request = urllib.request.Request(
+            self.url + path, data=data, method=method,
+            headers={"Authorization": f"token {self.token}", "Content-Type": "application/json"},
+        )
+        with urllib.request.urlopen(request, timeout=timeout) as response:
+            raw = response.read()
+        return json.loads(raw) if raw else None
+
+    def lab_url(self, notebook: str, reset: bool = True) -> str:
+        """The lab with ``notebook`` open; ``reset``: in a fresh workspace.
+
+        Without ``reset`` the lab restores the tabs of the last page (and
+        starts their kernels too).
+        """
+        query = ("reset&" if reset else "") + f"token={self.token}"
+        return f"{self.url}/lab/tree/{urllib.parse.quote(notebook)}?{query}"
+
+    def session(self, notebook: str) -> Optional[dict]:
+        """The server's session for this notebook, if any."""
+        for s in self.api("GET", "/api/sessions"):
+            if s.get("path") == notebook or s.get("notebook", {}).get("path") == notebook:
+                return s
+        return None
+
+    def kernel_state(self, notebook: str) -> Optional[str]:
+        """The execution state the server knows for this notebook's kernel (None: no kernel yet)."""
+        s = self.session(notebook)
+        if not s or not s.get("kernel"):
+            return None
+        kernel = self.api("GET", f"/api/kernels/{s['kernel']['id']}")
+        return kernel.get("execution_state")
+
+    def shutdown_sessions(self) -> None:
+        """Stop every session and its kernel (between tests, so that kernels do not pile up)."""
+        try:
+            for s in self.api("GET", "/api/sessions"):
+                self.api("DELETE", f"/api/sessions/{s['id']}", timeout=30)
+        except Exception as error:  # the server may already be stopping
+            print(f"could not shut the sessions down: {error!r}")
+
+    def write_notebook(self, name: str, cells: Iterable[str]) -> str:
+        """A notebook of code cells (each a source string) for the python3 kernel; its path."""
+        nb = nbformat.v4.new_notebook()
+        nb.metadata["kernelspec"] = {
+            "name": "python3", "display_name": "Python 3 (ipykernel)", "language": "python",
+        }
+        nb.metadata["language_info"] = {"name": "python"}
+        nb.cells = [nbformat.v4.new_code_cell(source) for source in cells]
+        nbformat.validate(nb)
+        path = self.root / name
+        nbformat.write(nb, str(path))
+        return name
+
+
+class Notebook:
+    """One notebook open in a lab tab, driven the way a learner would."""
+
+    def __init__(self, page, server: LabServer, name: str):
+        self.page, self.server, self.name = page, server, name
+        self.panel = None  # set by open(): this notebook's panel
+
+    # -- opening, kernel -------------------------------------------------
+
+    def open(self) -> "Notebook":
+        self.page.goto(self.server.lab_url(self.name), timeout=OPEN_TIMEOUT * 1000)
+        # The tab of this notebook, current; its data-id is the id of its panel.
+        tab = self.page.locator(
+            '#jp-main-dock-panel .lm-TabBar-tab.lm-mod-current[data-type="document-title"]'
+        ).filter(has_text=self.name).first
+        tab.wait_for(timeout=OPEN_TIMEOUT * 1000)
+        self.panel = self.page.locator(f'[id="{tab.get_attribute("data-id")}"]')
+        self.panel.locator(".jp-Notebook .jp-Cell").first.wait_for(timeout=OPEN_TIMEOUT * 1000)
+        self.wait_kernel_idle()
+        return self
+
+    def wait_kernel_idle(self, timeout: float = KERNEL_TIMEOUT) -> None:
+        """Idle for real: the server has a kernel for this notebook, idle, and the toolbar agrees.
+
+        The page can show "idle" before any kernel exists, so the REST API is
+        asked first; then the notebook's own toolbar must name the kernel and
+        show it idle.
+        """
+        wait_until(lambda: self.server.kernel_state(self.name) == "idle", timeout,
+                   f"the server to report an idle kernel for {self.name}", interval=0.2,
+                   page=self.page)
+        toolbar = self.panel.locator(".jp-NotebookPanel-toolbar")
+        toolbar.locator(".jp-Toolbar-kernelName", has_text="Python 3").wait_for(timeout=timeout * 1000)
+        toolbar.locator('.jp-Notebook-ExecutionIndicator[data-status="idle"]').wait_for(
+            timeout=timeout * 1000)
+
+    # -- running ---------------------------------------------------------
+
+    def run_all(self, timeout: float = RUN_TIMEOUT) -> None:
+        """Run > Run All Cells from the menu bar, then wait until every code cell has run."""
+        self.panel.locator(".jp-Notebook").click(position={"x": 5, "y": 5})  # focus the notebook
+        self.page.get_by_role("menuitem", name="Run", exact=True).click()
+        self.page.get_by_role("menuitem", name="Run All Cells", exact=True).click()
+        self.wait_all_executed(timeout)
+
+    def code_prompts(self) -> list[str]:
+        return [t.strip() for t in
+                self.panel.locator(".jp-CodeCell .jp-InputArea-prompt").all_inner_texts()]
+
+    def tracebacks(self) -> list[str]:
+        """The texts of the error outputs (tracebacks) shown in the notebook."""
+        outputs = self.panel.locator('.jp-OutputArea-output[data-mime-type="application/vnd.jupyter.stderr"]')
+        return [t for t in outputs.all_inner_texts() if "Traceback" in t]
+
+    def wait_all_executed(self, timeout: float = RUN_TIMEOUT) -> None:
+        """Every code cell has an execution count, and the kernel is idle again.
+
+        A cell that fails stops Run All, so a traceback ends the wait at once.
+        """
+        def done():
+            errors = self.tracebacks()
+            if errors:
+                raise WaitAborted(f"a cell of {self.name} failed:\n" + "\n".join(errors))
+            prompts = self.code_prompts()
+            return prompts and all(_CODE_PROMPT_DONE.match(p) for p in prompts)
+
+        wait_until(done, timeout, f"every code cell of {self.name} to have run", interval=0.2,
+                   page=self.page)
+        self.wait_kernel_idle(timeout)
+
+    def cell(self, index: int):
+        """Cell ``index`` (0-based, counting every cell) of this notebook."""
+        return self.panel.locator(".jp-Notebook .jp-Cell").nth(index)
+
+    def output(self, index: int):
+        return self.cell(index).locator(".jp-OutputArea")
+
+    def wait_widget_view(self, index: int, selector: str, timeout: float = VIEW_TIMEOUT):
+        """The widget view in cell ``index``'s output, attached and visible; its locator."""
+        view = self.output(index).locator(selector).first
+        view.scroll_into_view_if_needed(timeout=timeout * 1000)
+        view.wait_for(state="visible", timeout=timeout * 1000)
+        return view
+
+    def run_new_cell(self, source: str, timeout: float = RUN_TIMEOUT):
+        """Add a code cell at the end, type ``source`` into it, run it (Shift+Enter); its output area."""
+        count = self.panel.locator(".jp-Cell").count()
+        last = self.cell(count - 1)
+        last.locator(".jp-InputPrompt").click()  # select the last cell (command mode)
+        self.page.keyboard.press("Escape")
+        self.page.keyboard.press("b")            # insert a cell below, as a learner would
+        new = self.cell(count)
+        new.wait_for(timeout=10_000)
+        new.locator(".cm-content").click()
+        self.page.keyboard.insert_text(source)
+        self.page.keyboard.press("Shift+Enter")
+        wait_until(lambda: _CODE_PROMPT_DONE.match(new.locator(".jp-InputArea-prompt").inner_text().strip()),
+                   timeout, f"the new cell to run (source {source!r})", interval=0.1, page=self.page)
+        self.wait_kernel_idle(timeout)
+        return new.locator(".jp-OutputArea")

@@ -1,0 +1,315 @@
+"""`widgets.GraphStepper` in a real JupyterLab, clicked as a learner would.
+
+One notebook holds one stepper per test, all on the lecture example
+
+    a = 2, b = −3, c = 10, f = −2;  e = a·b = −6;  d = e + c = 4;  L = d·f = −8
+
+whose nodes, in topological order, are n0=a, n1=b, n2=e, n3=c, n4=d, n5=f, n6=L.
+The gradients, by hand (chain rule):
+
+    ∂L/∂L = 1
+    ∂L/∂d = f = −2            ∂L/∂f = d = 4
+    ∂L/∂e = ∂L/∂d · 1 = −2    ∂L/∂c = ∂L/∂d · 1 = −2
+    ∂L/∂a = ∂L/∂e · b = 6     ∂L/∂b = ∂L/∂e · a = −4
+
+Every expected text below is written out by hand from these, with a real
+minus sign "−" and at most 4 significant digits, never taken from the widget.
+
+The DOM contract checked: root ``.ad-stepper``; buttons
+``button[data-action=reset|back|step|play]``; ``input[type=range][data-role=speed]``;
+``select[data-role=phase]``; ``[data-role=counter]`` ("step K / N");
+``[data-role=graph]`` with ``g#ad-nX`` boxes classed ``ad-current``,
+``ad-lit``, ``ad-done``, ``ad-target``; ``[data-role=explanation]``;
+the quiz ``[data-role=quiz]``; the inputs ``[data-role=inputs]``.
+"""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from .helpers import REPO, Notebook, screenshot
+
+# The backward phase has one step per node that passes its gradient on (the
+# widget's choice, see widgets/stepper.py): the seed at L, then L, d and e.
+# (One step per contribution would make it 1 + 6 = 7.)
+BACKWARD_STEPS = 4
+
+LECTURE = '''\
+from autodiff import Var
+from widgets.stepper import GraphStepper
+
+def lecture():
+    """The lecture example: L = (a·b + c)·f."""
+    a = Var(2.0, label="a"); b = Var(-3.0, label="b")
+    c = Var(10.0, label="c"); f = Var(-2.0, label="f")
+    e = a * b; e.label = "e"
+    d = e + c; d.label = "d"
+    L = d * f; L.label = "L"
+    return L, {"a": a, "b": b, "c": c, "d": d, "e": e, "f": f}
+'''
+
+# cell index -> the stepper it shows (cell 0 defines `lecture`)
+CELLS = {
+    "step": "s_step = GraphStepper(lecture()[0])\ns_step",
+    "play": "s_play = GraphStepper(lecture()[0], speed_ms=300)\ns_play",
+    "quiz": "s_quiz = GraphStepper(lecture()[0], quiz=True)\ns_quiz",
+    "input": "L_in, v_in = lecture()\ns_input = GraphStepper(L_in)\ns_input",
+    "kernel": "s_kernel = GraphStepper(lecture()[0])\ns_kernel",
+}
+CELL_INDEX = {key: i + 1 for i, key in enumerate(CELLS)}
+
+
+class Stepper:
+    """Locators inside one ``.ad-stepper``."""
+
+    def __init__(self, root):
+        self.root = root
+        self.graph = root.locator('[data-role="graph"]')
+        self.counter = root.locator('[data-role="counter"]')
+        self.explanation = root.locator('[data-role="explanation"]')
+        self.quiz = root.locator('[data-role="quiz"]')
+        self.feedback = root.locator('[data-role="quiz-feedback"]')
+        self.speed = root.locator('input[type="range"][data-role="speed"]')
+        self.phase = root.locator('select[data-role="phase"]')
+
+    def button(self, action: str):
+        return self.root.locator(f'button[data-action="{action}"]')
+
+    def node(self, node_id: str):
+        return self.graph.locator(f"svg g#ad-{node_id}")
+
+    def field(self, node_id: str, word: str):
+        """The last <text> of box ``node_id`` that starts with ``word`` ("data" or "grad")."""
+        return self.node(node_id).locator("text").filter(has_text=re.compile(f"^{word}")).last
+
+    def input(self, node_id: str):
+        return self.root.locator(f'[data-role="inputs"] input[type="number"][data-leaf="{node_id}"]')
+
+    def answer(self, node_id: str):
+        return self.quiz.locator(f'input[data-role="quiz-answer"][data-parent="{node_id}"]')
+
+
+def _expect():
+    from playwright.sync_api import expect
+    return expect
+
+
+def has_class(cls: str):
+    """A regex for `to_have_class`: ``cls`` among the element's classes."""
+    return re.compile(rf"(^|\s){re.escape(cls)}(\s|$)")
+
+
+@pytest.fixture(scope="module")
+def stepper_notebook(browser_context, lab_server):
+    """The notebook of steppers, opened and run once for this module."""
+    if not (REPO / "widgets" / "stepper.py").is_file():
+        pytest.fail("widgets/stepper.py does not exist: GraphStepper is not there to test",
+                    pytrace=False)
+    tab = browser_context.new_page()
+    tab.js_errors = []
+    tab.on("pageerror", lambda exc: tab.js_errors.append(str(exc)))
+    name = lab_server.write_notebook("stepper.ipynb", [LECTURE, *CELLS.values()])
+    nb = Notebook(tab, lab_server, name)
+    try:
+        nb.open()
+        nb.run_all()  # fails at once, with the traceback, if `import widgets.stepper` fails
+        for key, index in CELL_INDEX.items():
+            nb.wait_widget_view(index, ".ad-stepper")
+    except BaseException:
+        screenshot(tab, "stepper-notebook-FAILED")
+        raise
+    yield nb
+    tab.close()
+    lab_server.shutdown_sessions()
+
+
+@pytest.fixture
+def nb(stepper_notebook, request):
+    """The module's notebook; a screenshot when the test fails."""
+    yield stepper_notebook
+    report = getattr(request.node, "report_call", None)
+    if report is not None and report.failed:
+        path = screenshot(stepper_notebook.page, f"{request.node.name}-FAILED")
+        print(f"\nscreenshot of the failure: {path}")
+    errors = stepper_notebook.page.js_errors
+    assert not errors, f"errors in the page: {errors}"
+
+
+def stepper(nb: Notebook, key: str) -> Stepper:
+    s = Stepper(nb.wait_widget_view(CELL_INDEX[key], ".ad-stepper"))
+    s.root.scroll_into_view_if_needed()
+    return s
+
+
+# ---------------------------------------------------------------------------
+
+
+def test_step_highlights_the_seed_then_the_first_contribution(nb):
+    expect = _expect()
+    s = stepper(nb, "step")
+
+    # the controls of the contract, at step 0 of the backward phase
+    for action in ("reset", "back", "step", "play"):
+        expect(s.button(action)).to_have_count(1)
+    expect(s.button("play")).to_have_text("▶ Play")
+    expect(s.speed).to_have_value("500")
+    expect(s.phase).to_have_value("backward")
+    assert s.phase.locator("option").evaluate_all("os => os.map(o => o.value)") == ["forward", "backward"]
+    expect(s.counter).to_have_text(f"step 0 / {BACKWARD_STEPS}")
+    expect(s.explanation).to_contain_text("Press Step to seed ∂L/∂L = 1.")
+    for node_id in ("n0", "n1", "n3", "n5"):  # the leaves a, b, c, f
+        expect(s.input(node_id)).to_have_count(1)
+    for node_id in ("n2", "n4", "n6"):        # op nodes have no input box
+        expect(s.input(node_id)).to_have_count(0)
+    expect(s.graph.locator("svg g.ad-current")).to_have_count(0)
+    expect(s.field("n6", "grad")).to_have_text("grad: not computed yet")
+
+    # Step 1: the seed. L is current, its grad is 1.
+    s.button("step").click()
+    expect(s.counter).to_have_text(f"step 1 / {BACKWARD_STEPS}")
+    expect(s.graph.locator("svg g#ad-n6.ad-current")).to_have_count(1)
+    expect(s.graph.locator("svg g.ad-current")).to_have_count(1)
+    expect(s.explanation).to_have_text("Start at the output: L changes one-for-one with itself.\n"
+                                       "∂L/∂L = 1 (the seed)")
+    expect(s.field("n6", "grad")).to_have_text("grad 1")
+    expect(s.field("n4", "grad")).to_have_text("grad: not computed yet")
+
+    # Step 2: L = d·f passes ∂L/∂L = 1 to d (local derivative f = −2) and f (d = 4).
+    s.button("step").click()
+    expect(s.counter).to_have_text(f"step 2 / {BACKWARD_STEPS}")
+    expect(s.explanation).to_contain_text("∂L/∂d += ∂L/∂L · ∂L/∂d = 1 × −2 = −2")
+    expect(s.explanation).to_contain_text("∂L/∂f += ∂L/∂L · ∂L/∂f = 1 × 4 = 4")
+    expect(s.node("n4")).to_have_class(has_class("ad-target"))
+    expect(s.node("n5")).to_have_class(has_class("ad-target"))
+    expect(s.node("n6")).to_have_class(has_class("ad-current"))
+    expect(s.node("n2")).not_to_have_class(has_class("ad-target"))
+    # the ellipse of L's op is highlighted too (class ad-op-current, not ad-current)
+    expect(s.graph.locator("svg g#ad-n6-op")).to_have_class(has_class("ad-op-current"))
+    expect(s.graph.locator("svg g#ad-n4-op")).not_to_have_class(has_class("ad-op-current"))
+    expect(s.field("n4", "grad")).to_have_text("grad −2")
+    expect(s.field("n5", "grad")).to_have_text("grad 4")
+    expect(s.field("n2", "grad")).to_have_text("grad: not computed yet")
+    screenshot(nb.page, "stepper-after-two-steps", s.root)
+
+    # Back undoes a step, in the browser alone.
+    s.button("back").click()
+    expect(s.counter).to_have_text(f"step 1 / {BACKWARD_STEPS}")
+    expect(s.field("n4", "grad")).to_have_text("grad: not computed yet")
+    expect(s.node("n4")).not_to_have_class(has_class("ad-target"))
+
+
+def test_play_runs_to_the_last_step(nb):
+    expect = _expect()
+    s = stepper(nb, "play")
+    expect(s.speed).to_have_value("300")
+    s.button("play").click()
+    expect(s.button("play")).to_have_text("⏸ Pause", timeout=2_000)
+    # 4 steps at 300 ms each: well within 10 s
+    expect(s.counter).to_have_text(f"step {BACKWARD_STEPS} / {BACKWARD_STEPS}", timeout=10_000)
+    expect(s.button("play")).to_have_text("▶ Play", timeout=5_000)
+    expect(s.explanation).to_contain_text("∂L/∂a += ∂L/∂e · ∂e/∂a = −2 × −3 = 6")
+    expect(s.explanation).to_contain_text("Backward pass complete")
+    expected = {"n0": "grad 6", "n1": "grad −4", "n2": "grad −2", "n3": "grad −2",
+                "n4": "grad −2", "n5": "grad 4", "n6": "grad 1"}
+    for node_id, text in expected.items():
+        expect(s.field(node_id, "grad")).to_have_text(text)
+    expect(s.node("n2")).to_have_class(has_class("ad-current"))  # e passed it on last
+    for node_id in ("n0", "n1"):
+        expect(s.node(node_id)).to_have_class(has_class("ad-target"))
+    screenshot(nb.page, "stepper-after-play", s.root)
+
+
+def test_quiz_wrong_then_right(nb):
+    expect = _expect()
+    s = stepper(nb, "quiz")
+    expect(s.quiz).to_be_hidden()
+
+    s.button("step").click()                       # the seed: nothing to ask
+    expect(s.counter).to_have_text(f"step 1 / {BACKWARD_STEPS}")
+    expect(s.quiz).to_be_hidden()
+
+    s.button("step").click()                       # L passes on: the quiz asks first
+    expect(s.quiz).to_be_visible()
+    expect(s.counter).to_have_text(f"step 1 / {BACKWARD_STEPS}")  # not revealed yet
+    expect(s.quiz).to_contain_text("How much does each receive?")
+    # A sign slip for d (∂L/∂d = 1 · f = −2, not 2); f right (1 · d = 4).
+    s.answer("n4").fill("2")
+    s.answer("n5").fill("4")
+    screenshot(nb.page, "stepper-quiz-asked", s.root)
+    s.quiz.locator('button[data-action="check"]').click()
+    expect(s.feedback).to_be_visible()
+    expect(s.feedback).to_contain_text("Not quite")
+    expect(s.feedback).to_contain_text("you said 2")
+    expect(s.feedback).to_contain_text("∂L/∂d += ∂L/∂L · ∂L/∂d = 1 × −2 = −2")
+    expect(s.feedback).to_contain_text("the local derivative is ∂L/∂d = f = −2")  # the why
+    expect(s.feedback).to_contain_text("Right: ∂L/∂f += ∂L/∂L · ∂L/∂f = 1 × 4 = 4")
+    expect(s.counter).to_have_text(f"step 2 / {BACKWARD_STEPS}")  # the step is shown anyway
+    expect(s.node("n4")).to_have_class(has_class("ad-target"))
+    screenshot(nb.page, "stepper-quiz-wrong", s.root)
+
+    s.button("step").click()                       # d = e + c passes ∂L/∂d = −2 on
+    expect(s.quiz).to_be_visible()
+    s.answer("n2").fill("-2")                      # ASCII minus...
+    s.answer("n3").fill("−2")                      # ... and the real one both parse
+    s.answer("n3").press("Enter")                  # Enter checks, like the button
+    expect(s.feedback).to_have_text("Right: ∂L/∂e += ∂L/∂d · ∂d/∂e = −2 × 1 = −2\n"
+                                    "Right: ∂L/∂c += ∂L/∂d · ∂d/∂c = −2 × 1 = −2")
+    expect(s.feedback).not_to_contain_text("Not quite")
+    expect(s.counter).to_have_text(f"step 3 / {BACKWARD_STEPS}")
+    expect(s.quiz).to_be_hidden()
+    screenshot(nb.page, "stepper-quiz-right", s.root)
+
+
+def test_editing_an_input_recomputes_without_relayout(nb):
+    expect = _expect()
+    s = stepper(nb, "input")
+    expect(s.field("n2", "data")).to_have_text("data −6")
+    expect(s.input("n0")).to_have_value("2")
+
+    svg = s.graph.locator("svg").first
+    svg.evaluate("svg => { svg.__adMarker = 'first drawing'; }")
+    geometry = """svg => Object.fromEntries(['n0', 'n2', 'n4', 'n6'].map(id => {
+        const g = svg.querySelector('g#ad-' + id), b = g.getBBox();
+        return [id, {points: g.querySelector('polygon').getAttribute('points'),
+                     box: [b.x, b.y, b.width, b.height], transform: g.getAttribute('transform')}];
+    }))"""
+    before = svg.evaluate(geometry)
+    viewbox = svg.get_attribute("viewBox")
+
+    s.input("n0").fill("3")
+    s.input("n0").press("Tab")                     # the change lands when the box is left
+    # e = 3·−3 = −9, d = −9 + 10 = 1, L = 1·−2 = −2
+    expect(s.field("n2", "data")).to_have_text("data −9", timeout=10_000)
+    expect(s.field("n4", "data")).to_have_text("data 1")
+    expect(s.field("n6", "data")).to_have_text("data −2")
+    expect(s.field("n0", "data")).to_have_text("data 3")
+
+    # the same SVG element, nothing moved
+    svg = s.graph.locator("svg").first
+    assert svg.evaluate("svg => svg.__adMarker") == "first drawing", "the SVG was drawn again"
+    assert svg.get_attribute("viewBox") == viewbox
+    assert svg.evaluate(geometry) == before
+
+    # the gradients are those of the new values: ∂L/∂b = ∂L/∂e · a = (1 · f) · 3 = −6, ∂L/∂f = d = 1
+    for _ in range(BACKWARD_STEPS):
+        s.button("step").click()
+    expect(s.counter).to_have_text(f"step {BACKWARD_STEPS} / {BACKWARD_STEPS}")
+    expect(s.field("n1", "grad")).to_have_text("grad −6")
+    expect(s.field("n5", "grad")).to_have_text("grad 1")
+    expect(s.field("n0", "grad")).to_have_text("grad 6")
+
+    # ... and the kernel's Vars hold them too
+    out = nb.run_new_cell("print('kernel', v_in['a'].data, v_in['e'].data, L_in.data)")
+    expect(out).to_contain_text("kernel 3.0 -9.0 -2.0", timeout=10_000)
+
+
+def test_kernel_sees_the_browser_step(nb):
+    expect = _expect()
+    s = stepper(nb, "kernel")
+    s.button("step").click()
+    s.button("step").click()
+    expect(s.counter).to_have_text(f"step 2 / {BACKWARD_STEPS}")
+    out = nb.run_new_cell("print('kernel step', s_kernel.step, s_kernel.current.node)")
+    expect(out).to_contain_text("kernel step 2 n6", timeout=10_000)
