@@ -8,7 +8,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 PIP    := $(BIN)/python -m pip
 
-.PHONY: lab test bench demo clean lock venv
+.PHONY: lab test bench demo check clean lock venv
 
 venv: $(STAMP)
 
@@ -35,6 +35,14 @@ test: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks
 
+# micrograd's demo on this engine: a progress bar, the accuracy, a picture.
+demo: $(STAMP)
+	$(BIN)/python -m autodiff.demo --out demo-output
+
+# Every op, module, loss, optimizer and schedule against PyTorch.
+check: $(STAMP)
+	$(BIN)/python -m autodiff.check
+
 # Re-pin every transitive dependency from a fresh install of requirements.txt.
 lock:
 	rm -rf .lockenv && $(PYTHON) -m venv .lockenv
@@ -43,5 +51,5 @@ lock:
 	rm -rf .lockenv
 
 clean:
-	rm -rf $(VENV) .pytest_cache .hypothesis build *.egg-info benchmarks/output
+	rm -rf $(VENV) .pytest_cache .hypothesis build *.egg-info benchmarks/output demo-output test-output
 	find . -name __pycache__ -type d -prune -exec rm -rf {} +
