@@ -69,7 +69,7 @@ class ForwardStep:
     op: str
     inputs: tuple[tuple[str, float], ...]  # (id, value) per operand
     value: float
-    text: str        # e.g. "c = a · b = 2 · −3 = −6"
+    text: str        # e.g. "c = a·b = 2·(−3) = −6"
 
 
 @dataclass(frozen=True)
@@ -163,11 +163,17 @@ def _forward_step(v: Var, node: TraceNode, names: list[str], index: dict[int, in
     op = v.op_def
     operands = [names[index[id(p)]] for p in v.parents]
     values = [p.data for p in v.parents]
-    expr = _substitute(op.expr, operands)
-    numbers = _substitute(op.expr, [format_number(x) for x in values])
+    template = op.expr.replace("-", "−")
+    expr = _substitute(template, operands)
+    numbers = _substitute(template, [_operand_number(x) for x in values])
     text = f"{node.name} = {expr} = {numbers} = {format_number(v.data)}"
     inputs = tuple((f"n{index[id(p)]}", p.data) for p in v.parents)
     return ForwardStep(node.id, node.op, inputs, v.data, text)
+
+
+def _operand_number(x: float) -> str:
+    """A number placed inside an expression: negative ones in parentheses, 2·(−3)."""
+    return f"({format_number(x)})" if x < 0 else format_number(x)
 
 
 _OPERAND = re.compile(r"(?<![A-Za-z])[ab](?![A-Za-z])")  # the a in "tan(a)", not in "tan"
@@ -204,6 +210,8 @@ def _backward_steps(order: list[Var], nodes: tuple[TraceNode, ...],
             value = local * upstream
             before = grads[j]
             grads[j] = before + value
+            if grads[j] - grads[j] != 0.0:  # as backward() does, refuse an infinite gradient
+                raise OverflowError(f"trace: the gradient reaching {names[j]} is too large for a float")
             received[j] += 1
             text = (f"∂{out}/∂{names[j]} += ∂{out}/∂{names[i]} · ∂{names[i]}/∂{names[j]} = "
                     f"{format_number(upstream)} × {format_number(local)} = {format_number(value)}")
@@ -223,9 +231,19 @@ def reevaluate(root: Var) -> None:
     """Recompute every op node's value from its operands, after leaves' ``.data`` changed.
 
     The graph keeps its shape; only the numbers change. Gradients are left
-    as they are (call ``backward()`` again for new ones).
+    as they are (call ``backward()`` again for new ones). An op that cannot
+    take its new inputs raises the same error as building the graph afresh
+    would, and then no value has changed.
     """
-    for v in topological_order(root):
+    order = topological_order(root)
+    values = {id(v): v.data for v in order}
+    for v in order:
         op = v.op_def
         if op is not None:
-            v.data = op.forward(*(p.data for p in v.parents))
+            out = op.forward(*(values[id(p)] for p in v.parents))
+            if out - out != 0.0:  # inf
+                operands = ", ".join(repr(values[id(p)]) for p in v.parents)
+                raise OverflowError(f"{op.name}({operands}) is too large for a float")
+            values[id(v)] = out
+    for v in order:
+        v.data = values[id(v)]

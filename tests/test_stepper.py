@@ -162,9 +162,9 @@ BACKWARD_TEXTS = [
 FORWARD_TEXTS = [
     "Forward pass: compute the 3 op nodes in order, each from values already known.\n"
     "Press Step to compute e.",
-    "e = a·b = 2·−3 = −6",
-    "d = e + c = −6 + 10 = 4",
-    "L = d·f = 4·−2 = −8\n\nForward pass complete: L = −8. Switch to the backward phase for the gradients.",
+    "e = a·b = 2·(−3) = −6",
+    "d = e + c = (−6) + 10 = 4",
+    "L = d·f = 4·(−2) = −8\n\nForward pass complete: L = −8. Switch to the backward phase for the gradients.",
 ]
 
 
