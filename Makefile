@@ -8,7 +8,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 PIP    := $(BIN)/python -m pip
 
-.PHONY: lab test bench demo check clean lock venv
+.PHONY: lab test bench demo check clean lock venv student
 
 venv: $(STAMP)
 
@@ -43,6 +43,11 @@ demo: $(STAMP)
 check: $(STAMP)
 	$(BIN)/python -m autodiff.check
 
+# Student copies of the lessons in student/ (git-ignored): the solutions between
+# ### BEGIN SOLUTION and ### END SOLUTION replaced by a stub, outputs cleared.
+student: $(STAMP)
+	$(BIN)/python tools/make_student.py notebooks --out student
+
 # Re-pin every transitive dependency from a fresh install of requirements.txt.
 lock:
 	rm -rf .lockenv && $(PYTHON) -m venv .lockenv
@@ -51,5 +56,5 @@ lock:
 	rm -rf .lockenv
 
 clean:
-	rm -rf $(VENV) .pytest_cache .hypothesis build *.egg-info benchmarks/output demo-output test-output
+	rm -rf $(VENV) .pytest_cache .hypothesis build *.egg-info benchmarks/output demo-output test-output student
 	find . -name __pycache__ -type d -prune -exec rm -rf {} +

@@ -5,13 +5,16 @@
 * `draw_graph(root)`: the computation graph behind a `Var`, as SVG in Jupyter
 * `GraphStepper(root)`: step through the forward and backward passes node by
   node, with the chain-rule arithmetic of every step (and an optional quiz)
+* `Exercise(...)`: a lesson exercise: checks the learner's function, shows a
+  counterexample when it is wrong, and a hint ladder
 * `doctor()`: checks that this machine can show the lessons' graphs and widgets
 * `render_svg(graph)`, `graphviz_renderer()`: which Graphviz program draws, and drawing with it
 """
 
 from .doctor import doctor
+from .exercise import Exercise
 from .graph import draw_graph
 from .render import graphviz_renderer, render_svg
 from .stepper import GraphStepper
 
-__all__ = ["draw_graph", "GraphStepper", "doctor", "render_svg", "graphviz_renderer"]
+__all__ = ["draw_graph", "GraphStepper", "Exercise", "doctor", "render_svg", "graphviz_renderer"]
