@@ -5,6 +5,8 @@
 * `draw_graph(root)`: the computation graph behind a `Var`, as SVG in Jupyter
 * `GraphStepper(root)`: step through the forward and backward passes node by
   node, with the chain-rule arithmetic of every step (and an optional quiz)
+* `Playground(...)`: pick data, shape a network, press Play and watch the
+  decision boundary, the losses and the gradient flow (a classroom demo)
 * `Exercise(...)`: a lesson exercise: checks the learner's function, shows a
   counterexample when it is wrong, and a hint ladder
 * `doctor()`: checks that this machine can show the lessons' graphs and widgets
@@ -14,7 +16,8 @@
 from .doctor import doctor
 from .exercise import Exercise
 from .graph import draw_graph
+from .playground import Playground
 from .render import graphviz_renderer, render_svg
 from .stepper import GraphStepper
 
-__all__ = ["draw_graph", "GraphStepper", "Exercise", "doctor", "render_svg", "graphviz_renderer"]
+__all__ = ["draw_graph", "GraphStepper", "Playground", "Exercise", "doctor", "render_svg", "graphviz_renderer"]

@@ -1,0 +1,676 @@
+"""`widgets.Playground`, driven from Python (the kernel side), plus its JS helpers under node.
+
+Small datasets (60 to 120 points) keep each epoch to a few milliseconds.
+Expected values are computed here independently (by hand, or with the
+scalar engine), never read back from the widget's own helpers.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import hashlib
+import json
+import math
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from autodiff.losses import binary_cross_entropy_with_logits, hinge_loss, l2_penalty
+from autodiff.nn import MLP, Linear, ReLU, Sigmoid, Tanh
+from autodiff.optim import SGD, Adam, RMSprop
+
+from widgets import playground as pg
+from widgets.playground import GRID_SIZE, Playground, Settings, parse_config
+
+REPO = Path(__file__).resolve().parents[1]
+WIDGET_MIME = "application/vnd.jupyter.widget-view+json"
+SMALL = {"points": 60, "hidden": [4, 4]}
+
+
+def linear_sizes(p: Playground) -> list[tuple[int, int]]:
+    return [(m.in_features, m.out_features) for m in p.model.layers if isinstance(m, Linear)]
+
+
+def all_points(p: Playground) -> np.ndarray:
+    return np.vstack([p.data.X_train, p.data.X_test])
+
+
+# ---------------------------------------------------------------------------
+# Stepping and the history
+# ---------------------------------------------------------------------------
+
+def test_step_advances_the_epoch_and_the_history():
+    p = Playground(**SMALL)
+    assert p.epoch == 0 and p.history["epoch"] == [] and p.frame["epoch"] == 0
+    last = p.step(3)
+    assert p.epoch == 3 and p.frame["epoch"] == 3
+    h = p.history
+    assert h["epoch"] == [1, 2, 3]
+    for key in ("train_loss", "test_loss", "train_acc", "test_acc", "lr", "grad"):
+        assert len(h[key]) == 3, key
+    assert last == {key: values[-1] for key, values in h.items()}
+    p.step()
+    assert p.epoch == 4 and p.history["epoch"] == [1, 2, 3, 4]
+    assert p.frame["curves"]["epoch"] == [1, 2, 3, 4]
+
+
+def test_an_epoch_is_the_documented_loop():
+    """Two epochs written out by hand with the engine (as the module docstring says) give the same bits."""
+    p = Playground(loss="hinge", optimizer="momentum", lr=0.05, l2=0.001, batch_size=8, schedule="cosine",
+                   seed=3, points=50, hidden=[3, 2], activation="tanh")
+    p.step(2)
+    model = MLP(2, [3, 2, 1], activation="tanh", rng=3)
+    params = model.parameters()
+    optimizer = SGD(params, lr=0.05, momentum=0.9)
+    scheduler = pg.CosineAnnealingLR(optimizer, T_max=200)
+    X, y = p.data.X_train.tolist(), [2 * int(c) - 1 for c in p.data.c_train]
+    for epoch in range(2):
+        for X_batch, y_batch in pg.batches(X, y, 8, shuffle=True, seed=3 * 1_000_003 + epoch):
+            optimizer.zero_grad()
+            (hinge_loss(model(X_batch), y_batch) + l2_penalty(params, 0.001)).backward()
+            optimizer.step()
+        scheduler.step()
+    assert p.model.state_dict() == model.state_dict()
+    assert p.optimizer.lr == optimizer.lr
+
+
+def test_history_is_a_copy():
+    p = Playground(**SMALL)
+    p.step(2)
+    h = p.history
+    h["train_loss"].append(123.0)
+    h["grad"][0].append(9.0)
+    assert len(p.history["train_loss"]) == 2 and len(p.history["grad"][0]) == 3
+
+
+def test_history_losses_are_the_scalar_losses_of_the_current_weights():
+    """train_loss is the data loss of the whole training set with the epoch's final weights."""
+    for loss, fn, labels in (("bce", binary_cross_entropy_with_logits, (0, 1)), ("hinge", hinge_loss, (-1, 1))):
+        p = Playground(loss=loss, **SMALL)
+        p.step(2)
+        targets = [labels[c] for c in p.data.c_train]
+        expected = fn(p.model(p.data.X_train.tolist()), targets).data
+        assert p.history["train_loss"][-1] == pytest.approx(expected, abs=1e-12)
+        test_targets = [labels[c] for c in p.data.c_test]
+        assert p.history["test_loss"][-1] == pytest.approx(
+            fn(p.model(p.data.X_test.tolist()), test_targets).data, abs=1e-12)
+
+
+def test_loss_falls_on_moons():
+    p = Playground(dataset="moons", points=100, noise=0.1, hidden=[8, 8], lr=0.03)
+    start = p.evaluate()
+    p.step(20)
+    h = p.history
+    assert h["train_loss"][-1] < 0.6 * start["train_loss"], (start, h["train_loss"])
+    assert h["test_loss"][-1] < 0.6 * start["test_loss"]
+    assert h["train_acc"][-1] >= 0.85 and h["test_acc"][-1] >= 0.8
+
+
+# ---------------------------------------------------------------------------
+# Configurations
+# ---------------------------------------------------------------------------
+
+UNUSUAL = dict(dataset="spirals", noise=0.05, ratio=0.6, points=90, data_seed=4, hidden=[5, 3],
+               activation="tanh", loss="hinge", optimizer="momentum", lr=0.03, l2=0.001,
+               batch_size=8, schedule="cosine", seed=7)
+
+
+def fingerprint(p: Playground) -> str:
+    """Every weight and every recorded number, exactly (repr of floats is exact)."""
+    return hashlib.sha256(repr((p.model.state_dict(), p.history, p.data.X_train.tolist())).encode()).hexdigest()
+
+
+def test_from_config_reproduces_a_run_bit_for_bit():
+    a = Playground(**UNUSUAL)
+    a.step(4)
+    b = Playground.from_config(a.config)
+    assert b.config == a.config and b.epoch == 0
+    b.step(4)
+    assert b.model.state_dict() == a.model.state_dict()       # == on floats: bit for bit
+    assert b.history == a.history
+    assert b.frame == a.frame
+    assert fingerprint(b) == fingerprint(a)
+    c = Playground.from_config(a.config.replace("seed=7", "seed=8"))
+    c.step(4)
+    assert c.model.state_dict() != a.model.state_dict()       # the fingerprint can tell runs apart
+
+
+def test_from_config_reproduces_a_run_in_another_process():
+    a = Playground(**UNUSUAL)
+    a.step(3)
+    code = ("import sys, hashlib\nfrom widgets.playground import Playground\n"
+            "p = Playground.from_config(sys.argv[1]); p.step(3)\n"
+            "print(hashlib.sha256(repr((p.model.state_dict(), p.history, p.data.X_train.tolist())).encode()).hexdigest())")
+    out = subprocess.run([sys.executable, "-c", code, a.config], capture_output=True, text=True, cwd=REPO,
+                         env={**os.environ, "PYTHONHASHSEED": "123"}, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == fingerprint(a)
+
+
+def test_the_default_config_string():
+    assert Playground().config == ("data=moons;noise=0.1;train=0.5;points=200;dseed=0;net=2-8-8-1;act=tanh;"
+                                   "loss=bce;opt=adam;lr=0.03;l2=0;batch=16;sched=none;seed=0")
+
+
+@pytest.mark.parametrize("settings", [
+    {}, UNUSUAL, {"hidden": []}, {"lr": 1e-05, "l2": 0.0003, "noise": 0.0, "ratio": 0.1},
+    {"dataset": "blobs", "optimizer": "rmsprop", "schedule": "step", "batch_size": 1},
+    {"dataset": "xor", "optimizer": "sgd", "schedule": "exponential", "lr": 0.1 + 0.2},
+])
+def test_config_round_trips(settings):
+    s = Settings().changed(**settings)
+    text = s.to_config()
+    assert parse_config(text) == s
+    assert parse_config(text).to_config() == text
+    assert Playground.from_config(text).config == text
+
+
+def test_config_reads_any_order_spaces_and_defaults():
+    s = parse_config(" seed=3 ; net=2-4-1;data=xor ;lr=0.1 ")
+    assert s == Settings(dataset="xor", hidden=(4,), lr=0.1, seed=3)
+    assert parse_config("net=2-1").hidden == ()
+    assert parse_config("") == Settings()
+
+
+@pytest.mark.parametrize("text, named", [
+    ("data=mars", "data=mars"),
+    ("data=moons;lr=-0.1", "lr=-0.1"),
+    ("lr=abc", "lr=abc"),
+    ("lr=nan", "lr=nan"),
+    ("net=2-0-1", "net=2-0-1"),
+    ("net=3-8-1", "net=3-8-1"),
+    ("net=2-8", "net=2-8"),
+    ("batch=1.5", "batch=1.5"),
+    ("train=1", "train=1"),
+    ("act=softmax", "act=softmax"),
+    ("speed=3", "speed"),
+    ("noise", "'noise' is not key=value"),
+    ("lr=0.1;lr=0.2", "'lr' is given twice"),
+])
+def test_bad_config_strings_name_the_bad_part(text, named):
+    with pytest.raises(ValueError) as error:
+        Playground.from_config(text)
+    assert named in str(error.value)
+
+
+# ---------------------------------------------------------------------------
+# Every control
+# ---------------------------------------------------------------------------
+
+def test_changing_a_setting_resets_like_the_ui():
+    p = Playground(**SMALL)
+    initial = p.model.state_dict()
+    p.step(3)
+    assert p.model.state_dict() != initial
+    p.set(lr=0.02)
+    assert p.epoch == 0 and p.history["epoch"] == [] and p.frame["epoch"] == 0
+    assert p.model.state_dict() == initial                        # the same seed: the same start
+    assert p.settings["lr"] == 0.02 and "lr=0.02;" in p.config
+    assert p.optimizer.lr == 0.02
+
+
+def test_dataset():
+    p = Playground(dataset="circles", noise=0.0, points=60)
+    radii = np.sort(np.round(np.hypot(*all_points(p).T), 9))
+    assert set(radii) == {0.5, 1.0}                               # a ring of radius 1 around one of 0.5
+    before = all_points(p)
+    p.set(dataset="xor")
+    assert p.current.dataset == "xor" and "data=xor" in p.config
+    X, c = all_points(p), np.concatenate([p.data.c_train, p.data.c_test])
+    assert X.shape == before.shape and not np.allclose(X, before)
+    assert np.array_equal(X[:, 0] * X[:, 1] < 0, c == 1)          # noise 0: XOR labels exactly
+    p.set(dataset="blobs", noise=0.0)
+    means = [all_points(p)[np.concatenate([p.data.c_train, p.data.c_test]) == k].mean(axis=0) for k in (0, 1)]
+    assert np.allclose(means, pg.BLOB_CENTERS, atol=0.2)
+
+
+def test_noise():
+    p = Playground(dataset="moons", noise=0.0, points=60)
+
+    def distance_from_the_moons(p):
+        X, c = all_points(p), np.concatenate([p.data.c_train, p.data.c_test])
+        upper = np.abs(np.hypot(X[:, 0], X[:, 1]) - 1)              # class 0: the unit circle
+        lower = np.abs(np.hypot(X[:, 0] - 1, X[:, 1] - 0.5) - 1)    # class 1: shifted by (1, 0.5)
+        return np.where(c == 0, upper, lower).max()
+
+    assert distance_from_the_moons(p) < 1e-12
+    p.set(noise=0.3)
+    assert p.current.noise == 0.3 and distance_from_the_moons(p) > 0.3
+
+
+def test_ratio_and_points():
+    p = Playground(points=200, ratio=0.7)
+    assert len(p.data.X_train) == 140 and len(p.data.X_test) == 60
+    p.set(ratio=0.3)
+    assert len(p.data.X_train) == 60 and len(p.data.X_test) == 140
+    p.set(points=100)
+    assert len(p.data.X_train) + len(p.data.X_test) == 100 and len(p.data.X_train) == 30
+    assert len(p.points["train"]) == 30 and len(p.points["test"]) == 70
+
+
+def test_regenerate_gives_new_points_and_keeps_the_network():
+    p = Playground(**SMALL)
+    before, weights = all_points(p), p.model.state_dict()
+    p.step(2)
+    p.regenerate()
+    assert p.current.data_seed == 1 and "dseed=1" in p.config and p.epoch == 0
+    assert not np.allclose(all_points(p), before)
+    assert p.model.state_dict() == weights
+
+
+def test_layers_and_neurons():
+    p = Playground(hidden=[8, 8], points=60)
+    assert linear_sizes(p) == [(2, 8), (8, 8), (8, 1)]
+    p.set(hidden=[8, 8, 3])                       # add a layer
+    assert linear_sizes(p) == [(2, 8), (8, 8), (8, 3), (3, 1)]
+    p.set(hidden=[8, 9, 3])                       # one neuron more in layer 2
+    assert linear_sizes(p) == [(2, 8), (8, 9), (9, 3), (3, 1)]
+    assert p.frame["network"]["sizes"] == [2, 8, 9, 3, 1]
+    assert [np.shape(w) for w in p.frame["network"]["weights"]] == [(8, 2), (9, 8), (3, 9), (1, 3)]
+    p.set(hidden=[])                              # no hidden layer: a linear model
+    assert linear_sizes(p) == [(2, 1)] and "net=2-1;" in p.config
+    p.step()
+    assert len(p.history["grad"][0]) == 1
+
+
+@pytest.mark.parametrize("name, cls", [("relu", ReLU), ("tanh", Tanh), ("sigmoid", Sigmoid)])
+def test_activation(name, cls):
+    p = Playground(activation=name, hidden=[3, 3], points=60)
+    activations = [m for m in p.model.layers if not isinstance(m, Linear)]
+    assert len(activations) == 2 and all(type(m) is cls for m in activations)
+
+
+def test_loss():
+    p = Playground(loss="hinge", **SMALL)
+    assert set(p._targets) == {-1, 1}
+    p.set(loss="bce")
+    assert set(p._targets) == {0, 1}
+    # the heatmap's shades follow the loss: clipped scores for hinge, 2·sigmoid − 1 for BCE
+    _, _, scores = p.grid()
+    assert np.allclose(p.frame["grid"]["values"], np.round(2 / (1 + np.exp(-scores.ravel())) - 1, 4), atol=1e-4)
+
+
+@pytest.mark.parametrize("name, cls, momentum", [
+    ("sgd", SGD, 0.0), ("momentum", SGD, 0.9), ("rmsprop", RMSprop, None), ("adam", Adam, None),
+])
+def test_optimizer(name, cls, momentum):
+    p = Playground(optimizer=name, lr=0.02, **SMALL)
+    assert type(p.optimizer) is cls and p.optimizer.lr == 0.02
+    if momentum is not None:
+        assert p.optimizer.param_groups[0]["momentum"] == momentum
+
+
+def test_optimizers_train_differently():
+    results = {}
+    for name in pg.OPTIMIZERS:
+        p = Playground(optimizer=name, lr=0.02, **SMALL)
+        p.step(2)
+        results[name] = p.history["train_loss"][-1]
+    assert len(set(results.values())) == 4, results
+
+
+def test_lr_l2_and_batch_size_make_the_documented_update():
+    """Full batch, SGD: one epoch is one step p ← p − lr·∂(loss + l2·Σp²)/∂p, checked by hand."""
+    p = Playground(optimizer="sgd", lr=0.1, l2=0.01, batch_size=1000, points=60, hidden=[4], activation="relu", seed=5)
+    start = p.model.state_dict()
+    p.step(1)
+    model = MLP(2, [4, 1], activation="relu", rng=5)
+    params = model.parameters()
+    loss = binary_cross_entropy_with_logits(model(p.data.X_train.tolist()), [int(c) for c in p.data.c_train])
+    (loss + l2_penalty(params, 0.01)).backward()
+    expected = [v.data - 0.1 * v.grad for v in params]
+    got = [v.data for v in p.model.parameters()]
+    assert model.state_dict() == start
+    assert np.allclose(got, expected, rtol=0, atol=1e-12)
+    # and the L2 term is really in there: without it the step is different
+    assert not np.allclose(got, [v.data - 0.1 * (v.grad - 0.02 * v.data) for v in params], rtol=0, atol=1e-9)
+
+
+@pytest.mark.parametrize("batch_size, steps", [(1, 30), (7, 5), (16, 2), (30, 1), (1000, 1)])
+def test_batch_size_sets_the_steps_per_epoch(batch_size, steps):
+    p = Playground(batch_size=batch_size, points=60, ratio=0.5, hidden=[2])   # 30 training points
+    p.step(1)
+    assert {state["step"] for state in p.optimizer.state.values()} == {steps}
+
+
+def test_l2_shrinks_the_weights():
+    norms = {}
+    for l2 in (0.0, 0.05):
+        p = Playground(l2=l2, **SMALL)
+        p.step(8)
+        norms[l2] = sum(v.data ** 2 for v in p.model.parameters())
+    assert norms[0.05] < 0.7 * norms[0.0], norms
+
+
+@pytest.mark.parametrize("schedule, lrs", [
+    ("none", [0.1] * 4),
+    ("exponential", [0.1 * 0.99 ** k for k in range(4)]),
+    ("cosine", [0.1 * (1 + math.cos(math.pi * k / 200)) / 2 for k in range(4)]),
+])
+def test_schedule(schedule, lrs):
+    p = Playground(schedule=schedule, lr=0.1, points=20, hidden=[2], batch_size=100)
+    p.step(4)
+    assert p.history["lr"] == pytest.approx(lrs, rel=1e-12, abs=0)
+
+
+def test_step_schedule_halves_every_50_epochs():
+    p = Playground(schedule="step", lr=0.1, points=8, hidden=[1], batch_size=100)
+    p.step(52)
+    lr = p.history["lr"]
+    assert lr[:50] == [0.1] * 50 and lr[50:] == [0.05, 0.05]
+
+
+def test_seed():
+    a, b, c = Playground(seed=1, **SMALL), Playground(seed=1, **SMALL), Playground(seed=2, **SMALL)
+    assert a.model.state_dict() == b.model.state_dict() != c.model.state_dict()
+    assert np.array_equal(a.data.X_train, c.data.X_train)        # the data has its own seed
+
+
+# ---------------------------------------------------------------------------
+# Gradient flow
+# ---------------------------------------------------------------------------
+
+def test_gradient_flow_has_one_entry_per_layer_per_epoch():
+    p = Playground(hidden=[4, 3, 2], points=60)
+    p.step(3)
+    grads = p.history["grad"]
+    assert len(grads) == 3 and all(len(g) == 4 for g in grads)
+    assert all(math.isfinite(x) and x > 0 for g in grads for x in g)
+    curves = p.frame["curves"]["grad"]
+    assert len(curves) == 4 and all(len(series) == 3 for series in curves)
+    assert [series[-1] for series in curves] == grads[-1]
+
+
+def test_gradient_flow_is_the_mean_absolute_weight_gradient():
+    """One full-batch step, checked against a backward pass done here."""
+    p = Playground(optimizer="sgd", batch_size=1000, points=40, hidden=[3], activation="sigmoid", seed=2)
+    model = MLP(2, [3, 1], activation="sigmoid", rng=2)
+    p.step(1)
+    loss = binary_cross_entropy_with_logits(model(p.data.X_train.tolist()), [int(c) for c in p.data.c_train])
+    loss.backward()
+    linears = [m for m in model.layers if isinstance(m, Linear)]
+    expected = [np.mean([abs(w.grad) for row in m.weight for w in row]) for m in linears]
+    assert p.history["grad"][0] == pytest.approx(expected, rel=1e-12)
+
+
+def test_deep_sigmoid_gradients_vanish_but_relu_ones_do_not():
+    ratios = {}
+    for activation in ("sigmoid", "relu"):
+        p = Playground(activation=activation, hidden=[6, 6, 6, 6], optimizer="sgd", lr=0.1, points=100)
+        p.step(2)
+        first, *_, last = p.history["grad"][-1]
+        ratios[activation] = first / last
+    assert ratios["sigmoid"] < 0.01, ratios        # the first layer learns 100× slower, at least
+    assert ratios["relu"] > 0.1, ratios
+    assert ratios["sigmoid"] < ratios["relu"] / 50
+
+
+# ---------------------------------------------------------------------------
+# The heatmap
+# ---------------------------------------------------------------------------
+
+def test_grid_is_the_scalar_model_output():
+    p = Playground(**SMALL)
+    p.step(2)
+    xs, ys = np.linspace(*p.data.extent[:2], GRID_SIZE), np.linspace(p.data.extent[3], p.data.extent[2], GRID_SIZE)
+    gx, gy, scores = p.grid()
+    assert np.array_equal(gx, xs) and np.array_equal(gy, ys) and scores.shape == (GRID_SIZE, GRID_SIZE)
+    for i, j in [(0, 0), (0, GRID_SIZE - 1), (GRID_SIZE - 1, 0), (17, 31), (GRID_SIZE // 2, GRID_SIZE // 2)]:
+        (out,) = p.model([float(xs[j]), float(ys[i])])
+        assert abs(scores[i, j] - out.data) <= 1e-12, (i, j)
+    # and the frame holds those scores' shades, row by row from the top
+    values = np.array(p.frame["grid"]["values"]).reshape(GRID_SIZE, GRID_SIZE)
+    assert np.abs(values - np.tanh(scores / 2)).max() <= 0.5e-4 + 1e-12
+
+
+def test_grid_is_one_vectorised_call_and_no_scalar_graph(monkeypatch):
+    p = Playground(**SMALL)
+    calls = []
+    vectorised = p.model.forward_array
+
+    def spy(x):
+        calls.append(np.shape(x))
+        return vectorised(x)
+
+    def no_scalar_graph(self, x):
+        raise AssertionError("the scalar forward was used for the heatmap")
+
+    monkeypatch.setattr(p.model, "forward_array", spy)
+    monkeypatch.setattr(MLP, "forward", no_scalar_graph)
+    frame = p._frame()
+    assert (GRID_SIZE * GRID_SIZE, 2) in calls
+    assert len(calls) == 3             # the grid, and the train and test sets for the losses
+    assert len(frame["grid"]["values"]) == GRID_SIZE * GRID_SIZE
+
+
+def test_frame_is_plain_json_even_when_training_blew_up():
+    p = Playground(**SMALL)
+    json.dumps(p.frame, allow_nan=False)
+    for v in p.model.parameters():
+        v.data = 1e200                 # scores overflow to inf
+    frame = p._frame()
+    json.dumps(frame, allow_nan=False)
+    json.dumps(p.points, allow_nan=False)
+
+
+# ---------------------------------------------------------------------------
+# Bad inputs
+# ---------------------------------------------------------------------------
+
+@pytest.mark.parametrize("settings, error, words", [
+    ({"dataset": "mars"}, ValueError, ["dataset", "moons", "'mars'"]),
+    ({"hidden": [8, 0]}, ValueError, ["layer 2", "0 neurons"]),
+    ({"hidden": [8] * 9}, ValueError, ["at most 8 hidden layers"]),
+    ({"hidden": [2.5]}, TypeError, ["hidden layer 1"]),
+    ({"lr": -0.1}, ValueError, ["lr", "> 0", "-0.1"]),
+    ({"lr": 0}, ValueError, ["lr", "> 0"]),
+    ({"lr": "0.1"}, TypeError, ["lr", "str"]),
+    ({"l2": -1.0}, ValueError, ["l2", ">= 0"]),
+    ({"noise": 2.0}, ValueError, ["noise"]),
+    ({"ratio": 1.0}, ValueError, ["ratio"]),
+    ({"points": 2}, ValueError, ["points"]),
+    ({"batch_size": 0}, ValueError, ["batch_size"]),
+    ({"activation": "softmax"}, ValueError, ["activation", "relu"]),
+    ({"loss": "mse"}, ValueError, ["loss", "hinge"]),
+    ({"optimizer": "lbfgs"}, ValueError, ["optimizer", "adam"]),
+    ({"schedule": "warmup"}, ValueError, ["schedule", "cosine"]),
+    ({"seed": -1}, ValueError, ["seed"]),
+    ({"colour": "red"}, TypeError, ["unknown setting 'colour'"]),
+])
+def test_bad_settings_give_clear_errors(settings, error, words):
+    with pytest.raises(error) as raised:
+        Playground(**settings)
+    for word in words:
+        assert word in str(raised.value), str(raised.value)
+
+
+def test_a_refused_change_changes_nothing():
+    p = Playground(**SMALL)
+    p.step(2)
+    before = (p.current, p.config, p.model.state_dict(), p.epoch)
+    with pytest.raises(ValueError):
+        p.set(lr=0.5, hidden=[4, 0])
+    assert (p.current, p.config, p.model.state_dict(), p.epoch) == before
+
+
+def test_too_few_points_for_the_ratio_is_refused_before_anything_changes():
+    p = Playground(points=10, ratio=0.5, hidden=[2])
+    before = (p.current, p.config, all_points(p).tolist())
+    with pytest.raises(ValueError, match="4 points with a training ratio of 0.1 leave a set empty"):
+        p.set(points=4, ratio=0.1)
+    assert (p.current, p.config, all_points(p).tolist()) == before
+
+
+def test_bad_step_counts():
+    p = Playground(**SMALL)
+    with pytest.raises(ValueError, match="n must be from 1"):
+        p.step(0)
+    with pytest.raises(TypeError, match="n must be an int"):
+        p.step(1.5)
+    assert p.epoch == 0
+
+
+def test_a_diverging_step_is_reported():
+    p = Playground(optimizer="sgd", lr=1e300, activation="relu", **SMALL)
+    with pytest.raises(OverflowError, match="too large for a float|not finite"):
+        p.step(1)
+
+
+# ---------------------------------------------------------------------------
+# The browser's messages, Play, the static fallback
+# ---------------------------------------------------------------------------
+
+def test_browser_messages_use_the_same_path(monkeypatch):
+    p = Playground(**SMALL)
+    sent = []
+    monkeypatch.setattr(p, "send", lambda content, buffers=None: sent.append(content))
+    p._on_browser_message(p, {"action": "step"}, [])
+    assert p.epoch == 1
+    p._on_browser_message(p, {"action": "set", "changes": {"dataset": "xor", "hidden": [4, 5]}}, [])
+    assert p.current.dataset == "xor" and p.current.hidden == (4, 5) and p.epoch == 0
+    p._on_browser_message(p, {"action": "set", "changes": {"lr": -1}}, [])
+    assert "lr must be > 0" in p.error and sent == [{"event": "rejected"}] and p.current.lr == 0.03
+    p._on_browser_message(p, {"action": "load", "config": "data=circles;net=2-3-1"}, [])
+    assert p.current.dataset == "circles" and p.current.hidden == (3,) and p.error == ""
+    p._on_browser_message(p, {"action": "regenerate"}, [])
+    assert p.current.data_seed == 1
+
+
+def test_play_trains_without_blocking_the_event_loop():
+    p = Playground(**SMALL)
+
+    async def scenario():
+        p.play()
+        assert p.playing
+        others = 0                      # another coroutine keeps running while Play trains
+        while p.epoch < 3:
+            await asyncio.sleep(0.005)
+            others += 1
+        p.pause()
+        await asyncio.sleep(2 * pg.FRAME_INTERVAL)
+        stopped = p.epoch
+        await asyncio.sleep(3 * pg.FRAME_INTERVAL)
+        return others, stopped
+
+    others, stopped = asyncio.run(scenario())
+    assert others >= 3
+    assert p.epoch == stopped >= 3 and not p.playing and p._task is None
+    assert p.frame["epoch"] == p.epoch
+
+
+def test_play_needs_a_running_loop_and_close_stops_it():
+    p = Playground(**SMALL)
+    with pytest.raises(RuntimeError, match="running event loop"):
+        p.play()
+
+    async def scenario():
+        p.play()
+        await asyncio.sleep(0.05)
+        task = p._task
+        p.close()
+        await asyncio.sleep(0.05)
+        return task
+
+    task = asyncio.run(scenario())
+    assert task.done() and not p.playing
+
+
+def test_playing_true_is_play():
+    p = Playground(**SMALL)
+    with pytest.raises(RuntimeError, match="running event loop"):
+        p.playing = True
+    assert not p.playing
+
+    async def scenario():
+        p.playing = True
+        while p.epoch < 2:
+            await asyncio.sleep(0.01)
+        p.playing = False
+        await asyncio.sleep(2 * pg.FRAME_INTERVAL)
+
+    asyncio.run(scenario())
+    assert p.epoch >= 2 and p._task is None
+
+
+def test_play_pauses_on_a_diverging_step():
+    p = Playground(optimizer="sgd", lr=1e300, activation="relu", **SMALL)
+
+    async def scenario():
+        p.play()
+        for _ in range(100):
+            if not p.playing:
+                break
+            await asyncio.sleep(0.01)
+
+    asyncio.run(scenario())
+    assert not p.playing and p.error.startswith("training stopped at epoch 1: ")
+    assert "smaller learning rate" in p.error
+    json.dumps(p.frame, allow_nan=False)            # the frame of the diverged net still goes out
+
+
+def test_mimebundle_has_the_widget_a_png_and_text():
+    p = Playground(**SMALL)
+    p.step(2)
+    data, _ = p._repr_mimebundle_()
+    assert WIDGET_MIME in data and data[WIDGET_MIME]["model_id"] == p.model_id
+    png = base64.b64decode(data["image/png"])
+    assert png.startswith(b"\x89PNG\r\n\x1a\n") and len(png) > 10_000
+    text = data["text/plain"]
+    assert text == repr(p)
+    assert text.startswith("Playground(moons, 2-4-4-1 tanh, bce, adam lr=0.03; epoch 2, train loss ")
+    assert text.endswith("\nconfig: " + p.config)
+    q = Playground.from_config(p.config)
+    q.step(2)
+    assert q._repr_mimebundle_()[0]["text/plain"] == text     # deterministic
+    assert repr(Playground(**SMALL)).startswith("Playground(moons, 2-4-4-1 tanh, bce, adam lr=0.03; epoch 0)")
+
+
+def test_curves_are_thinned_to_a_bounded_size():
+    keep = pg._downsample(1000)
+    assert len(keep) <= pg.CURVE_POINTS and keep[0] == 0 and keep[-1] == 999
+    assert pg._downsample(5) == [0, 1, 2, 3, 4]
+
+
+# ---------------------------------------------------------------------------
+# playground.js's pure helpers under node
+# ---------------------------------------------------------------------------
+
+RUNNER = """
+import * as js from "./playground.mjs";
+const size = 21, values = [];
+for (let r = 0; r < size; r++) for (let c = 0; c < size; c++) values.push(c - 0.5 * r - 3.3);  // zero on c = 0.5 r + 3.3
+process.stdout.write(JSON.stringify({
+  shades: [-1, -0.5, 0, 0.5, 1, 7].map(js.shade),
+  segments: js.zeroContour(values, size),
+  ticks: js.niceTicks(0, 0.63, 4),
+}));
+"""
+
+
+def test_js_helpers(tmp_path):
+    node = shutil.which("node") or shutil.which("nodejs")
+    if not node:
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail("node is needed to test widgets/playground.js", pytrace=False)
+        pytest.skip("node is needed to test widgets/playground.js")
+    (tmp_path / "playground.mjs").write_text((REPO / "widgets" / "playground.js").read_text(encoding="utf-8"))
+    (tmp_path / "run.mjs").write_text(RUNNER)
+    proc = subprocess.run([node, "run.mjs"], capture_output=True, text=True, cwd=tmp_path, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    out = json.loads(proc.stdout)
+    white, orange, blue = [255, 255, 255], [242, 142, 43], [31, 111, 209]
+    assert out["shades"][2] == white
+    assert out["shades"][4] == out["shades"][5]                   # clipped at |v| = 1
+    assert out["shades"][0] == [round(255 + (c - 255) * 0.7) for c in orange]
+    assert out["shades"][4] == [round(255 + (c - 255) * 0.7) for c in blue]
+    segments = out["segments"]
+    assert len(segments) >= 20          # the line crosses every row
+    for x1, y1, x2, y2 in segments:     # every point lies on the zero line c = 0.5·r + 3.3
+        assert abs(x1 - (0.5 * y1 + 3.3)) < 1e-9 and abs(x2 - (0.5 * y2 + 3.3)) < 1e-9
+    assert out["ticks"] == [0, 0.2, 0.4, 0.6]
