@@ -7,6 +7,8 @@
   node, with the chain-rule arithmetic of every step (and an optional quiz)
 * `Playground(...)`: pick data, shape a network, press Play and watch the
   decision boundary, the losses and the gradient flow (a classroom demo)
+* `OptimizerLab(...)`: SGD, momentum, Nesterov, RMSprop and Adam racing on
+  the same 2-D loss surface, drawn on its contour plot
 * `Exercise(...)`: a lesson exercise: checks the learner's function, shows a
   counterexample when it is wrong, and a hint ladder
 * `doctor()`: checks that this machine can show the lessons' graphs and widgets
@@ -16,8 +18,9 @@
 from .doctor import doctor
 from .exercise import Exercise
 from .graph import draw_graph
+from .optimizer_lab import OptimizerLab
 from .playground import Playground
 from .render import graphviz_renderer, render_svg
 from .stepper import GraphStepper
 
-__all__ = ["draw_graph", "GraphStepper", "Playground", "Exercise", "doctor", "render_svg", "graphviz_renderer"]
+__all__ = ["draw_graph", "GraphStepper", "Playground", "OptimizerLab", "Exercise", "doctor", "render_svg", "graphviz_renderer"]
