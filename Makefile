@@ -24,6 +24,7 @@ $(STAMP): requirements.txt constraints.txt pyproject.toml config/jupyterlab-over
 	$(PIP) install --quiet --no-deps --no-build-isolation -e .
 	mkdir -p $(VENV)/share/jupyter/lab/settings
 	cp config/jupyterlab-overrides.json $(VENV)/share/jupyter/lab/settings/overrides.json
+	$(BIN)/python -c "import matplotlib.font_manager"  # build the font cache now, not inside a lesson
 	touch $(STAMP)
 
 lab: $(STAMP)

@@ -1,0 +1,1 @@
+"""The lessons' exercises: one module per lesson, imported by its notebook."""
