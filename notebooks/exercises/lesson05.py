@@ -1,0 +1,375 @@
+"""The exercises of lesson 05 · Implementing backward (05_implementing_backward.ipynb).
+
+* `ex_topo_sort`: ``topo_sort(root)``, a topological order without recursion;
+* `ex_backward`: ``my_backward(root)``, reverse mode from the op table, with ``+=``;
+* `ex_zero_grad` (optional): ``zero_grad(nodes)``.
+
+The learner's functions work on a graph: they take a Var (or a list of Vars)
+and return a list, or change ``.grad`` in place. So a case's argument is not a
+Var but a `Graph` (or `Nodes`): a description and a function that builds the
+graph, every node labelled, the output always called ``L``. `GraphExercise`
+builds the graph afresh for every call, hands the learner's function the Var(s)
+it expects, and turns what the function did into a value to compare: a verdict
+on the order it returned, or the gradient of every node. A wrong case shows
+the graph in words under the inputs.
+
+Expected values never come from running a solution (the solutions here are
+text, shown as the last rung of the hint ladder). They come from the engine
+on another fresh build of the same graph: the node count of
+`autodiff.topological_order`, the gradients of ``L.backward()``; or, for
+``zero_grad``, from its definition.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import reprlib
+from dataclasses import dataclass
+from typing import Any, Callable, Sequence
+
+from autodiff import Var, topological_order
+from widgets.exercise import Exercise, Feedback
+
+__all__ = ["ex_topo_sort", "ex_backward", "ex_zero_grad", "Graph", "Nodes", "GraphExercise",
+           "order_verdict", "gradients"]
+
+
+# ----------------------------------------------------------------------
+# The graphs. Each builder returns the output L, with every node labelled.
+# ----------------------------------------------------------------------
+def _named(var: Var, label: str) -> Var:
+    var.label = label
+    return var
+
+
+def _product() -> Var:
+    a, b = Var(2.0, label="a"), Var(-3.0, label="b")
+    return _named(a * b, "L")
+
+
+def _twice() -> Var:
+    a = Var(5.0, label="a")
+    return _named(a + a, "L")
+
+
+def _leaf() -> Var:
+    return Var(3.0, label="L")
+
+
+def _lecture() -> Var:
+    a, b = Var(2.0, label="a"), Var(-3.0, label="b")
+    c, f = Var(10.0, label="c"), Var(-2.0, label="f")
+    e = _named(a * b, "e")
+    d = _named(e + c, "d")
+    return _named(d * f, "L")
+
+
+def _diamond() -> Var:
+    a, b = Var(2.0, label="a"), Var(-3.0, label="b")
+    c = _named(a * b, "c")
+    d = _named(c + a, "d")
+    return _named(d * c, "L")
+
+
+def _fan_out() -> Var:
+    x = Var(0.5, label="x")
+    u = _named(x * x, "u")
+    v = _named(x.sin(), "v")
+    w = _named(x.exp(), "w")
+    s = _named(u + v, "s")
+    return _named(s * w, "L")
+
+
+def _quotient_and_power() -> Var:
+    a, b = Var(3.0, label="a"), Var(4.0, label="b")
+    q = _named(a / b, "q")
+    p = _named(a ** 2, "p")
+    return _named(q - p, "L")
+
+
+def _chain(ops: int) -> Callable[[], Var]:
+    """x0 = 0.5, x1 = sin(x0), ..., L = sin(x_{ops-1}): ``ops`` ops deep."""
+    def build() -> Var:
+        x = Var(0.5, label="x0")
+        for k in range(1, ops):
+            x = _named(x.sin(), f"x{k}")
+        return _named(x.sin(), "L")
+    return build
+
+
+@dataclass(frozen=True)
+class Graph:
+    """A graph for a case: ``text`` describes it, ``build()`` makes it afresh and returns L.
+
+    ``watch``: the labels whose gradients `gradients` reports (all when empty),
+    so that a graph of thousands of nodes gives a short counterexample.
+    """
+
+    text: str
+    build: Callable[[], Var]
+    watch: tuple[str, ...] = ()
+
+    def __repr__(self) -> str:
+        return "L"  # so a case reads topo_sort(L); the graph row says what L is
+
+
+@dataclass(frozen=True)
+class Nodes:
+    """Some nodes of a graph, by label, after ``L.backward()``: the argument of zero_grad."""
+
+    graph: Graph
+    labels: tuple[str, ...]
+
+    @property
+    def text(self) -> str:
+        return f"{self.graph.text}; after L.backward()"
+
+    def __repr__(self) -> str:
+        return "[" + ", ".join(self.labels) + "]"
+
+
+PRODUCT = Graph("L = a·b, with a = 2, b = -3", _product)
+TWICE = Graph("L = a + a, with a = 5 (a is both operands)", _twice)
+LEAF = Graph("L = Var(3.0), a leaf on its own: no op at all", _leaf)
+LECTURE = Graph("e = a·b, d = e + c, L = d·f, with a = 2, b = -3, c = 10, f = -2", _lecture)
+DIAMOND = Graph("c = a·b, d = c + a, L = d·c, with a = 2, b = -3 (a and c are used twice)", _diamond)
+FAN_OUT = Graph("u = x·x, v = sin(x), w = exp(x), s = u + v, L = s·w, with x = 0.5 "
+                "(x is used four times)", _fan_out)
+QUOTIENT = Graph("q = a / b, p = a**2, L = q - p, with a = 3, b = 4", _quotient_and_power)
+DEEP = Graph("a chain 20,000 ops deep: x1 = sin(x0), x2 = sin(x1), ..., L = sin(x19999), "
+             "with x0 = 0.5", _chain(20_000))
+CHAIN = Graph("a chain 3,000 ops deep: x1 = sin(x0), ..., L = sin(x2999), with x0 = 0.5 "
+              "(only the gradients of x0 and L are shown)", _chain(3_000), watch=("x0", "L"))
+
+
+# ----------------------------------------------------------------------
+# What a learner's function did, as a value to compare
+# ----------------------------------------------------------------------
+_SHORT = reprlib.Repr()
+_SHORT.maxstring, _SHORT.maxother = 30, 30
+
+
+def _name(var: Var) -> str:
+    return var.label or "an unlabelled Var"
+
+
+def valid_order(n: int) -> str:
+    """The verdict on a right answer for a graph of ``n`` nodes."""
+    return f"all {n} nodes, each once, each after its parents"
+
+
+def order_verdict(got: Any, root: Var) -> str:
+    """What is wrong with ``got`` as a topological order of root's graph, or `valid_order`.
+
+    The nodes of the graph are the engine's `topological_order(root)` (only
+    which nodes there are, not their order); the rest is checked here: a list
+    of Vars, each node once, every parent listed earlier than its child.
+    """
+    if got is None:
+        return "None: did you forget to return the list?"
+    if not isinstance(got, (list, tuple)):
+        return f"a {type(got).__name__}, not a list of Vars"
+    for i, item in enumerate(got):
+        if not isinstance(item, Var):
+            return f"a list whose item {i} is a {type(item).__name__} ({_SHORT.repr(item)}), not a Var"
+    nodes = topological_order(root)
+    members, listed = set(nodes), set(got)
+    seen: set[Var] = set()
+    for i, node in enumerate(got):
+        if node not in members:
+            return f"a list whose item {i} is not a node of L's graph"
+        if node in seen:
+            return f"a list with {_name(node)} twice"
+        for parent in node.parents:
+            if parent not in listed:
+                return f"a list without {_name(parent)}, a parent of {_name(node)}"
+            if parent not in seen:
+                return f"a list with {_name(node)} before its parent {_name(parent)}"
+        seen.add(node)
+    if len(seen) < len(nodes):
+        missing = next(node for node in nodes if node not in seen)
+        return f"{len(seen)} of the {len(nodes)} nodes: {_name(missing)} is missing"
+    return valid_order(len(nodes))
+
+
+def gradients(root: Var, watch: Sequence[str] = ()) -> dict[str, float]:
+    """{label: .grad} for the nodes of root's graph (those in ``watch``, if given), parents first."""
+    return {v.label: v.grad for v in topological_order(root) if not watch or v.label in watch}
+
+
+class _Call:
+    """The learner's function ``fn`` as the exercise calls it: ``run(fn, case)``.
+
+    It keeps ``fn``'s name and code, so a counterexample names the learner's
+    function and an error is traced to the line of the learner's cell.
+    """
+
+    def __init__(self, fn: Callable, run: Callable[[Callable, Any], Any]) -> None:
+        self.fn, self.run = fn, run
+        self.__name__ = getattr(fn, "__name__", "f")
+        self.__code__ = getattr(fn, "__code__", None)
+
+    def __call__(self, case: Any) -> Any:
+        return self.run(self.fn, case)
+
+
+class GraphExercise(Exercise):
+    """An `Exercise` whose cases are graphs (`Graph` or `Nodes`), built afresh for every call.
+
+    ``run(fn, case)`` builds the case's graph, calls the learner's ``fn`` on it
+    and returns the value to compare; ``expected(case)`` computes, on another
+    fresh build, what that value should be. A wrong case shows the graph in
+    words, as the row "graph", under the inputs.
+    """
+
+    def __init__(self, title: str, inputs: Sequence[Any], run: Callable[[Callable, Any], Any],
+                 expected: Callable[[Any], Any], hints: Sequence[str] = (),
+                 solution: str | None = None) -> None:
+        self.inputs = tuple(inputs)
+        self.run = run
+        super().__init__(title, cases=lambda: [((case,), expected(case)) for case in self.inputs],
+                         hints=hints, solution=solution)
+
+    def feedback(self, fn: Callable) -> Feedback:
+        if not callable(fn):  # the base class says how to call check
+            return super().feedback(fn)
+        feedback = super().feedback(_Call(fn, self.run))
+        if feedback.status == "wrong":
+            graph = ("graph", self.inputs[feedback.failed_case - 1].text)
+            feedback = dataclasses.replace(feedback, rows=feedback.rows[:1] + (graph,) + feedback.rows[1:])
+        return feedback
+
+
+# ----------------------------------------------------------------------
+# 5.1 · topo_sort
+# ----------------------------------------------------------------------
+def _run_topo_sort(fn: Callable, graph: Graph) -> str:
+    root = graph.build()
+    return order_verdict(fn(root), root)
+
+
+def _expected_topo_sort(graph: Graph) -> str:
+    return valid_order(len(topological_order(graph.build())))
+
+
+ex_topo_sort = GraphExercise(
+    "5.1 · A topological order, without recursion",
+    inputs=[PRODUCT, TWICE, LEAF, LECTURE, DIAMOND, FAN_OUT, DEEP],
+    run=_run_topo_sort,
+    expected=_expected_topo_sort,
+    hints=(
+        "Keep a list `order` and a set `done` of the nodes placed so far. A node may be "
+        "appended to `order` only when every one of its parents is in `done`.",
+        "Replace Python's call stack by a list of pairs: `stack = [(root, False)]`. Pop a pair "
+        "`(node, parents_done)`. If `parents_done` is False, push `(node, True)` back, then "
+        "`(parent, False)` for every parent not in `done`: those are popped, and placed, before "
+        "`node` comes up again.",
+        "When `(node, True)` comes up, all its parents are placed: append `node` to `order` and "
+        "add it to `done`. A node can be pushed more than once (in `a + a`, `a` is pushed twice), "
+        "so skip any popped node that is already in `done`. Use a set for `done`: `node in order` "
+        "on a list is slow with 20,000 nodes.",
+    ),
+    solution=(
+        "def topo_sort(root):\n"
+        "    order, done = [], set()\n"
+        "    stack = [(root, False)]\n"
+        "    while stack:\n"
+        "        node, parents_done = stack.pop()\n"
+        "        if node in done:\n"
+        "            continue\n"
+        "        if parents_done:\n"
+        "            done.add(node)\n"
+        "            order.append(node)\n"
+        "        else:\n"
+        "            stack.append((node, True))\n"
+        "            for parent in node.parents:\n"
+        "                if parent not in done:\n"
+        "                    stack.append((parent, False))\n"
+        "    return order"
+    ),
+)
+
+
+# ----------------------------------------------------------------------
+# 5.2 · my_backward
+# ----------------------------------------------------------------------
+def _run_backward(fn: Callable, graph: Graph) -> dict[str, float]:
+    root = graph.build()
+    fn(root)
+    return gradients(root, graph.watch)
+
+
+def _expected_backward(graph: Graph) -> dict[str, float]:
+    root = graph.build()
+    root.backward()
+    return gradients(root, graph.watch)
+
+
+ex_backward = GraphExercise(
+    "5.2 · Backward, by hand",
+    inputs=[PRODUCT, TWICE, LEAF, LECTURE, DIAMOND, FAN_OUT, QUOTIENT, CHAIN],
+    run=_run_backward,
+    expected=_expected_backward,
+    hints=(
+        "Order first: `order = topological_order(root)` (or your `topo_sort(root)`), then "
+        "`for node in reversed(order)`: the output first, so every node has received all of "
+        "its contributions before it passes its own on.",
+        "Seed the output with ∂L/∂L = 1: `root.grad += 1.0`. A leaf (`not node.parents`) has "
+        "nothing to pass on: skip it (it has no `op_def` either).",
+        "For an op node, `local = node.op_def.derivative(*[p.data for p in node.parents], "
+        "node.data)` holds one local derivative per parent. Then `for parent, d in "
+        "zip(node.parents, local): parent.grad += node.grad * d`. It must be `+=`: in `a + a` "
+        "both edges lead to `a`, and each brings its own contribution.",
+    ),
+    solution=(
+        "def my_backward(root):\n"
+        "    root.grad += 1.0                      # ∂L/∂L = 1\n"
+        "    for node in reversed(topological_order(root)):\n"
+        "        if not node.parents:              # a leaf: nothing to pass on\n"
+        "            continue\n"
+        "        local = node.op_def.derivative(*[p.data for p in node.parents], node.data)\n"
+        "        for parent, d in zip(node.parents, local):\n"
+        "            parent.grad += node.grad * d"
+    ),
+)
+
+
+# ----------------------------------------------------------------------
+# 5.3 · zero_grad (optional)
+# ----------------------------------------------------------------------
+def _nodes_after_backward(case: Nodes) -> tuple[Var, list[Var]]:
+    root = case.graph.build()
+    root.backward()
+    by_label = {v.label: v for v in topological_order(root)}
+    return root, [by_label[label] for label in case.labels]
+
+
+def _run_zero_grad(fn: Callable, case: Nodes) -> dict[str, float]:
+    root, nodes = _nodes_after_backward(case)
+    fn(nodes)
+    return gradients(root)
+
+
+def _expected_zero_grad(case: Nodes) -> dict[str, float]:
+    root, _ = _nodes_after_backward(case)
+    return {label: 0.0 if label in case.labels else grad for label, grad in gradients(root).items()}
+
+
+ex_zero_grad = GraphExercise(
+    "5.3 (optional) · zero_grad",
+    inputs=[Nodes(LECTURE, ("a", "b", "c", "e", "d", "f", "L")), Nodes(LECTURE, ("a", "f")),
+            Nodes(DIAMOND, ()), Nodes(TWICE, ("a", "a"))],
+    run=_run_zero_grad,
+    expected=_expected_zero_grad,
+    hints=(
+        "Loop over `nodes` and set the `.grad` of each one. The nodes you are not given keep "
+        "their gradients.",
+        "`for node in nodes: node.grad = 0.0`. (Assigning to the loop variable, `node = 0.0`, "
+        "changes nothing.)",
+    ),
+    solution=(
+        "def zero_grad(nodes):\n"
+        "    for node in nodes:\n"
+        "        node.grad = 0.0"
+    ),
+)
