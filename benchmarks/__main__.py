@@ -1,7 +1,8 @@
 """Run every benchmark, print the table and rewrite benchmarks/README.md.
 
-    python -m benchmarks            # the full run (make bench), under ~3 minutes
-    python -m benchmarks --quick    # a smoke test: fewer rounds, README untouched
+    python -m benchmarks               # the full run (make bench), under ~5 minutes
+    python -m benchmarks --quick       # a smoke test: fewer rounds, README untouched
+    python -m benchmarks --no-browser  # without the in-browser GraphStepper step
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import time
 from dataclasses import dataclass
 from typing import Mapping, Optional, Protocol, Sequence
 
-from . import graphs, mlp_epoch, report, workloads
+from . import graphs, mlp_epoch, playground, report, stepper, workloads
 from .report import Row
 
 OURS = "autodiff"
@@ -29,6 +30,11 @@ QUICK_ROUNDS, QUICK_STEPS = 1, 1
 CHECK_STEPS, QUICK_CHECK_STEPS = 3, 1  # steps over which the engines' losses must agree
 CHAIN_BACKWARD_TARGET_S = 10.0  # "finishes in seconds"
 BYTES_PER_NODE_TARGET = 200.0
+# Graph drawing and GraphStepper, at TARGET_NODES nodes: the layout (each renderer), and the
+# 95th percentile of the in-browser step.
+TARGET_NODES = 500
+LAYOUT_TARGET_S = 0.5
+BROWSER_STEP_TARGET_MS = 50.0
 
 
 def parse_args(argv: Optional[Sequence[str]]) -> argparse.Namespace:
@@ -41,6 +47,9 @@ def parse_args(argv: Optional[Sequence[str]]) -> argparse.Namespace:
                         help=f"rounds of blocks (default {ROUNDS}, quick {QUICK_ROUNDS})")
     parser.add_argument("--steps", type=int,
                         help=f"timed steps per block (default {STEPS}, quick {QUICK_STEPS})")
+    parser.add_argument("--no-browser", action="store_true",
+                        help="leave out the GraphStepper step in JupyterLab in Chromium "
+                             "(left out anyway, saying why, when Chromium or Playwright is missing)")
     args = parser.parse_args(argv)
     if args.rounds is None:
         args.rounds = QUICK_ROUNDS if args.quick else ROUNDS
@@ -53,6 +62,8 @@ def parse_args(argv: Optional[Sequence[str]]) -> argparse.Namespace:
     args.check_steps = QUICK_CHECK_STEPS if args.quick else CHECK_STEPS
     args.depth = 100_000 if args.quick else 1_000_000
     args.nodes = 100_000
+    make = stepper.Settings.quick if args.quick else stepper.Settings.full
+    args.stepper = make(browser=not args.no_browser)
     return args
 
 
@@ -173,6 +184,49 @@ def memory_rows(nodes: int) -> list[Row]:
 
 
 # ----------------------------------------------------------------------
+# Graph drawing and GraphStepper
+# ----------------------------------------------------------------------
+def _spread(values: list[float], unit: str, digits: int) -> str:
+    """The median and the 95th percentile of ``values`` (nearest rank: an observed value)."""
+    return (f"median {statistics.median(values):.{digits}f} {unit}, "
+            f"p95 {stepper.percentile(values, 95):.{digits}f} {unit}")
+
+
+def stepper_rows(results: stepper.Results) -> list[Row]:
+    """Layout per graph and renderer, then the Python step, then the in-browser step (if measured)."""
+    rows = []
+    for t in results.layouts:
+        used = " (GraphStepper's)" if t.renderer == results.default_renderer else ""
+        over = f", max_nodes={stepper.MAX_NODES:,}" if t.nodes > 2000 else ""
+        label = (f"layout (draw_graph + render_svg), {t.nodes:,} nodes{over}: "
+                 f"{t.renderer.name} {t.renderer.version}{used}")
+        total = t.total_s
+        median = statistics.median(total)
+        result = f"{median:.2f} s" + (f" ({min(total):.2f}–{max(total):.2f})" if len(total) > 1 else "")
+        if t.nodes == TARGET_NODES:
+            rows.append(Row(label, result, f"≤ {LAYOUT_TARGET_S:g} s", median <= LAYOUT_TARGET_S))
+        else:
+            rows.append(Row(label, result))
+    for n, times in results.python_steps.items():
+        rows.append(Row(f"GraphStepper step in Python, {n:,} nodes: next() + .explanation",
+                        _spread([1000 * t for t in times], "ms", 2)))
+    if results.browser is not None:
+        for what, attribute in (("click → DOM shows the step", "dom_ms"),
+                                ("click → next frame drawn", "painted_ms")):
+            for t in results.browser.timings:
+                times = getattr(t, attribute)
+                label = f"GraphStepper step in Chromium, {t.nodes:,} nodes: {what}"
+                result = f"{_spread(times, 'ms', 1)} ({len(times)} clicks)"
+                if t.nodes == TARGET_NODES:
+                    p95 = stepper.percentile(times, 95)
+                    rows.append(Row(label, result, f"p95 ≤ {BROWSER_STEP_TARGET_MS:g} ms",
+                                    p95 <= BROWSER_STEP_TARGET_MS))
+                else:
+                    rows.append(Row(label, result))
+    return rows
+
+
+# ----------------------------------------------------------------------
 def main(argv: Optional[Sequence[str]] = None) -> int:
     args = parse_args(argv)
     import torch
@@ -197,14 +251,20 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     rows += chain_rows(args.depth)
     say(f"measuring memory per node over {args.nodes:,} nodes ...")
     rows += memory_rows(args.nodes)
+    stepper_results = stepper.run(args.stepper)
+    rows += stepper_rows(stepper_results)
+    say("timing Playground frames ...")
+    frames = 5 if args.quick else playground.STEPS
+    rows += playground.rows([playground.playground_fps(n, hidden, frames) for n, hidden in playground.WORKLOADS])
 
     info = report.machine_info()
+    info.update(stepper.machine_info(stepper_results))
     print(report.format_table(rows))
     print()
     print(report.format_machine(info))
     if not args.quick:
         path = report.write_readme(rows, info, args.rounds, args.steps, args.check_steps,
-                                   args.depth, args.nodes)
+                                   args.depth, args.nodes, stepper.readme_fields(stepper_results))
         say(f"wrote {path}")
     return 0
 

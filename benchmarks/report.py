@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import platform
+import textwrap
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from importlib import metadata
@@ -152,12 +153,64 @@ Bytes per node is the growth of `tracemalloc`'s traced memory while
 {nodes:,} `Var * Var` product nodes are built and kept alive, divided by
 {nodes:,}; micrograd's `Value` is measured the same way for comparison."""
 
+STEPPER_EXPLANATION = """\
+**Graph drawing and `GraphStepper` (`stepper.py`).** Graphs of exactly
+{sizes} nodes (Vars, `len(topological_order(root))`: what `draw_graph`'s
+`max_nodes` counts; the drawing adds an op ellipse per op node), built the
+same every time by `stepper.mlp_graph`: one example through a tanh MLP
+whose neurons compute tanh(Σ wᵢ·hᵢ + b) as a chain of sums, the squared
+error (out − y)², and Σ w² over as many first weights as make the count
+exact, so a mix of `*`, `+`, `−` and `tanh` with fan-out at every hidden
+value ({shapes}). *Layout* is the one-time work of the stepper:
+`draw_graph(root, trace=...)` + `render_svg`, timed with every Graphviz
+program found ({renderers}), each forced in turn; `render_svg`, so the
+stepper, uses {default_renderer}. `draw_graph` draws a graph of more than
+`max_nodes` (default 2,000) nodes as a one-box summary, so the benchmark
+passes `max_nodes={max_nodes}`, to the layout and, through the SVG it hands
+to the steppers (`LaidOutStepper`), to the steps. The figure is the median
+of {layout_rounds} (min–max in brackets), the renderers taking turns.
+*Python step*: `next()` then reading `.explanation` (which works out the
+whole `view_state`), {python_steps} times per graph from positions spread
+over the backward phase (reached, untimed, with `go_to`). *In-browser
+step*: each stepper alone in a notebook of a private JupyterLab, started by
+the browser tests' own helpers (tests/browser/helpers.py), in {browser}
+(`--disable-gpu`, a 1400×1000 viewport, as in the tests). In the page,
+`performance.now()` is read around a JS-dispatched `click()` on Step; the
+DOM shows the step when the counter reads the new step and the step's node
+is classed `ad-current` (the widget updates the DOM inside the click; a
+MutationObserver would catch it later), and the *next frame* is drawn when
+a `requestAnimationFrame` callback and the task after it have run. Every
+click starts just after a frame, once the previous step's 0.15 s colour
+transitions are over. Up to {browser_steps} timed clicks per graph, after
+{warmup}, lead up to the last backward step (the longest view
+state), going round again after an untimed Reset on a graph with fewer
+steps; they stop after {budget} s once {min_clicks} are in, which leaves the
+3,000-node graph, whose frames take over a second, only a few. Python and
+browser steps give the median and the 95th percentile (nearest rank).
+The gap between the two browser figures is Chromium's own work for the
+frame (style, layout, paint and compositing of the SVG, rendered in
+software here), not the widget's script. Targets, at 500 nodes: layout
+≤ 0.5 s with each renderer; the in-browser step's 95th percentile ≤ 50 ms,
+checked both until the DOM shows the step (the step as defined) and until
+the next frame is drawn (what the learner sees). Without Chromium or
+Playwright (or with `--no-browser`) the in-browser rows are left out, and
+the run says why."""
+
 
 def render_readme(rows: list[Row], info: dict[str, str], rounds: int, steps: int,
-                  check_steps: int, depth: int, nodes: int) -> str:
-    """The whole README: what is measured, the table, the machine."""
+                  check_steps: int, depth: int, nodes: int,
+                  stepper: Optional[dict[str, str]] = None) -> str:
+    """The whole README: what is measured, the table, the machine.
+
+    ``stepper``: the fields of STEPPER_EXPLANATION (`stepper.readme_fields`);
+    without them that paragraph is left out.
+    """
     explanation = EXPLANATION.format(rounds=rounds, steps=steps, check_steps=check_steps,
                                      depth=depth, nodes=nodes)
+    if stepper is not None:  # its figures are of any length: wrapped again
+        explanation += "\n\n" + textwrap.fill(
+            " ".join(STEPPER_EXPLANATION.format(**stepper).split()), width=76,
+            break_long_words=False, break_on_hyphens=False)
     return (
         "# Benchmarks\n\n"
         "Written by `make bench` (`python -m benchmarks`); edit `benchmarks/report.py`,\n"
@@ -171,8 +224,9 @@ def render_readme(rows: list[Row], info: dict[str, str], rounds: int, steps: int
 
 
 def write_readme(rows: list[Row], info: dict[str, str], rounds: int, steps: int,
-                 check_steps: int, depth: int, nodes: int) -> Path:
+                 check_steps: int, depth: int, nodes: int,
+                 stepper: Optional[dict[str, str]] = None) -> Path:
     """Rewrite benchmarks/README.md with these results."""
-    README.write_text(render_readme(rows, info, rounds, steps, check_steps, depth, nodes),
+    README.write_text(render_readme(rows, info, rounds, steps, check_steps, depth, nodes, stepper),
                       encoding="utf-8")
     return README

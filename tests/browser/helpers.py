@@ -1,24 +1,51 @@
 """Driving JupyterLab in a real browser: the server's REST API, notebooks, cells, screenshots.
 
 Every wait here has an explicit timeout, and a failure says what was awaited.
+
+Starting and stopping are plain functions, used by the pytest fixtures
+(conftest.py) and by the stepper benchmark (benchmarks/stepper.py) alike:
+
+* `browser_missing()`: why the browser cannot run here (None when it can);
+* `start_lab_server(base)` / `stop_lab_server(server)`: a private
+  ``jupyter lab`` on 127.0.0.1 with a token, every Jupyter folder under ``base``;
+* `start_browser(profile)`: Debian's Chromium under Playwright, headless,
+  refusing every request that is not to this machine; ``.close()`` it.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import re
+import secrets
+import signal
+import socket
 import subprocess
+import sys
 import time
+import urllib.error
 import urllib.parse
 import urllib.request
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Iterable, Optional
+from typing import Any, Callable, Iterable, Optional
 
 import nbformat
 
 REPO = Path(__file__).resolve().parents[2]
 SCREENSHOT_DIR = REPO / "test-output" / "browser"
+
+# Debian's Chromium; never a browser downloaded by Playwright. (The variable
+# is for checking the skip/fail logic, or a machine that has it elsewhere.)
+CHROMIUM = os.environ.get("AUTODIFF_TEST_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+]
+# Any URL that is not this machine's (nor data:, blob:, about:).
+EXTERNAL = re.compile(r"^(?!(https?|wss?)://(127\.0\.0\.1|localhost)(:[0-9]+)?/|data:|blob:|about:)")
+SERVER_START_TIMEOUT = 90  # seconds until /api/status answers
+SERVER_STOP_TIMEOUT = 20   # seconds between SIGTERM and SIGKILL
 
 KERNEL_TIMEOUT = 60    # s: a kernel starting, or becoming idle again
 OPEN_TIMEOUT = 60      # s: the lab page with the notebook in it
@@ -137,6 +164,197 @@ class LabServer:
         path = self.root / name
         nbformat.write(nb, str(path))
         return name
+
+
+# ------------------------------------------------------ starting and stopping
+
+class LabServerError(RuntimeError):
+    """``jupyter lab`` did not start, or answered without the token (the message says which)."""
+
+
+class BrowserUnavailable(RuntimeError):
+    """Chromium or Playwright is missing, or Chromium would not start (the message says why)."""
+
+
+def browser_missing() -> Optional[str]:
+    """Why the real browser cannot run here: Chromium or Playwright missing; None if both are there."""
+    if not (os.path.isfile(CHROMIUM) and os.access(CHROMIUM, os.X_OK)):
+        return (f"{CHROMIUM} is absent: install Debian's chromium (apt-get install chromium); "
+                "no Playwright browser is ever downloaded")
+    try:
+        import playwright.sync_api  # noqa: F401
+    except Exception as error:  # ImportError, or a broken install
+        return (f"playwright cannot be imported ({type(error).__name__}: {error}); "
+                "pip install -r requirements.txt -c constraints.txt")
+    return None
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _write_json(path: Path, data: object) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(data, indent=1), encoding="utf-8")
+
+
+def start_lab_server(base: Path) -> LabServer:
+    """``jupyter lab`` on a free localhost port with a random token, answering; its `LabServer`.
+
+    Every Jupyter directory (config, data, runtime, workspaces, user
+    settings) and the notebook folder are made under ``base`` (an empty
+    folder), and nothing phones home (no news, no update check, a read-only
+    extension manager). The lab extensions of ipywidgets and anywidget are
+    still found through ``sys.prefix``; the kernels import `autodiff`,
+    `widgets` (and `benchmarks`) from this checkout. Raises `LabServerError`
+    (with the end of the server's log) if it does not answer in time, and
+    if it answers without the token. Stop it with `stop_lab_server`.
+    """
+    root = base / "notebooks"
+    config_dir, data_dir, runtime_dir = base / "config", base / "data", base / "runtime"
+    workspaces, settings = base / "workspaces", base / "user-settings"
+    for d in (root, config_dir, data_dir, runtime_dir, workspaces, settings):
+        d.mkdir()
+
+    # Nothing phones home: no news feed, no update check, no PyPI look-ups.
+    _write_json(config_dir / "jupyter_server_config.json", {
+        "LabApp": {
+            "news_url": None,
+            "check_for_updates_class": "jupyterlab.handlers.announcements.NeverCheckForUpdate",
+            "extension_manager": "readonly",
+        },
+    })
+    _write_json(settings / "@jupyterlab" / "apputils-extension" / "notification.jupyterlab-settings",
+                {"fetchNews": "false", "checkForUpdates": False})
+
+    port, token = _free_port(), secrets.token_hex(24)
+    env = dict(os.environ)
+    env.update(
+        JUPYTER_CONFIG_DIR=str(config_dir),
+        JUPYTER_DATA_DIR=str(data_dir),
+        JUPYTER_RUNTIME_DIR=str(runtime_dir),
+        JUPYTER_PLATFORM_DIRS="1",
+        IPYTHONDIR=str(base / "ipython"),
+        # The kernels inherit this: `autodiff` and `widgets` from this checkout.
+        PYTHONPATH=os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")])),
+        PYTHONDONTWRITEBYTECODE="1",
+    )
+    env.pop("JUPYTER_PREFER_ENV_PATH", None)
+    cmd = [
+        sys.executable, "-m", "jupyter", "lab", "--no-browser",
+        "--ServerApp.ip=127.0.0.1", f"--ServerApp.port={port}", "--ServerApp.port_retries=0",
+        f"--IdentityProvider.token={token}", f"--ServerApp.root_dir={root}",
+        f"--LabApp.workspaces_dir={workspaces}", f"--LabApp.user_settings_dir={settings}",
+        "--ServerApp.allow_root=True",  # CI runs as root
+    ]
+    log_path = base / "jupyter-lab.log"
+    with open(log_path, "wb") as log:  # the server keeps its own handle
+        proc = subprocess.Popen(cmd, cwd=root, env=env, stdout=log, stderr=subprocess.STDOUT,
+                                start_new_session=True)
+    server = LabServer(url=f"http://127.0.0.1:{port}", token=token, root=root, log=log_path, proc=proc)
+
+    def log_tail() -> str:
+        return log_path.read_text(errors="replace")[-4000:]
+
+    deadline = time.monotonic() + SERVER_START_TIMEOUT
+    while True:
+        if proc.poll() is not None:
+            raise LabServerError(f"jupyter lab exited with {proc.returncode} before answering:\n"
+                                 f"{log_tail()}")
+        try:
+            status = server.api("GET", "/api/status", timeout=2)
+            if "started" in status:
+                break
+        except (urllib.error.URLError, ConnectionError, OSError, ValueError):
+            pass
+        if time.monotonic() > deadline:
+            stop_lab_server(server)
+            raise LabServerError(f"jupyter lab did not answer /api/status within "
+                                 f"{SERVER_START_TIMEOUT}s:\n{log_tail()}")
+        time.sleep(0.2)
+    # Without the token the server must refuse: the token really is in force.
+    try:
+        urllib.request.urlopen(f"{server.url}/api/status", timeout=5)
+    except urllib.error.HTTPError as error:
+        if error.code != 403:
+            stop_lab_server(server)
+            raise LabServerError(f"jupyter lab answered /api/status without the token with "
+                                 f"{error.code}, not 403") from None
+    else:
+        stop_lab_server(server)
+        raise LabServerError("jupyter lab answered /api/status without the token")
+    return server
+
+
+def stop_lab_server(server: LabServer) -> None:
+    """SIGTERM (the server shuts its kernels down), then SIGKILL to the whole group on timeout."""
+    proc = server.proc
+    if proc.poll() is None:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(timeout=SERVER_STOP_TIMEOUT)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait(timeout=10)
+    # Any kernel left behind in the server's process group goes too.
+    try:
+        os.killpg(proc.pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        pass
+
+
+@dataclass
+class Browser:
+    """Chromium under Playwright: ``context`` opens tabs; ``blocked`` lists every refused URL."""
+
+    playwright: Any
+    context: Any
+    blocked: list[str] = field(default_factory=list)
+
+    def close(self) -> None:
+        try:
+            self.context.close()
+        finally:
+            self.playwright.stop()
+
+
+def start_browser(profile: Path) -> Browser:
+    """Chromium from `CHROMIUM` (never a downloaded Playwright browser), headless, profile ``profile``.
+
+    Every request to anything but this machine is refused and recorded in
+    ``Browser.blocked`` (also ``context.blocked_requests``). Raises
+    `BrowserUnavailable` if Playwright or Chromium does not start.
+    """
+    from playwright.sync_api import sync_playwright
+
+    try:
+        pw = sync_playwright().start()
+    except Exception as error:
+        raise BrowserUnavailable(f"playwright could not start ({type(error).__name__}: {error})") from None
+    try:
+        context = pw.chromium.launch_persistent_context(
+            str(profile), executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS,
+            viewport={"width": 1400, "height": 1000}, timeout=60_000,
+        )
+    except Exception as error:
+        pw.stop()
+        raise BrowserUnavailable(f"Chromium at {CHROMIUM} did not start under Playwright: {error}") from None
+    browser = Browser(pw, context)
+
+    # Only requests to anything but this machine reach the handler: the
+    # pattern is matched inside the browser driver, so local traffic never
+    # waits for Python (with the sync API a handler runs only while Python is
+    # inside a Playwright call).
+    def refuse(route):
+        browser.blocked.append(route.request.url)
+        route.abort()
+
+    context.route(EXTERNAL, refuse)
+    context.set_default_timeout(30_000)
+    context.blocked_requests = browser.blocked  # for the tests to check
+    return browser
 
 
 class Notebook:
