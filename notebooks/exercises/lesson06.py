@@ -1,0 +1,192 @@
+"""The exercises of lesson 06 · Forward mode and higher order (06_forward_mode_and_higher_order.ipynb).
+
+* `ex_dual_mul`: ``dual_mul(p, q)``, the product of two dual numbers given as
+  (value, tangent) pairs;
+* `ex_dual_sin`: ``dual_sin(p)``, sin of a dual number;
+* `ex_directional`: ``directional_derivative(f, x, v)`` with ``autodiff.jvp``;
+* `ex_hessian`: ``hessian(f, point)`` with ``autodiff.grad(..., create_graph=True)``.
+
+Every expected value comes from the maths, written out here, never from the
+engine or from a solution:
+
+* 6.1: (a + ȧε)(b + ḃε) = ab + (a·ḃ + ȧ·b)ε, since ε² = 0;
+* 6.2: sin(a + ȧε) = sin a + cos a · ȧ ε (Taylor's series, ε² = 0);
+* 6.3: the directional derivative is ∇f(x)·v, with ∇f written out by hand
+  for each function (`Formula.gradient`);
+* 6.4: the Hessians are written out by hand for each function
+  (`Formula.hessian`).
+
+The functions in the cases are `Formula`s: callable on Vars and Duals alike
+(they use only operators and methods such as ``x.sin()``), and shown as their
+formula, so a counterexample reads ``directional_derivative((x, y) ↦ x·y, ...)``.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any, Callable, Optional
+
+from widgets.exercise import Exercise
+
+__all__ = ["Formula", "ex_dual_mul", "ex_dual_sin", "ex_directional", "ex_hessian"]
+
+
+class Formula:
+    """A function of Vars or Duals that shows itself as its formula, with its derivatives by hand."""
+
+    def __init__(self, text: str, fn: Callable[..., Any],
+                 gradient: Optional[Callable[..., list]] = None,
+                 hessian: Optional[Callable[..., list]] = None) -> None:
+        self.text, self.fn = text, fn
+        self.gradient, self.hessian = gradient, hessian
+
+    def __call__(self, *args: Any) -> Any:
+        return self.fn(*args)
+
+    def __repr__(self) -> str:
+        return self.text
+
+
+# f(x, y) = x·y:          ∇f = (y, x);                    H = [[0, 1], [1, 0]]
+PRODUCT = Formula("(x, y) ↦ x·y", lambda x, y: x * y,
+                  gradient=lambda x, y: [y, x],
+                  hessian=lambda x, y: [[0.0, 1.0], [1.0, 0.0]])
+# f(x, y) = sin(x)·y:     ∇f = (cos(x)·y, sin x)
+SIN_TIMES = Formula("(x, y) ↦ sin(x)·y", lambda x, y: x.sin() * y,
+                    gradient=lambda x, y: [math.cos(x) * y, math.sin(x)])
+# f(x, y, z) = x·y·z + eᶻ: ∇f = (yz, xz, xy + eᶻ);  H = [[0, z, y], [z, 0, x], [y, x, eᶻ]]
+TRIPLE = Formula("(x, y, z) ↦ x·y·z + exp(z)", lambda x, y, z: x * y * z + z.exp(),
+                 gradient=lambda x, y, z: [y * z, x * z, x * y + math.exp(z)],
+                 hessian=lambda x, y, z: [[0.0, z, y], [z, 0.0, x], [y, x, math.exp(z)]])
+# f(x) = x³:              f' = 3x²;  f'' = 6x
+CUBE = Formula("x ↦ x³", lambda x: x ** 3,
+               gradient=lambda x: [3 * x * x],
+               hessian=lambda x: [[6 * x]])
+# f(x, y) = x²·y + x·sin y: f_xx = 2y, f_xy = 2x + cos y, f_yy = −x·sin y
+MIXED = Formula("(x, y) ↦ x²·y + x·sin(y)", lambda x, y: x ** 2 * y + x * y.sin(),
+                hessian=lambda x, y: [[2 * y, 2 * x + math.cos(y)],
+                                      [2 * x + math.cos(y), -x * math.sin(y)]])
+# f(x, y) = exp(x·y):     f_xx = y²·e, f_xy = (1 + xy)·e, f_yy = x²·e, with e = exp(xy)
+EXP_PRODUCT = Formula("(x, y) ↦ exp(x·y)", lambda x, y: (x * y).exp(),
+                      hessian=lambda x, y: [[y * y * math.exp(x * y), (1 + x * y) * math.exp(x * y)],
+                                            [(1 + x * y) * math.exp(x * y), x * x * math.exp(x * y)]])
+# f(x, y) = 3x − 2y + 1:  linear, so H = 0
+LINEAR = Formula("(x, y) ↦ 3x − 2y + 1", lambda x, y: 3 * x - 2 * y + 1,
+                 hessian=lambda x, y: [[0.0, 0.0], [0.0, 0.0]])
+
+
+# ----------------------------------------------------------------------
+# 6.1 · Multiplying dual numbers
+# ----------------------------------------------------------------------
+def _mul_case(a: float, da: float, b: float, db: float) -> tuple:
+    return ((a, da), (b, db)), (a * b, a * db + da * b)
+
+
+ex_dual_mul = Exercise(
+    "6.1 · Multiplying dual numbers",
+    cases=[
+        _mul_case(2.0, 1.0, 3.0, 0.0),       # d/dx (3x) at x = 2: 3
+        _mul_case(2.0, 1.0, 2.0, 1.0),       # d/dx x² at x = 2: 2x = 4
+        _mul_case(-1.5, 2.0, 4.0, -0.5),     # 0.75 + 8 = 8.75
+        _mul_case(0.0, 1.0, 5.0, 0.0),       # value 0, tangent 5
+        _mul_case(3.0, 0.0, 7.0, 0.0),       # two constants: tangent 0
+    ],
+    hints=(
+        "Multiply out (a + ȧε)(b + ḃε) = ab + aḃε + ȧbε + ȧḃε², and use ε² = 0.",
+        "The value is `a * b`; the tangent is `a * db + da * b` (the product rule). "
+        "Unpack the pairs first: `a, da = p` and `b, db = q`, and return a pair.",
+    ),
+    solution=("def dual_mul(p, q):\n"
+              "    a, da = p\n"
+              "    b, db = q\n"
+              "    return (a * b, a * db + da * b)"),
+)
+
+
+# ----------------------------------------------------------------------
+# 6.2 · The sine of a dual number
+# ----------------------------------------------------------------------
+def _sin_case(a: float, da: float) -> tuple:
+    return ((a, da),), (math.sin(a), math.cos(a) * da)
+
+
+ex_dual_sin = Exercise(
+    "6.2 · The sine of a dual number",
+    cases=[
+        _sin_case(0.0, 1.0),                 # (0, 1)
+        _sin_case(math.pi / 2, 1.0),         # the top of the sine: slope 0
+        _sin_case(1.0, 2.0),                 # tangent 2·cos 1
+        _sin_case(-0.5, -3.0),
+        _sin_case(2.0, 0.0),                 # a constant stays constant
+    ],
+    hints=(
+        "By Taylor, f(a + ȧε) = f(a) + f′(a)·ȧε: every higher term has ε² in it. "
+        "Here f = sin and f′ = cos.",
+        "Return `(math.sin(a), math.cos(a) * da)` after `a, da = p`. The tangent is "
+        "multiplied by `da`: that is the chain rule.",
+    ),
+    solution=("def dual_sin(p):\n"
+              "    a, da = p\n"
+              "    return (math.sin(a), math.cos(a) * da)"),
+)
+
+
+# ----------------------------------------------------------------------
+# 6.3 · A directional derivative with jvp
+# ----------------------------------------------------------------------
+def _directional_case(f: Formula, x: list, v: list) -> tuple:
+    expected = sum(g * d for g, d in zip(f.gradient(*x), v))     # ∇f(x)·v, by hand
+    return (f, list(x), list(v)), expected
+
+
+ex_directional = Exercise(
+    "6.3 · A directional derivative with jvp",
+    cases=[
+        _directional_case(PRODUCT, [2.0, 3.0], [1.0, 0.0]),       # ∂f/∂x = y = 3
+        _directional_case(PRODUCT, [2.0, 3.0], [0.0, 1.0]),       # ∂f/∂y = x = 2
+        _directional_case(PRODUCT, [2.0, 3.0], [0.6, 0.8]),       # 3·0.6 + 2·0.8 = 3.4
+        _directional_case(SIN_TIMES, [1.0, 2.0], [1.0, -1.0]),    # 2·cos 1 − sin 1
+        _directional_case(TRIPLE, [1.0, 2.0, 3.0], [1.0, 1.0, 1.0]),  # 6 + 3 + 2 + e³
+        _directional_case(CUBE, [2.0], [0.5]),                    # 12 · 0.5 = 6
+    ],
+    hints=(
+        "`jvp(f, x, v)` runs f once on dual numbers whose values are `x` and whose tangents "
+        "are `v`. It returns a pair: f(x), and the derivative of f along v.",
+        "You want the second number of that pair: `return jvp(f, x, v)[1]`.",
+    ),
+    solution=("def directional_derivative(f, x, v):\n"
+              "    value, derivative = jvp(f, x, v)\n"
+              "    return derivative"),
+)
+
+
+# ----------------------------------------------------------------------
+# 6.4 · A Hessian with grad-of-grad
+# ----------------------------------------------------------------------
+def _hessian_case(f: Formula, point: list) -> tuple:
+    return (f, list(point)), f.hessian(*point)
+
+
+ex_hessian = Exercise(
+    "6.4 · A Hessian with grad of grad",
+    cases=[
+        _hessian_case(MIXED, [1.5, -0.5]),
+        _hessian_case(PRODUCT, [2.0, 3.0]),
+        _hessian_case(CUBE, [2.0]),                    # [[12]]
+        _hessian_case(TRIPLE, [1.0, 2.0, 3.0]),
+        _hessian_case(EXP_PRODUCT, [0.5, 1.0]),
+        _hessian_case(LINEAR, [1.0, 1.0]),             # all zeros
+    ],
+    hints=(
+        "Make one Var per coordinate, `xs = [Var(v) for v in point]`, and compute the gradient "
+        "with `first = grad(f(*xs), xs, create_graph=True)`: a tuple of Vars that still have a "
+        "graph.",
+        "Row i of the Hessian is the gradient of `first[i]`: `grad(first[i], xs)`. "
+        "Return numbers, not Vars: take `.data` of each entry.",
+        "`return [[h.data for h in grad(g, xs)] for g in first]`",
+    ),
+    solution=("def hessian(f, point):\n"
+              "    xs = [Var(v) for v in point]\n"
+              "    first = grad(f(*xs), xs, create_graph=True)\n"
+              "    return [[h.data for h in grad(g, xs)] for g in first]"),
+)
