@@ -47,7 +47,9 @@ check: $(STAMP)
 # Student copies of the lessons in student/ (git-ignored): the solutions between
 # ### BEGIN SOLUTION and ### END SOLUTION replaced by a stub, outputs cleared.
 student: $(STAMP)
+	rm -rf student
 	$(BIN)/python tools/make_student.py notebooks --out student
+	cp -r notebooks/exercises student/exercises
 
 # Re-pin every transitive dependency from a fresh install of requirements.txt.
 lock:

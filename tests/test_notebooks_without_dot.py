@@ -22,7 +22,7 @@ def drawing_notebooks() -> list[str]:
 
 
 def test_some_notebooks_draw_graphs():
-    assert "notebooks/01_graph_stepper.ipynb" in drawing_notebooks()
+    assert "notebooks/04_backprop_by_hand.ipynb" in drawing_notebooks()
 
 
 def test_drawing_notebooks_pass_nbval_without_system_dot():
