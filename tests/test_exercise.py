@@ -19,7 +19,7 @@ import pytest
 
 from autodiff import Var
 from widgets import exercise as exercise_module
-from widgets.exercise import ABS_TOL, NOT_DONE, REL_TOL, Exercise, HintLadder, matches
+from widgets.exercise import ABS_TOL, NOT_DONE, REL_TOL, Exercise, Formula, HintLadder, computed_cases, matches
 
 WIDGET_MIME = "application/vnd.jupyter.widget-view+json"
 TITLE = "2.1 · The derivative of x²"
@@ -377,6 +377,89 @@ def test_the_output_is_the_same_every_run():
 
 
 # ----------------------------------------------------------------------
+# Calling through run, a row of detail, computed cases, Formula
+# ----------------------------------------------------------------------
+def _measure(fn, x):
+    """What the check compares: (value, d/dx) of fn on a fresh Var(x)."""
+    v = Var(x)
+    out = fn(v)
+    if not isinstance(out, Var):
+        return f"a {type(out).__name__}, not a Var"
+    out.backward()
+    return (out.data, v.grad)
+
+
+def square_var(v):
+    return v * v
+
+
+def test_run_calls_the_learners_function_through_it_and_compares_what_it_returns(capsys):
+    ex = Exercise("x² on Vars", cases=[((3.0,), (9.0, 6.0)), ((-1.0,), (1.0, -2.0))], run=_measure)
+    assert check(ex, square_var, capsys) == (True, "x² on Vars\n✓ Right: all 2 cases pass.\n")
+    result, out = check(ex, lambda v: v.data * v.data, capsys)
+    assert result is False
+    assert "  inputs    f(3.0)\n  expected  (9.0, 6.0)\n  got       'a float, not a Var'\n" in out
+
+
+def test_through_run_the_counterexample_names_the_learners_function_and_line(capsys):
+    def cube_var(v):
+        return v * v * v.exp(1)  # TypeError: exp takes no argument
+    line = cube_var.__code__.co_firstlineno + 1
+    ex = Exercise("x³ on Vars", cases=[((2.0,), (8.0, 12.0))], run=_measure)
+    result, out = check(ex, cube_var, capsys)
+    assert result is False
+    assert "  inputs    cube_var(2.0)\n" in out
+    assert f"Your code raised TypeError (line {line}, in cube_var) on case 1." in out
+
+
+def test_through_run_a_stub_is_not_done_yet(capsys):
+    ex = Exercise("x² on Vars", cases=[((3.0,), (9.0, 6.0))], run=_measure)
+    assert check(ex, stub, capsys) == (False, f"x² on Vars\n✎ {NOT_DONE}\n")
+
+
+class Described:
+    def __init__(self, value, text):
+        self.value, self.text = value, text
+
+    def __repr__(self):
+        return "G"
+
+
+def test_detail_adds_a_row_under_the_inputs_of_a_counterexample(capsys):
+    cases = [((Described(2.0, "a graph of two"),), 4.0), ((Described(5.0, "a graph of five"),), 10.0)]
+    ex = Exercise("double", cases=cases, run=lambda fn, g: fn(g.value), detail=("graph", lambda g: g.text))
+    assert check(ex, lambda x: 2 * x, capsys)[0] is True
+    result, out = check(ex, lambda x: x + 2, capsys)
+    assert result is False
+    assert ("Case 2 fails:\n  inputs    f(G)\n  graph     a graph of five\n  expected  10.0\n"
+            "  got       7.0\n") in out
+    assert "<th style=\"text-align: left; padding-right: 1em;\">graph</th>" in ex.feedback(lambda x: x + 2).html()
+
+
+def test_computed_cases_take_expected_values_from_a_reference():
+    assert computed_cases(lambda a, b: a * b, [(2.0, 3.0), (1.0, -1.0)]) == [((2.0, 3.0), 6.0), ((1.0, -1.0), -1.0)]
+    assert computed_cases(len, [[1, 2]]) == [(([1, 2],), 2)]     # not a tuple: the one argument
+    assert computed_cases(abs, [-2.0]) == [((-2.0,), 2.0)]
+    with pytest.raises(TypeError, match="expected must be a function"):
+        computed_cases(3, [1.0])
+
+
+def test_a_formula_calls_its_function_and_shows_its_text(capsys):
+    cube = Formula("x ↦ x³", lambda x: x ** 3, gradient=lambda x: [3 * x * x])
+    assert cube(2.0) == 8.0 and cube.gradient(2.0) == [12.0] and cube.hessian is None
+    assert repr(cube) == "x ↦ x³"
+    ex = Exercise("apply", cases=[((cube, 2.0), 8.0)])
+    result, out = check(ex, lambda f, x: f(x) + 1, capsys)
+    assert "  inputs    f(x ↦ x³, 2.0)\n" in out
+    with pytest.raises(TypeError, match="text must be a non-empty str"):
+        Formula("", abs)
+    with pytest.raises(TypeError, match="fn must be a function"):
+        Formula("x", 3)
+    with pytest.raises(TypeError, match="hessian must be a function"):
+        Formula("x", abs, hessian=[[0.0]])
+
+
+# ----------------------------------------------------------------------
 # Bad arguments
 # ----------------------------------------------------------------------
 @pytest.mark.parametrize("kwargs, error, words", [
@@ -391,6 +474,9 @@ def test_the_output_is_the_same_every_run():
     (dict(hints=("ok", 2)), TypeError, "every hint must be a non-empty str, got int 2"),
     (dict(solution=slope), TypeError, "solution must be the code as a str"),
     (dict(compare="isclose"), TypeError, "compare must be a function"),
+    (dict(run="fn(x)"), TypeError, "run must be a function run(fn, *args)"),
+    (dict(detail="graph"), TypeError, "detail must be a pair (label, describe)"),
+    (dict(detail=("graph", "text")), TypeError, "detail must be a pair"),
     (dict(rel_tol=-1e-3), ValueError, "Exercise: rel_tol must be >= 0"),
     (dict(abs_tol="0.1"), TypeError, "Exercise: abs_tol must be a real number"),
 ])

@@ -53,6 +53,28 @@ Comparing (`matches`, the default ``compare``)
 ``compare=`` replaces this with any ``compare(got, expected) -> bool``; a
 compare that raises counts as a mismatch and says why.
 
+Calling through ``run``, and a row of detail
+--------------------------------------------
+Some functions can't be compared as they are: they take Vars, or change a
+graph, or their worth is in the gradients they produce. ``run=`` is then how
+`check` calls the learner's function: ``run(fn, *args)`` instead of
+``fn(*args)``, and what ``run`` returns is compared with the expected value.
+``run`` prepares the arguments (plain numbers into fresh Vars, say), calls
+``fn`` and turns what happened into plain values (its value, the gradients
+after ``backward()``). The counterexample still names the learner's function,
+and an error is still traced to the line of the learner's code.
+
+``detail=(label, describe)`` adds a row to a counterexample, under the
+inputs: ``label`` and ``describe(*args)`` of the failing case, for inputs
+whose repr is short (``L``) but whose meaning takes a sentence.
+
+`computed_cases(expected, inputs)` makes the cases from a reference:
+``(args, expected(*args))`` for each input.
+
+`Formula`: a function of test cases that shows itself as its formula, so a
+counterexample reads ``central_difference(x ↦ x³, 2.0, 0.1)`` rather than
+``<function <lambda>>``.
+
 What `check` shows, and returns
 -------------------------------
 True when every case passes, else False. It also shows the verdict:
@@ -97,7 +119,7 @@ import ipywidgets
 
 from autodiff.arguments import is_real, non_negative, type_and_value
 
-__all__ = ["Exercise", "Feedback", "HintLadder", "matches", "REL_TOL", "ABS_TOL", "NOT_DONE"]
+__all__ = ["Exercise", "Feedback", "Formula", "HintLadder", "computed_cases", "matches", "REL_TOL", "ABS_TOL", "NOT_DONE"]
 
 REL_TOL = 1e-6
 ABS_TOL = 1e-9
@@ -125,6 +147,52 @@ def _show(value: Any) -> str:
 
 def _plural(n: int, word: str) -> str:
     return f"{n} {word}" if n == 1 else f"{n} {word}s"
+
+
+# ----------------------------------------------------------------------
+# Functions for test cases
+# ----------------------------------------------------------------------
+class Formula:
+    """A function for test cases that shows itself as its formula: ``Formula("x ↦ x³", lambda x: x**3)``.
+
+    Calling it calls ``fn``; its repr is ``text``, so a counterexample reads
+    ``f(x ↦ x³, 2.0)``. ``gradient`` and ``hessian``, when given, are its
+    derivatives worked out by hand (functions of the same arguments), for
+    computing expected values without the engine.
+    """
+
+    def __init__(self, text: str, fn: Callable[..., Any], gradient: Optional[Callable[..., Any]] = None,
+                 hessian: Optional[Callable[..., Any]] = None) -> None:
+        if not isinstance(text, str) or not text.strip():
+            raise TypeError(f"Formula: text must be a non-empty str, got {type_and_value(text)}")
+        if not callable(fn):
+            raise TypeError(f"Formula: fn must be a function, got {type_and_value(fn)}")
+        for name, value in (("gradient", gradient), ("hessian", hessian)):
+            if value is not None and not callable(value):
+                raise TypeError(f"Formula: {name} must be a function (or None), got {type_and_value(value)}")
+        self.text, self.fn = text, fn
+        self.gradient, self.hessian = gradient, hessian
+
+    def __call__(self, *args: Any) -> Any:
+        return self.fn(*args)
+
+    def __repr__(self) -> str:
+        return self.text
+
+
+def computed_cases(expected: Callable[..., Any], inputs: Iterable[Any]) -> list[Case]:
+    """Cases whose expected values a reference computes: ``(args, expected(*args))`` per input.
+
+    An input that is a tuple is the positional arguments; anything else is
+    the one argument, as in a case.
+    """
+    if not callable(expected):
+        raise TypeError(f"computed_cases: expected must be a function, got {type_and_value(expected)}")
+    cases = []
+    for given in inputs:
+        args = given if isinstance(given, tuple) else (given,)
+        cases.append((args, expected(*args)))
+    return cases
 
 
 # ----------------------------------------------------------------------
@@ -341,6 +409,10 @@ class Exercise:
       as code); ``solution``: the reference code, shown last, never run.
     * ``compare(got, expected) -> bool``: replaces `matches`;
       ``rel_tol``, ``abs_tol``: `matches`'s tolerances for numbers.
+    * ``run(fn, *args)``: how the learner's ``fn`` is called on a case's
+      arguments (default ``fn(*args)``); what it returns is compared.
+    * ``detail``: ``(label, describe)``, a row under the inputs of a
+      counterexample with the text ``describe(*args)`` of the failing case.
 
     After a check, ``passed`` is its result (None before any) and
     ``revealed`` how many rungs of the ladder have been shown.
@@ -348,7 +420,9 @@ class Exercise:
 
     def __init__(self, title: str, cases: Cases, hints: Sequence[str] = (),
                  solution: Optional[str] = None, *, compare: Optional[Callable[[Any, Any], bool]] = None,
-                 rel_tol: float = REL_TOL, abs_tol: float = ABS_TOL) -> None:
+                 rel_tol: float = REL_TOL, abs_tol: float = ABS_TOL,
+                 run: Optional[Callable[..., Any]] = None,
+                 detail: Optional[tuple[str, Callable[..., str]]] = None) -> None:
         if not isinstance(title, str) or not title.strip():
             raise TypeError(f"Exercise: title must be a non-empty str, got {type_and_value(title)}")
         if isinstance(hints, str) or not isinstance(hints, (list, tuple)):
@@ -363,6 +437,13 @@ class Exercise:
         if compare is not None and not callable(compare):
             raise TypeError("Exercise: compare must be a function compare(got, expected), "
                             f"got {type_and_value(compare)}")
+        if run is not None and not callable(run):
+            raise TypeError("Exercise: run must be a function run(fn, *args), "
+                            f"got {type_and_value(run)}")
+        if detail is not None and not (isinstance(detail, tuple) and len(detail) == 2
+                                       and isinstance(detail[0], str) and callable(detail[1])):
+            raise TypeError("Exercise: detail must be a pair (label, describe), such as "
+                            f"detail=('graph', lambda g: g.text), got {type_and_value(detail)}")
         self.title = title
         self.rel_tol = non_negative(rel_tol, "Exercise: rel_tol")
         self.abs_tol = non_negative(abs_tol, "Exercise: abs_tol")
@@ -373,6 +454,8 @@ class Exercise:
         self.hints = tuple(hints)
         self.solution = solution
         self.compare = compare
+        self.run = run
+        self.detail = detail
         self.revealed = 0
         self.passed: Optional[bool] = None
 
@@ -424,6 +507,7 @@ class Exercise:
         cases = self.cases
         name = getattr(fn, "__name__", "")
         name = name if name.isidentifier() else "f"
+        call = fn if self.run is None else (lambda *args: self.run(fn, *args))
         passed, first = 0, None
         for number, (args, expected) in enumerate(cases, 1):
             call_args = args if isinstance(args, tuple) else (args,)
@@ -433,13 +517,13 @@ class Exercise:
                 given = call_args
             inputs = f"{name}({', '.join(_show(a) for a in call_args)})"
             try:
-                got = fn(*given)
+                got = call(*given)
             except NotImplementedError:
                 return Feedback(self, "not done", passed, len(cases))
             except Exception as error:
                 if first is None:
                     where = _where(error, fn)
-                    first = (number, inputs, expected, f"{type(error).__name__}: {_message(error)}",
+                    first = (number, call_args, inputs, expected, f"{type(error).__name__}: {_message(error)}",
                              f"Your code raised {type(error).__name__}{where} on case {number}.")
                 continue
             try:
@@ -450,12 +534,16 @@ class Exercise:
             if ok:
                 passed += 1
             elif first is None:
-                first = (number, inputs, expected, _show(got), note or _type_note(got, expected))
+                first = (number, call_args, inputs, expected, _show(got), note or _type_note(got, expected))
         if first is None:
             return Feedback(self, "right", passed, len(cases))
-        number, inputs, expected, got_text, note = first
-        rows = (("inputs", inputs), ("expected", _show(expected)), ("got", got_text))
-        return Feedback(self, "wrong", passed, len(cases), number, rows, note)
+        number, call_args, inputs, expected, got_text, note = first
+        rows = [("inputs", inputs)]
+        if self.detail is not None:
+            label, describe = self.detail
+            rows.append((label, describe(*call_args)))
+        rows += [("expected", _show(expected)), ("got", got_text)]
+        return Feedback(self, "wrong", passed, len(cases), number, tuple(rows), note)
 
     def check(self, fn: Callable) -> bool:
         """Check the learner's function ``fn`` on every case, show the verdict, return True if right."""

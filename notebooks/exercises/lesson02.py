@@ -25,27 +25,15 @@ import math
 from typing import Callable, Sequence
 
 from autodiff.arguments import is_real
-from widgets.exercise import Exercise
+from widgets.exercise import Exercise, Formula
+
+from .common import AFFINE, CUBE, X2Y
 
 __all__ = ["Formula", "ex_slope", "ex_central", "ex_best_step", "ex_partials"]
 
 
-class Formula:
-    """A function of plain numbers that shows itself as its formula."""
-
-    def __init__(self, text: str, fn: Callable[..., float]) -> None:
-        self.text, self.fn = text, fn
-
-    def __call__(self, *args: float) -> float:
-        return self.fn(*args)
-
-    def __repr__(self) -> str:
-        return self.text
-
-
 PARABOLA = Formula("x ↦ 3x² − 4x + 5", lambda x: 3 * x * x - 4 * x + 5)
 PARABOLA_PRIME = Formula("x ↦ 6x − 4", lambda x: 6 * x - 4)
-CUBE = Formula("x ↦ x³", lambda x: x * x * x)
 CUBE_PRIME = Formula("x ↦ 3x²", lambda x: 3 * x * x)
 SIN = Formula("x ↦ sin x", math.sin)
 COS = Formula("x ↦ cos x", math.cos)
@@ -155,15 +143,15 @@ ex_best_step = Exercise(
 ex_partials = Exercise(
     "2.4 · Partial derivatives, numerically",
     cases=[
-        ((Formula("(a, b, c) ↦ a·b + c", lambda a, b, c: a * b + c), (2.0, -3.0, 10.0)),
+        ((AFFINE, (2.0, -3.0, 10.0)),
          [-3.0, 2.0, 1.0]),                                           # b, a, 1 (default h)
-        ((Formula("(x, y) ↦ x²·y", lambda x, y: x * x * y), (3.0, 2.0), 0.1),
+        ((X2Y, (3.0, 2.0), 0.1),
          [12.0, 9.0]),                                                # 2xy, x²: exact, degree 2 in x
         ((Formula("(x, y) ↦ x³·y", lambda x, y: x * x * x * y), (1.0, 2.0), 0.1),
          [6.02, 1.0]),                                                # y·(3x² + h²), x³
         ((Formula("(x, y, z) ↦ x·y·z", lambda x, y, z: x * y * z), (1.0, 2.0, 3.0), 0.5),
          [6.0, 3.0, 2.0]),                                            # yz, xz, xy
-        ((Formula("x ↦ x³", lambda x: x * x * x), (2.0,), 0.1),
+        ((CUBE, (2.0,), 0.1),
          [12.01]),                                                    # one input: 3x² + h²
     ],
     hints=(

@@ -23,12 +23,9 @@ import math
 from autodiff import Var
 from widgets.exercise import Exercise
 
+from .common import named
+
 __all__ = ["ex03_1", "ex03_2", "ex03_3"]
-
-
-def _named(var: Var, label: str) -> Var:
-    var.label = label
-    return var
 
 
 # ----------------------------------------------------------------------
@@ -41,40 +38,40 @@ def _single() -> tuple[Var, dict]:
 
 def _product() -> tuple[Var, dict]:
     a, b = Var(2.0, label="a"), Var(-3.0, label="b")
-    return _named(a * b, "L = a·b"), {"a": a, "b": b}
+    return named(a * b, "L = a·b"), {"a": a, "b": b}
 
 
 def _twice() -> tuple[Var, dict]:
     a = Var(5.0, label="a")
-    return _named(a + a, "L = a + a"), {"a": a}
+    return named(a + a, "L = a + a"), {"a": a}
 
 
 def _constant() -> tuple[Var, dict]:
     x = Var(4.0, label="x")
-    return _named(x * 2, "L = x·2"), {"x": x}
+    return named(x * 2, "L = x·2"), {"x": x}
 
 
 def _lecture() -> tuple[Var, dict]:
     a, b = Var(2.0, label="a"), Var(-3.0, label="b")
     c, f = Var(10.0, label="c"), Var(-2.0, label="f")
-    e = _named(a * b, "e")
-    d = _named(e + c, "d")
-    return _named(d * f, "L = (a·b + c)·f"), {"a": a, "b": b, "c": c, "f": f}
+    e = named(a * b, "e")
+    d = named(e + c, "d")
+    return named(d * f, "L = (a·b + c)·f"), {"a": a, "b": b, "c": c, "f": f}
 
 
 def _diamond() -> tuple[Var, dict]:
     a, b = Var(2.0, label="a"), Var(-3.0, label="b")
-    c = _named(a * b, "c")
-    d = _named(c + a, "d")
-    return _named(d * c, "L = d·c, d = c + a, c = a·b"), {"a": a, "b": b}
+    c = named(a * b, "c")
+    d = named(c + a, "d")
+    return named(d * c, "L = d·c, d = c + a, c = a·b"), {"a": a, "b": b}
 
 
 def _neuron() -> tuple[Var, dict]:
     x1, x2 = Var(2.0, label="x1"), Var(0.0, label="x2")
     w1, w2 = Var(-3.0, label="w1"), Var(1.0, label="w2")
     b = Var(6.8813735870195432, label="b")
-    n = _named(x1 * w1 + x2 * w2 + b, "n")
-    return _named(n.tanh(), "o = tanh(x1·w1 + x2·w2 + b)"), {"x1": x1, "x2": x2, "w1": w1, "w2": w2, "b": b}
+    n = named(x1 * w1 + x2 * w2 + b, "n")
+    return named(n.tanh(), "o = tanh(x1·w1 + x2·w2 + b)"), {"x1": x1, "x2": x2, "w1": w1, "w2": w2, "b": b}
 
 
 def _doubling() -> tuple[Var, dict]:
@@ -82,19 +79,19 @@ def _doubling() -> tuple[Var, dict]:
     y = x
     for _ in range(10):
         y = y + y
-    return _named(y, "y = x, then y = y + y ten times"), {"x": x}
+    return named(y, "y = x, then y = y + y ten times"), {"x": x}
 
 
 def _quotient() -> tuple[Var, dict]:
     a, b = Var(3.0, label="a"), Var(4.0, label="b")
-    q = _named(a / b, "q")
-    p = _named(a ** 2, "p")
-    return _named(q - p, "L = a / b − a**2"), {"a": a, "b": b}
+    q = named(a / b, "q")
+    p = named(a ** 2, "p")
+    return named(q - p, "L = a / b − a**2"), {"a": a, "b": b}
 
 
 def _softplus() -> tuple[Var, dict]:
     x = Var(2.0, label="x")
-    return _named((x.exp() + 1).log(), "L = log(exp(x) + 1)"), {"x": x}
+    return named((x.exp() + 1).log(), "L = log(exp(x) + 1)"), {"x": x}
 
 
 def _changed(build, label: str, **values: float) -> Var:

@@ -7,11 +7,12 @@
 The learner's functions work on a graph: they take a Var (or a list of Vars)
 and return a list, or change ``.grad`` in place. So a case's argument is not a
 Var but a `Graph` (or `Nodes`): a description and a function that builds the
-graph, every node labelled, the output always called ``L``. `GraphExercise`
-builds the graph afresh for every call, hands the learner's function the Var(s)
-it expects, and turns what the function did into a value to compare: a verdict
-on the order it returned, or the gradient of every node. A wrong case shows
-the graph in words under the inputs.
+graph, every node labelled, the output always called ``L``. The exercise
+(`common.DescribedExercise`) builds the graph afresh for every call, hands
+the learner's function the Var(s) it expects, and turns what the function
+did into a value to compare: a verdict on the order it returned, or the
+gradient of every node. A wrong case shows the graph in words under the
+inputs.
 
 Expected values never come from running a solution (the solutions here are
 text, shown as the last rung of the hint ladder). They come from the engine
@@ -22,34 +23,28 @@ on another fresh build of the same graph: the node count of
 
 from __future__ import annotations
 
-import dataclasses
 import reprlib
 from dataclasses import dataclass
 from typing import Any, Callable, Sequence
 
 from autodiff import Var, topological_order
-from widgets.exercise import Exercise, Feedback
 
-__all__ = ["ex_topo_sort", "ex_backward", "ex_zero_grad", "Graph", "Nodes", "GraphExercise",
-           "order_verdict", "gradients"]
+from .common import DescribedExercise, named
+
+__all__ = ["ex_topo_sort", "ex_backward", "ex_zero_grad", "Graph", "Nodes", "order_verdict", "gradients"]
 
 
 # ----------------------------------------------------------------------
 # The graphs. Each builder returns the output L, with every node labelled.
 # ----------------------------------------------------------------------
-def _named(var: Var, label: str) -> Var:
-    var.label = label
-    return var
-
-
 def _product() -> Var:
     a, b = Var(2.0, label="a"), Var(-3.0, label="b")
-    return _named(a * b, "L")
+    return named(a * b, "L")
 
 
 def _twice() -> Var:
     a = Var(5.0, label="a")
-    return _named(a + a, "L")
+    return named(a + a, "L")
 
 
 def _leaf() -> Var:
@@ -59,32 +54,32 @@ def _leaf() -> Var:
 def _lecture() -> Var:
     a, b = Var(2.0, label="a"), Var(-3.0, label="b")
     c, f = Var(10.0, label="c"), Var(-2.0, label="f")
-    e = _named(a * b, "e")
-    d = _named(e + c, "d")
-    return _named(d * f, "L")
+    e = named(a * b, "e")
+    d = named(e + c, "d")
+    return named(d * f, "L")
 
 
 def _diamond() -> Var:
     a, b = Var(2.0, label="a"), Var(-3.0, label="b")
-    c = _named(a * b, "c")
-    d = _named(c + a, "d")
-    return _named(d * c, "L")
+    c = named(a * b, "c")
+    d = named(c + a, "d")
+    return named(d * c, "L")
 
 
 def _fan_out() -> Var:
     x = Var(0.5, label="x")
-    u = _named(x * x, "u")
-    v = _named(x.sin(), "v")
-    w = _named(x.exp(), "w")
-    s = _named(u + v, "s")
-    return _named(s * w, "L")
+    u = named(x * x, "u")
+    v = named(x.sin(), "v")
+    w = named(x.exp(), "w")
+    s = named(u + v, "s")
+    return named(s * w, "L")
 
 
 def _quotient_and_power() -> Var:
     a, b = Var(3.0, label="a"), Var(4.0, label="b")
-    q = _named(a / b, "q")
-    p = _named(a ** 2, "p")
-    return _named(q - p, "L")
+    q = named(a / b, "q")
+    p = named(a ** 2, "p")
+    return named(q - p, "L")
 
 
 def _chain(ops: int) -> Callable[[], Var]:
@@ -92,8 +87,8 @@ def _chain(ops: int) -> Callable[[], Var]:
     def build() -> Var:
         x = Var(0.5, label="x0")
         for k in range(1, ops):
-            x = _named(x.sin(), f"x{k}")
-        return _named(x.sin(), "L")
+            x = named(x.sin(), f"x{k}")
+        return named(x.sin(), "L")
     return build
 
 
@@ -197,49 +192,6 @@ def gradients(root: Var, watch: Sequence[str] = ()) -> dict[str, float]:
     return {v.label: v.grad for v in topological_order(root) if not watch or v.label in watch}
 
 
-class _Call:
-    """The learner's function ``fn`` as the exercise calls it: ``run(fn, case)``.
-
-    It keeps ``fn``'s name and code, so a counterexample names the learner's
-    function and an error is traced to the line of the learner's cell.
-    """
-
-    def __init__(self, fn: Callable, run: Callable[[Callable, Any], Any]) -> None:
-        self.fn, self.run = fn, run
-        self.__name__ = getattr(fn, "__name__", "f")
-        self.__code__ = getattr(fn, "__code__", None)
-
-    def __call__(self, case: Any) -> Any:
-        return self.run(self.fn, case)
-
-
-class GraphExercise(Exercise):
-    """An `Exercise` whose cases are graphs (`Graph` or `Nodes`), built afresh for every call.
-
-    ``run(fn, case)`` builds the case's graph, calls the learner's ``fn`` on it
-    and returns the value to compare; ``expected(case)`` computes, on another
-    fresh build, what that value should be. A wrong case shows the graph in
-    words, as the row "graph", under the inputs.
-    """
-
-    def __init__(self, title: str, inputs: Sequence[Any], run: Callable[[Callable, Any], Any],
-                 expected: Callable[[Any], Any], hints: Sequence[str] = (),
-                 solution: str | None = None) -> None:
-        self.inputs = tuple(inputs)
-        self.run = run
-        super().__init__(title, cases=lambda: [((case,), expected(case)) for case in self.inputs],
-                         hints=hints, solution=solution)
-
-    def feedback(self, fn: Callable) -> Feedback:
-        if not callable(fn):  # the base class says how to call check
-            return super().feedback(fn)
-        feedback = super().feedback(_Call(fn, self.run))
-        if feedback.status == "wrong":
-            graph = ("graph", self.inputs[feedback.failed_case - 1].text)
-            feedback = dataclasses.replace(feedback, rows=feedback.rows[:1] + (graph,) + feedback.rows[1:])
-        return feedback
-
-
 # ----------------------------------------------------------------------
 # 5.1 · topo_sort
 # ----------------------------------------------------------------------
@@ -252,11 +204,12 @@ def _expected_topo_sort(graph: Graph) -> str:
     return valid_order(len(topological_order(graph.build())))
 
 
-ex_topo_sort = GraphExercise(
+ex_topo_sort = DescribedExercise(
     "5.1 · A topological order, without recursion",
     inputs=[PRODUCT, TWICE, LEAF, LECTURE, DIAMOND, FAN_OUT, DEEP],
     run=_run_topo_sort,
     expected=_expected_topo_sort,
+    row="graph",
     hints=(
         "Keep a list `order` and a set `done` of the nodes placed so far. A node may be "
         "appended to `order` only when every one of its parents is in `done`.",
@@ -305,11 +258,12 @@ def _expected_backward(graph: Graph) -> dict[str, float]:
     return gradients(root, graph.watch)
 
 
-ex_backward = GraphExercise(
+ex_backward = DescribedExercise(
     "5.2 · Backward, by hand",
     inputs=[PRODUCT, TWICE, LEAF, LECTURE, DIAMOND, FAN_OUT, QUOTIENT, CHAIN],
     run=_run_backward,
     expected=_expected_backward,
+    row="graph",
     hints=(
         "Order first: `order = topological_order(root)` (or your `topo_sort(root)`), then "
         "`for node in reversed(order)`: the output first, so every node has received all of "
@@ -355,12 +309,13 @@ def _expected_zero_grad(case: Nodes) -> dict[str, float]:
     return {label: 0.0 if label in case.labels else grad for label, grad in gradients(root).items()}
 
 
-ex_zero_grad = GraphExercise(
+ex_zero_grad = DescribedExercise(
     "5.3 (optional) · zero_grad",
     inputs=[Nodes(LECTURE, ("a", "b", "c", "e", "d", "f", "L")), Nodes(LECTURE, ("a", "f")),
             Nodes(DIAMOND, ()), Nodes(TWICE, ("a", "a"))],
     run=_run_zero_grad,
     expected=_expected_zero_grad,
+    row="graph",
     hints=(
         "Loop over `nodes` and set the `.grad` of each one. The nodes you are not given keep "
         "their gradients.",

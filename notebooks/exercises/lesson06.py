@@ -24,27 +24,9 @@ formula, so a counterexample reads ``directional_derivative((x, y) ↦ x·y, ...
 from __future__ import annotations
 
 import math
-from typing import Any, Callable, Optional
-
-from widgets.exercise import Exercise
+from widgets.exercise import Exercise, Formula
 
 __all__ = ["Formula", "ex_dual_mul", "ex_dual_sin", "ex_directional", "ex_hessian"]
-
-
-class Formula:
-    """A function of Vars or Duals that shows itself as its formula, with its derivatives by hand."""
-
-    def __init__(self, text: str, fn: Callable[..., Any],
-                 gradient: Optional[Callable[..., list]] = None,
-                 hessian: Optional[Callable[..., list]] = None) -> None:
-        self.text, self.fn = text, fn
-        self.gradient, self.hessian = gradient, hessian
-
-    def __call__(self, *args: Any) -> Any:
-        return self.fn(*args)
-
-    def __repr__(self) -> str:
-        return self.text
 
 
 # f(x, y) = x·y:          ∇f = (y, x);                    H = [[0, 1], [1, 0]]

@@ -16,9 +16,9 @@ Every expected value comes from the maths, written out here with the
 * 7.3: the value tanh x and the slope 1 − tanh² x.
 
 For 7.3 the learner's function takes a Var and returns a Var, so the check
-calls it through `_TanhCall`: it makes a fresh ``Var(x)``, calls the function,
-and turns what came back into the pair (value, d/dx) with ``backward()``, or
-into a sentence saying what is wrong (not a Var, or the tanh op was used).
+calls it through `_run_tanh` (its ``run``): it makes a fresh ``Var(x)``,
+calls the function, and turns what came back into the pair (value, d/dx)
+with ``backward()``, or into a sentence saying what is wrong (not a Var, or the tanh op was used).
 A counterexample therefore compares (value, gradient) pairs.
 """
 
@@ -28,7 +28,7 @@ import math
 from typing import Any, Callable
 
 from autodiff import Var, topological_order
-from widgets.exercise import Exercise, Feedback
+from widgets.exercise import Exercise, computed_cases
 
 __all__ = ["ex_sigmoid_derivative", "ex_neuron_grads", "ex_tanh_via_exp"]
 
@@ -44,7 +44,7 @@ def _sigmoid_slope(x: float) -> float:
 
 ex_sigmoid_derivative = Exercise(
     "7.1 · The derivative of the sigmoid",
-    cases=[((x,), _sigmoid_slope(x)) for x in (0.0, 2.0, -3.0, 0.5, 10.0, -10.0)],
+    cases=computed_cases(_sigmoid_slope, (0.0, 2.0, -3.0, 0.5, 10.0, -10.0)),
     hints=(
         "First compute s = σ(x) = 1 / (1 + e⁻ˣ), with `math.exp(-x)` (or `autodiff.sigmoid(x)`, "
         "which gives a float for a float).",
@@ -101,27 +101,16 @@ ex_neuron_grads = Exercise(
 # ----------------------------------------------------------------------
 # 7.3 · tanh from exp
 # ----------------------------------------------------------------------
-class _TanhCall:
-    """The learner's ``fn`` as the check calls it: a number x in, (value, d/dx) out.
-
-    It keeps ``fn``'s name and code, so a counterexample names the learner's
-    function and an error is traced to the line of the learner's cell.
-    """
-
-    def __init__(self, fn: Callable) -> None:
-        self.fn = fn
-        self.__name__ = getattr(fn, "__name__", "f")
-        self.__code__ = getattr(fn, "__code__", None)
-
-    def __call__(self, x: "_Input") -> Any:
-        v = Var(x.value, label="x")
-        out = self.fn(v)
-        if not isinstance(out, Var):
-            return f"a {type(out).__name__}, not a Var: build the result from x with Var ops"
-        if any(node.op == "tanh" for node in topological_order(out)):
-            return "a graph with the tanh op in it: build tanh from exp, +, − and /"
-        out.backward()
-        return (out.data, v.grad)
+def _run_tanh(fn: Callable, x: "_Input") -> Any:
+    """The learner's ``fn`` as the check calls it: a number x in, (value, d/dx) out."""
+    v = Var(x.value, label="x")
+    out = fn(v)
+    if not isinstance(out, Var):
+        return f"a {type(out).__name__}, not a Var: build the result from x with Var ops"
+    if any(node.op == "tanh" for node in topological_order(out)):
+        return "a graph with the tanh op in it: build tanh from exp, +, − and /"
+    out.backward()
+    return (out.data, v.grad)
 
 
 class _Input:
@@ -134,21 +123,15 @@ class _Input:
         return f"Var({self.value!r})"
 
 
-class _TanhExercise(Exercise):
-    def feedback(self, fn: Callable) -> Feedback:
-        if not callable(fn):             # the base class says how to call check
-            return super().feedback(fn)
-        return super().feedback(_TanhCall(fn))
-
-
 def _tanh_case(x: float) -> tuple:
     t = math.tanh(x)
     return ((_Input(x),), (t, 1.0 - t * t))
 
 
-ex_tanh_via_exp = _TanhExercise(
+ex_tanh_via_exp = Exercise(
     "7.3 · tanh from exp",
     cases=[_tanh_case(x) for x in (0.0, 0.5, -1.2, 0.8813735870195432, 3.0, -5.0)],
+    run=_run_tanh,
     hints=(
         "Use the formula tanh x = (e²ˣ − 1) / (e²ˣ + 1). Compute e²ˣ once with Var operations: "
         "`e = (2 * x).exp()`.",

@@ -19,10 +19,10 @@ text, shown as the last rung of the hint ladder):
   ±1/√n_in), and evaluates the network with `math.tanh` on plain floats. It
   uses nothing from `autodiff.nn`.
 
-The learner's function is wrapped (`MeasuredExercise`): the wrapper turns the
-case's plain numbers into Vars where the function expects Vars, calls it, and
-turns what it returned into plain numbers to compare (values, gradients,
-parameter counts). A counterexample therefore shows the inputs as numbers and
+The learner's function is called through a wrapper (the exercise's ``run``),
+which turns the case's plain numbers into Vars where the function expects
+Vars, calls it, and turns what it returned into plain numbers to compare
+(values, gradients, parameter counts). A counterexample therefore shows the inputs as numbers and
 what went wrong as numbers too.
 """
 
@@ -34,49 +34,11 @@ from typing import Any, Callable, Sequence
 
 from autodiff import Var
 from autodiff.nn import Module
-from widgets.exercise import Exercise, Feedback
+from widgets.exercise import Exercise, computed_cases
 
-__all__ = ["ex_linear", "ex_count", "ex_build", "MeasuredExercise", "reference_mlp", "probe_batch"]
+from .common import kind
 
-
-# ----------------------------------------------------------------------
-# Calling the learner's function through a wrapper
-# ----------------------------------------------------------------------
-class _Call:
-    """The learner's ``fn`` as the exercise calls it: ``run(fn, *args)``.
-
-    It keeps ``fn``'s name and code, so a counterexample names the learner's
-    function and an error is traced to the line of the learner's cell.
-    """
-
-    def __init__(self, fn: Callable, run: Callable[..., Any]) -> None:
-        self.fn, self.run = fn, run
-        self.__name__ = getattr(fn, "__name__", "f")
-        self.__code__ = getattr(fn, "__code__", None)
-
-    def __call__(self, *args: Any) -> Any:
-        return self.run(self.fn, *args)
-
-
-class MeasuredExercise(Exercise):
-    """An `Exercise` that calls the learner's function through ``run(fn, *args)``.
-
-    ``run`` prepares the arguments (plain numbers to Vars, say), calls ``fn``
-    and returns what is compared with the case's expected value.
-    """
-
-    def __init__(self, title: str, cases: Any, run: Callable[..., Any], **kwargs: Any) -> None:
-        self.run = run
-        super().__init__(title, cases, **kwargs)
-
-    def feedback(self, fn: Callable) -> Feedback:
-        if not callable(fn):  # the base class says how to call check
-            return super().feedback(fn)
-        return super().feedback(_Call(fn, self.run))
-
-
-def _kind(value: Any) -> str:
-    return "None" if value is None else f"a {type(value).__name__}"
+__all__ = ["ex_linear", "ex_count", "ex_build", "reference_mlp", "probe_batch"]
 
 
 # ----------------------------------------------------------------------
@@ -88,10 +50,10 @@ def _run_linear(fn: Callable, x: list, W: list, b: list) -> Any:
     b_vars = [Var(v) for v in b]
     y = fn(x, W_vars, b_vars)
     if not isinstance(y, (list, tuple)):
-        return f"{_kind(y)}, not a list of Vars"
+        return f"{kind(y)}, not a list of Vars"
     if not all(isinstance(v, Var) for v in y):
         bad = next(v for v in y if not isinstance(v, Var))
-        return (f"a list holding {_kind(bad)}, not only Vars: the graph is lost "
+        return (f"a list holding {kind(bad)}, not only Vars: the graph is lost "
                 "(did you use .data?)")
     if y:
         L = sum((v * (j + 1) for j, v in enumerate(y[1:], 1)), y[0] * 1)
@@ -116,9 +78,9 @@ _LINEAR_CASES = [
     ([1.0, -1.0, 2.0, 0.5], [[0.2, 0.4, -0.6, 1.0], [-1.0, 0.0, 0.5, 2.0]], [0.0, 1.0]),
 ]
 
-ex_linear = MeasuredExercise(
+ex_linear = Exercise(
     "8.1 · A linear layer by hand: y = W·x + b",
-    cases=[((x, W, b), _expected_linear(x, W, b)) for x, W, b in _LINEAR_CASES],
+    cases=computed_cases(_expected_linear, _LINEAR_CASES),
     run=_run_linear,
     hints=(
         "`W` has one row per output, as in PyTorch: `W[j]` holds the weights of output j "
@@ -195,7 +157,7 @@ def reference_mlp(sizes: Sequence[int], seed: int, batch: list[list[float]]) -> 
 def _run_build(fn: Callable, sizes: list, seed: int) -> Any:
     model = fn(sizes, seed)
     if not isinstance(model, Module):
-        return f"{_kind(model)}, not a module (an nn.MLP or an nn.Sequential)"
+        return f"{kind(model)}, not a module (an nn.MLP or an nn.Sequential)"
     out = model(probe_batch(sizes[0]))
     return {"parameters": len(model.parameters()),
             "outputs": [[v.data if isinstance(v, Var) else v for v in row] for row in out]}
@@ -208,9 +170,9 @@ def _expected_build(sizes: list, seed: int) -> dict:
 
 _BUILD_CASES = [([2, 16, 16, 1], 0), ([2, 4, 1], 1), ([3, 2], 7), ([1, 8, 8, 8, 2], 3), ([2, 16, 16, 1], 42)]
 
-ex_build = MeasuredExercise(
+ex_build = Exercise(
     "8.3 · A seeded MLP with tanh",
-    cases=[((sizes, seed), _expected_build(sizes, seed)) for sizes, seed in _BUILD_CASES],
+    cases=computed_cases(_expected_build, _BUILD_CASES),
     run=_run_build,
     hints=(
         "One Linear per pair of consecutive sizes, `zip(sizes[:-1], sizes[1:])`, and an "

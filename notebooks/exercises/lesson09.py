@@ -6,7 +6,7 @@
 * `ex_log_softmax`: ``log_softmax(logits)``, without overflow for logits like 1000.
 
 The learner's functions work on Vars. The cases hold plain numbers; a wrapper
-(`MeasuredExercise`) turns the numbers the function differentiates with
+(the exercise's ``run``) turns the numbers the function differentiates with
 respect to into fresh Vars, calls the function, runs ``backward()`` on what it
 returned and reports the value(s) and the gradient as plain numbers. A
 function that returns a float where a Var was expected has lost its graph,
@@ -31,46 +31,18 @@ import math
 from typing import Any, Callable, Sequence
 
 from autodiff import Var
-from widgets.exercise import Exercise, Feedback
+from widgets.exercise import Exercise, computed_cases
 
-__all__ = ["ex_mse", "ex_log_sigmoid", "ex_hinge", "ex_log_softmax", "MeasuredExercise"]
+from .common import kind, sigmoid
+
+__all__ = ["ex_mse", "ex_log_sigmoid", "ex_hinge", "ex_log_softmax"]
 
 
 # ----------------------------------------------------------------------
-# Calling the learner's function through a wrapper
+# What the learner's function did, as plain numbers
 # ----------------------------------------------------------------------
-class _Call:
-    """The learner's ``fn`` as the exercise calls it: ``run(fn, *args)``.
-
-    It keeps ``fn``'s name and code, so a counterexample names the learner's
-    function and an error is traced to the line of the learner's cell.
-    """
-
-    def __init__(self, fn: Callable, run: Callable[..., Any]) -> None:
-        self.fn, self.run = fn, run
-        self.__name__ = getattr(fn, "__name__", "f")
-        self.__code__ = getattr(fn, "__code__", None)
-
-    def __call__(self, *args: Any) -> Any:
-        return self.run(self.fn, *args)
-
-
-class MeasuredExercise(Exercise):
-    """An `Exercise` that calls the learner's function through ``run(fn, *args)``."""
-
-    def __init__(self, title: str, cases: Any, run: Callable[..., Any], **kwargs: Any) -> None:
-        self.run = run
-        super().__init__(title, cases, **kwargs)
-
-    def feedback(self, fn: Callable) -> Feedback:
-        if not callable(fn):  # the base class says how to call check
-            return super().feedback(fn)
-        return super().feedback(_Call(fn, self.run))
-
-
 def _lost(value: Any) -> str:
-    kind = "None" if value is None else f"a {type(value).__name__}"
-    return f"none: your function returned {kind}, not a Var, so the graph is lost (did you use .data?)"
+    return f"none: your function returned {kind(value)}, not a Var, so the graph is lost (did you use .data?)"
 
 
 def _scalar_report(out: Any, inputs: Sequence[Var], key: str) -> dict:
@@ -80,10 +52,6 @@ def _scalar_report(out: Any, inputs: Sequence[Var], key: str) -> dict:
         return {key: value, "grad": _lost(out)}
     out.backward()
     return {key: out.data, "grad": [v.grad for v in inputs]}
-
-
-def _sigma(x: float) -> float:
-    return 1.0 / (1.0 + math.exp(-x)) if x >= 0 else math.exp(x) / (1.0 + math.exp(x))
 
 
 # ----------------------------------------------------------------------
@@ -108,9 +76,9 @@ _MSE_CASES = [
     ([0.1, 0.2, 0.3, 0.4, 0.5], [0.0, 0.0, 1.0, 1.0, 1.0]),
 ]
 
-ex_mse = MeasuredExercise(
+ex_mse = Exercise(
     "9.1 · The mean squared error",
-    cases=[((p, t), _expected_mse(p, t)) for p, t in _MSE_CASES],
+    cases=computed_cases(_expected_mse, _MSE_CASES),
     run=_run_mse,
     hints=(
         "For each pair, the squared error is `(p - t) ** 2`; `zip(pred, target)` gives the pairs.",
@@ -137,14 +105,14 @@ def _run_log_sigmoid(fn: Callable, x: float) -> dict:
 
 def _expected_log_sigmoid(x: float) -> dict:
     value = -math.log1p(math.exp(-x)) if x >= 0 else x - math.log1p(math.exp(x))
-    return {"value": value, "grad": _sigma(-x)}
+    return {"value": value, "grad": sigmoid(-x)}
 
 
 _LOG_SIGMOID_POINTS = [0.0, 2.0, -3.0, 40.0, -40.0, 1000.0, -1000.0, 710.0, -710.0]
 
-ex_log_sigmoid = MeasuredExercise(
+ex_log_sigmoid = Exercise(
     "9.2 · log σ(x), stable for any x",
-    cases=[((x,), _expected_log_sigmoid(x)) for x in _LOG_SIGMOID_POINTS],
+    cases=computed_cases(_expected_log_sigmoid, _LOG_SIGMOID_POINTS),
     run=_run_log_sigmoid,
     hints=(
         "`x.sigmoid().log()` is right in exact arithmetic, but σ(-1000) is 0 as a float and log(0) "
@@ -185,9 +153,9 @@ _HINGE_CASES = [
     ([0.0, 0.0], [1, -1]),                    # score 0: loss 1 each
 ]
 
-ex_hinge = MeasuredExercise(
+ex_hinge = Exercise(
     "9.3 · The hinge loss",
-    cases=[((s, y), _expected_hinge(s, y)) for s, y in _HINGE_CASES],
+    cases=computed_cases(_expected_hinge, _HINGE_CASES),
     run=_run_hinge,
     hints=(
         "Per sample, the margin is `y * s`; the loss is max(0, 1 − margin). `(1 - y * s).relu()` is "
@@ -234,9 +202,9 @@ _LOG_SOFTMAX_CASES = [
     [-2.0, 0.5, 0.25, 3.0],
 ]
 
-ex_log_softmax = MeasuredExercise(
+ex_log_softmax = Exercise(
     "9.4 · log-softmax without overflow",
-    cases=[((list(z),), _expected_log_softmax(z)) for z in _LOG_SOFTMAX_CASES],
+    cases=computed_cases(_expected_log_softmax, _LOG_SOFTMAX_CASES),
     run=_run_log_softmax,
     hints=(
         "log softmax(z)_k = z_k − log Σ_j e^(z_j). The sum overflows for z_j = 1000; subtract the "

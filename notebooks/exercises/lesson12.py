@@ -23,7 +23,6 @@ third loss (the first step starts from zero gradients anyway).
 
 from __future__ import annotations
 
-import dataclasses
 from dataclasses import dataclass
 from typing import Any, Callable
 
@@ -32,7 +31,9 @@ from autodiff.data import make_moons
 from autodiff.nn import MLP
 from autodiff.optim import SGD
 from autodiff.var import Var
-from widgets.exercise import Exercise, Feedback
+from widgets.exercise import Exercise
+
+from .common import DescribedExercise
 
 __all__ = ["ex_accuracy", "ex_train_step", "Setup", "reference_losses", "STEPS"]
 
@@ -163,43 +164,14 @@ def _expected_train_step(setup: Setup) -> list[float]:
     return reference_losses(model, X, y, setup.lr, setup.momentum, STEPS)
 
 
-class _Call:
-    """The learner's ``fn`` as the check calls it, keeping fn's name and code for the messages."""
-
-    def __init__(self, fn: Callable, run: Callable[[Callable, Any], Any]) -> None:
-        self.fn, self.run = fn, run
-        self.__name__ = getattr(fn, "__name__", "f")
-        self.__code__ = getattr(fn, "__code__", None)
-
-    def __call__(self, case: Any) -> Any:
-        return self.run(self.fn, case)
-
-
-class SetupExercise(Exercise):
-    """An `Exercise` whose cases are `Setup`s; a wrong case shows the setup in words."""
-
-    def __init__(self, title: str, inputs: list, run: Callable, expected: Callable, **kwargs: Any) -> None:
-        self.inputs = tuple(inputs)
-        self.run = run
-        super().__init__(title, cases=lambda: [((s,), expected(s)) for s in self.inputs], **kwargs)
-
-    def feedback(self, fn: Callable) -> Feedback:
-        if not callable(fn):
-            return super().feedback(fn)
-        feedback = super().feedback(_Call(fn, self.run))
-        if feedback.status == "wrong":
-            row = ("setup", self.inputs[feedback.failed_case - 1].text)
-            feedback = dataclasses.replace(feedback, rows=feedback.rows[:1] + (row,) + feedback.rows[1:])
-        return feedback
-
-
-ex_train_step = SetupExercise(
+ex_train_step = DescribedExercise(
     "12.2 · One training step",
     inputs=[Setup(points=8, hidden=3, seed=0, lr=0.5),
             Setup(points=12, hidden=4, seed=3, lr=0.2),
             Setup(points=10, hidden=5, seed=7, lr=0.1, momentum=0.9)],
     run=_run_train_step,
     expected=_expected_train_step,
+    row="setup",   # a wrong case shows the setup in words
     hints=(
         "Four lines and a return, in the order of the loop above: `optimizer.zero_grad()`, "
         "`loss = hinge_loss(model(X), y)`, `loss.backward()`, `optimizer.step()`.",

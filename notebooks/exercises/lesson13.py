@@ -34,29 +34,15 @@ from typing import Any, Callable
 
 from autodiff import Var, grad
 from autodiff.ops import Op
-from widgets.exercise import Exercise, Feedback
+from widgets.exercise import Exercise, Formula, computed_cases
+
+from .common import AFFINE, CUBE, X2Y, sigmoid
 
 __all__ = ["Formula", "ex13_1", "ex13_2", "ex13_3", "softplus", "softplus_op", "sigmoid"]
 
 
-class Formula:
-    """A function of plain numbers that shows itself as its formula."""
-
-    def __init__(self, text: str, fn: Callable[..., float]) -> None:
-        self.text, self.fn = text, fn
-
-    def __call__(self, *args: float) -> float:
-        return self.fn(*args)
-
-    def __repr__(self) -> str:
-        return self.text
-
-
-AFFINE = Formula("(a, b, c) ↦ a·b + c", lambda a, b, c: a * b + c)
-CUBE = Formula("x ↦ x³", lambda x: x * x * x)
 SQUARE = Formula("x ↦ x²", lambda x: x * x)
 BIG_SQUARE = Formula("x ↦ 1000·x²", lambda x: 1000.0 * x * x)
-X2Y = Formula("(x, y) ↦ x²·y", lambda x, y: x * x * y)
 
 
 # ----------------------------------------------------------------------
@@ -160,14 +146,6 @@ def softplus(a: float) -> float:
     return max(a, 0.0) + math.log1p(math.exp(-abs(a)))
 
 
-def sigmoid(a: float) -> float:
-    """1 / (1 + e⁻ᵃ), the reference derivative of softplus, without overflow."""
-    if a >= 0.0:
-        return 1.0 / (1.0 + math.exp(-a))
-    e = math.exp(a)
-    return e / (1.0 + e)
-
-
 def softplus_op(rule: Callable[..., tuple]) -> Op:
     """The op softplus(a) = log(1 + eᵃ), with ``rule`` as its local derivative."""
     return Op("softplus", "softplus", "log(1 + exp(a))", ("σ(a)",), softplus, rule, "nn.functional.softplus")
@@ -212,32 +190,12 @@ def _expected_rule(point: Point) -> dict[str, float]:
     return {FIRST: s, SECOND: s * (1.0 - s)}
 
 
-class _Call:
-    """The learner's rule as the exercise calls it, keeping its name and code (for error lines)."""
-
-    def __init__(self, fn: Callable) -> None:
-        self.fn = fn
-        self.__name__ = getattr(fn, "__name__", "f")
-        self.__code__ = getattr(fn, "__code__", None)
-
-    def __call__(self, point: Point) -> dict[str, Any]:
-        return _run_rule(self.fn, point)
-
-
-class RuleExercise(Exercise):
-    """An `Exercise` whose function is a derivative rule, run by the engine inside the op softplus."""
-
-    def feedback(self, fn: Callable) -> Feedback:
-        if not callable(fn):  # the base class says how to call check
-            return super().feedback(fn)
-        return super().feedback(_Call(fn))
-
-
 POINTS = (0.5, -2.0, 0.0, 3.0, 20.0, -20.0)
 
-ex13_3 = RuleExercise(
+ex13_3 = Exercise(
     "13.3 · Find the bug: the derivative rule of softplus",
-    cases=[((Point(a),), _expected_rule(Point(a))) for a in POINTS],
+    cases=computed_cases(_expected_rule, [Point(a) for a in POINTS]),
+    run=_run_rule,        # the learner's rule, run by the engine inside the op softplus
     hints=(
         "Differentiate log(1 + eᵃ) with the chain rule: 1 / (1 + eᵃ) · eᵃ. Divide top and bottom by "
         "eᵃ: that is 1 / (1 + e⁻ᵃ) = σ(a). The broken rule has the sign of the exponent wrong.",
