@@ -12,7 +12,8 @@ Every expected value is worked out here, independently of the widget:
   10·20480² = 4.19e9);
 * learning rates by the `autodiff.lr_scheduler` classes, built by hand.
 
-The JS test runs widgets/optimizer_lab.js's pure helpers under node.
+The JS test runs the pure helpers of the lab's browser module (``OptimizerLab._esm``:
+widgets/common.js, then widgets/optimizer_lab.js) under node.
 """
 
 from __future__ import annotations
@@ -22,10 +23,7 @@ import base64
 import io
 import json
 import math
-import os
 import re
-import shutil
-import subprocess
 from pathlib import Path
 
 import pytest
@@ -681,26 +679,10 @@ def test_the_dom_contract_is_documented_and_built():
 
 
 # ---------------------------------------------------------------------------
-# optimizer_lab.js's pure helpers, under node
+# The lab's browser module (common.js + optimizer_lab.js): pure helpers, under node
 # ---------------------------------------------------------------------------
-def _node() -> str:
-    found = shutil.which("node") or shutil.which("nodejs")
-    if not found:
-        try:
-            import playwright  # ships a node of its own
-            candidate = Path(playwright.__file__).parent / "driver" / "node"
-            found = str(candidate) if candidate.is_file() else None
-        except ImportError:
-            found = None
-    if not found:
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail("node is needed to test widgets/optimizer_lab.js", pytrace=False)
-        pytest.skip("node is needed to test widgets/optimizer_lab.js")
-    return found
-
-
 RUNNER = """
-import * as js from "./optimizer_lab.mjs";
+import * as js from "./widget.mjs";
 let input = "";
 process.stdin.on("data", (chunk) => input += chunk);
 process.stdin.on("end", () => {
@@ -717,20 +699,14 @@ process.stdin.on("end", () => {
 """
 
 
-def test_js_numbers_and_geometry_agree_with_python(tmp_path):
-    node = _node()
-    shutil.copyfile(LAB_JS, tmp_path / "optimizer_lab.mjs")
-    (tmp_path / "run.mjs").write_text(RUNNER, encoding="utf-8")
+def test_js_numbers_and_geometry_agree_with_python(run_js):
     numbers = [0.0, 1.0, -2.5, 0.001, 0.0015, -1e-5, 12345.0, 1.0625, 3.5844283403304917, 1e10, -0.75, 250.0]
     windows = [list(s.window) for s in SURFACES.values()]
     points = [[0, 0], [1, 1], [0.25, 0.8]]
     # a click's coordinate, rounded to a round 1/100 of the window (or finer)
     rounding = [[0.503, 4], [1.997, 4], [-2.71, 11], [0.123456, 12], [-0.0049, 4], [2.5, 9]]
     job = {"numbers": numbers, "windows": windows, "points": points, "rounding": rounding}
-    proc = subprocess.run([node, str(tmp_path / "run.mjs")], input=json.dumps(job), text=True,
-                          capture_output=True, timeout=60, cwd=tmp_path)
-    assert proc.returncode == 0, proc.stderr
-    out = json.loads(proc.stdout)
+    out = run_js(OptimizerLab._esm, RUNNER, job)
     assert out["numbers"] == [format_number(x) for x in numbers]
     assert out["rounded"] == [0.5, 2, -2.7, 0.1, 0, 2.5]
     for w, trip in zip(windows, out["trips"]):

@@ -13,7 +13,6 @@ import hashlib
 import json
 import math
 import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -566,7 +565,7 @@ def test_play_trains_without_blocking_the_event_loop():
 
 def test_play_needs_a_running_loop_and_close_stops_it():
     p = Playground(**SMALL)
-    with pytest.raises(RuntimeError, match="running event loop"):
+    with pytest.raises(RuntimeError, match="running asyncio event loop"):
         p.play()
 
     async def scenario():
@@ -583,7 +582,7 @@ def test_play_needs_a_running_loop_and_close_stops_it():
 
 def test_playing_true_is_play():
     p = Playground(**SMALL)
-    with pytest.raises(RuntimeError, match="running event loop"):
+    with pytest.raises(RuntimeError, match="running asyncio event loop"):
         p.playing = True
     assert not p.playing
 
@@ -638,11 +637,11 @@ def test_curves_are_thinned_to_a_bounded_size():
 
 
 # ---------------------------------------------------------------------------
-# playground.js's pure helpers under node
+# The playground's browser module (common.js + playground.js): pure helpers under node
 # ---------------------------------------------------------------------------
 
 RUNNER = """
-import * as js from "./playground.mjs";
+import * as js from "./widget.mjs";
 const size = 21, values = [];
 for (let r = 0; r < size; r++) for (let c = 0; c < size; c++) values.push(c - 0.5 * r - 3.3);  // zero on c = 0.5 r + 3.3
 process.stdout.write(JSON.stringify({
@@ -653,17 +652,8 @@ process.stdout.write(JSON.stringify({
 """
 
 
-def test_js_helpers(tmp_path):
-    node = shutil.which("node") or shutil.which("nodejs")
-    if not node:
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail("node is needed to test widgets/playground.js", pytrace=False)
-        pytest.skip("node is needed to test widgets/playground.js")
-    (tmp_path / "playground.mjs").write_text((REPO / "widgets" / "playground.js").read_text(encoding="utf-8"))
-    (tmp_path / "run.mjs").write_text(RUNNER)
-    proc = subprocess.run([node, "run.mjs"], capture_output=True, text=True, cwd=tmp_path, timeout=60)
-    assert proc.returncode == 0, proc.stderr
-    out = json.loads(proc.stdout)
+def test_js_helpers(run_js):
+    out = run_js(Playground._esm, RUNNER)
     white, orange, blue = [255, 255, 255], [242, 142, 43], [31, 111, 209]
     assert out["shades"][2] == white
     assert out["shades"][4] == out["shades"][5]                   # clipped at |v| = 1

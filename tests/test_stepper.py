@@ -14,20 +14,18 @@ e4: d→L, e5: f→L. The gradients, by hand:
 Expected texts are written out by hand from these (a real minus sign, at
 most 4 significant digits), never read back from the widget.
 
-The JS tests run widgets/stepper.js's pure functions (number formatting,
-the state of step k, the quiz verdict) under node, and check that they give
-exactly what Python gives: the browser and the kernel must show the same text.
+The JS tests run the pure functions of the stepper's browser module
+(``GraphStepper._esm``: widgets/common.js, then widgets/stepper.js) under
+node (number formatting, the state of step k, the quiz verdict), and check
+that they give exactly what Python gives: the browser and the kernel must
+show the same text.
 """
 
 from __future__ import annotations
 
 import base64
-import json
 import math
-import os
 import re
-import shutil
-import subprocess
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
@@ -604,27 +602,11 @@ def test_nbconvert_html_shows_the_picture(tmp_path):
 
 
 # ---------------------------------------------------------------------------
-# stepper.js under node: the same texts and states as Python
+# The stepper's browser module under node: the same texts and states as Python
 # ---------------------------------------------------------------------------
 
-def _node() -> str:
-    found = shutil.which("node") or shutil.which("nodejs")
-    if not found:
-        try:
-            import playwright  # ships a node of its own
-            candidate = Path(playwright.__file__).parent / "driver" / "node"
-            found = str(candidate) if candidate.is_file() else None
-        except ImportError:
-            found = None
-    if not found:
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail("node is needed to test widgets/stepper.js", pytrace=False)
-        pytest.skip("node is needed to test widgets/stepper.js")
-    return found
-
-
 RUNNER = """
-import * as js from "./stepper.mjs";
+import * as js from "./widget.mjs";
 let input = "";
 process.stdin.on("data", (chunk) => input += chunk);
 process.stdin.on("end", () => {
@@ -669,11 +651,7 @@ def _random_numbers():
     return out
 
 
-def test_js_agrees_with_python(tmp_path):
-    node = _node()
-    (tmp_path / "stepper.mjs").write_text(STEPPER_JS.read_text(encoding="utf-8"), encoding="utf-8")
-    (tmp_path / "run.mjs").write_text(RUNNER, encoding="utf-8")
-
+def test_js_agrees_with_python(run_js):
     steppers = [GraphStepper(build()[0], quiz=True) for build in (lecture, a_plus_a, x_used_twice)]
     quiz_cases = []
     for st in steppers:
@@ -692,10 +670,7 @@ def test_js_agrees_with_python(tmp_path):
         "verdicts": [[step["quiz"], values] for _, step, values in quiz_cases],
         "big": big.data,
     }
-    proc = subprocess.run([node, str(tmp_path / "run.mjs")], input=json.dumps(job), text=True,
-                          capture_output=True, cwd=tmp_path, timeout=60)
-    assert proc.returncode == 0, proc.stderr
-    out = json.loads(proc.stdout)
+    out = run_js(GraphStepper._esm, RUNNER, job)
 
     assert out["numbers"] == [format_number(x) for x in numbers]
     assert out["parsed"][:3] == [-6.0, -2.5, 1000.0] and out["parsed"][3:5] == [None, None]

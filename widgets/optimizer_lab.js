@@ -1,4 +1,6 @@
 // optimizer_lab.js: the browser side of widgets.OptimizerLab (an anywidget module; plain JS, no imports).
+// Python puts widgets/common.js in front of it (formatNumber, make, saveTraits, listen, showText,
+// INK, FONT_FAMILY).
 //
 // Python does the mathematics: the contour grid and lines of the surface
 // ("surface_data", computed once per surface), every optimizer step (real
@@ -14,36 +16,9 @@
 // Around the plotted area, in CSS pixels: the legend sits in the top margin.
 const MARGIN = { left: 56, right: 18, top: 44, bottom: 46 };
 const CANVAS_WIDTH = 620;
-const INK = "#1d2330";
-const FONT = 'system-ui, -apple-system, "Segoe UI", Roboto, Helvetica, Arial, sans-serif';
 const DOTS_UP_TO = 150;   // a dot per step while a path is this short: the step sizes show
 
 // ---------------------------------------------------------------- pure helpers
-
-// Python's f"{x:.4g}" with a real minus sign: autodiff.trace.format_number (as in stepper.js).
-// toExponential rounds ties away from zero, Python to even; exact ties
-// (1.0625 → "1.062") are detected from a longer, exact expansion.
-export function formatNumber(x) {
-  if (x === 0) return "0";
-  const a = Math.abs(x);
-  let [mant, exp] = a.toExponential(3).split("e");
-  const exact = a.toExponential(40);
-  if (/^\d\.\d{3}50*e/.test(exact) && Number(exact[4]) % 2 === 0) {
-    [mant, exp] = [exact.slice(0, 5), exact.split("e")[1]];  // a tie: keep the even digit
-  }
-  const e = Number(exp);
-  const digits = mant.replace(".", "");
-  const trim = (s) => (s.includes(".") ? s.replace(/0+$/, "").replace(/\.$/, "") : s);
-  let text;
-  if (e < -4 || e >= 4) {
-    text = trim(mant) + "e" + (e < 0 ? "-" : "+") + String(Math.abs(e)).padStart(2, "0");
-  } else if (e >= 0) {
-    text = trim(digits.slice(0, e + 1) + "." + digits.slice(e + 1));
-  } else {
-    text = trim("0." + "0".repeat(-e - 1) + digits);
-  }
-  return ((x < 0 ? "-" : "") + text).replace(/-/g, "−");  // every minus, the exponent's too
-}
 
 // Where the plotted area is, and the maps between surface and canvas coordinates.
 export function geometry(window, width = CANVAS_WIDTH) {
@@ -174,7 +149,7 @@ function drawAxes(ctx, data, g) {
   ctx.lineWidth = 1;
   ctx.strokeRect(g.left + 0.5, g.top + 0.5, g.w - 1, g.h - 1);
   ctx.fillStyle = INK;
-  ctx.font = `13px ${FONT}`;
+  ctx.font = `13px ${FONT_FAMILY}`;
   ctx.textAlign = "center";
   ctx.textBaseline = "top";
   for (const x of data.xticks) {
@@ -189,7 +164,7 @@ function drawAxes(ctx, data, g) {
     ctx.beginPath(); ctx.moveTo(g.left - 5, Y); ctx.lineTo(g.left, Y); ctx.stroke();
     ctx.fillText(formatNumber(y), g.left - 8, Y);
   }
-  ctx.font = `italic 15px ${FONT}`;
+  ctx.font = `italic 15px ${FONT_FAMILY}`;
   ctx.textAlign = "center";
   ctx.textBaseline = "bottom";
   ctx.fillText("x", g.left + g.w / 2, g.height - 4);
@@ -239,7 +214,7 @@ function drawPath(ctx, g, points, style) {
 }
 
 function drawLegend(ctx, g, entries) {
-  ctx.font = `600 14px ${FONT}`;
+  ctx.font = `600 14px ${FONT_FAMILY}`;
   ctx.textBaseline = "middle";
   ctx.textAlign = "left";
   const widths = entries.map((e) => 34 + ctx.measureText(e.name).width);
@@ -267,13 +242,6 @@ function landmarks(data) {
 }
 
 // ---------------------------------------------------------------- the DOM
-
-function make(tag, attrs = {}, text = "") {
-  const node = document.createElement(tag);
-  for (const [key, value] of Object.entries(attrs)) node.setAttribute(key, value);
-  if (text) node.textContent = text;
-  return node;
-}
 
 // A labelled slider: the range input, and the text showing its value.
 function slider(role, label, attrs) {
@@ -344,10 +312,7 @@ function render({ model, el }) {
   let paths = structuredClone(model.get("paths"));
   let waitingForPaths = false, frame = 0;
 
-  const commit = (changes) => {
-    for (const [key, value] of Object.entries(changes)) model.set(key, value);
-    model.save_changes();
-  };
+  const commit = (changes) => saveTraits(model, changes);
   const choices = () => model.get("choices");
   const names = () => model.get("optimizer_names");
   const style = (name) => choices().optimizers[name];
@@ -503,10 +468,8 @@ function render({ model, el }) {
     ui.root.classList.toggle("ad-optlab-playing", model.get("playing"));
   }
   function showMessages() {
-    ui.notice.textContent = model.get("notice");
-    ui.notice.hidden = !model.get("notice");
-    ui.error.textContent = model.get("error");
-    ui.error.hidden = !model.get("error");
+    showText(ui.notice, model.get("notice"));
+    showText(ui.error, model.get("error"));
   }
 
   // ---- the controls change the model (or ask Python to act)
@@ -572,7 +535,7 @@ function render({ model, el }) {
     "change:notice": showMessages, "change:error": showMessages,
     "msg:custom": onCustom,
   };
-  for (const [event, handler] of Object.entries(listeners)) model.on(event, handler);
+  const stopListening = listen(model, listeners);
 
   fillMenus();
   showSettings();
@@ -583,7 +546,7 @@ function render({ model, el }) {
 
   return () => {  // the view is removed: stop listening
     if (frame) cancelAnimationFrame(frame);
-    for (const [event, handler] of Object.entries(listeners)) model.off(event, handler);
+    stopListening();
   };
 }
 

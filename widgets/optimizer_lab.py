@@ -76,9 +76,6 @@ DOM contract (what ``optimizer_lab.js`` builds; the browser tests rely on it):
 
 from __future__ import annotations
 
-import asyncio
-import base64
-import io
 import math
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -86,7 +83,6 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, Callable, Iterator, Optional
 
-import anywidget
 import traitlets
 
 from autodiff.arguments import in_range, one_of, positive, positive_int, real
@@ -95,6 +91,7 @@ from autodiff.optim import SGD, Adam, Optimizer, RMSprop
 from autodiff.trace import format_number
 from autodiff.var import Var, no_grad
 
+from ._live import PlayingWidget, esm, figure_png, png_picture
 from .surfaces import Surface, get_surface, grid, surface_names
 
 __all__ = ["OptimizerLab", "OPTIMIZERS", "SCHEDULES", "Hyper", "LOSS_LIMIT", "POSITION_LIMIT",
@@ -420,7 +417,7 @@ _UNSET: Any = object()
 # ----------------------------------------------------------------------
 # The widget
 # ----------------------------------------------------------------------
-class OptimizerLab(anywidget.AnyWidget):
+class OptimizerLab(PlayingWidget):
     """Race several optimizers from one start point across a 2-D loss surface.
 
     * ``surface``: one of ``widgets.surfaces.SURFACES`` ("bowl", "rosenbrock",
@@ -436,8 +433,9 @@ class OptimizerLab(anywidget.AnyWidget):
     `set` is given them too.
     """
 
-    _esm = HERE / "optimizer_lab.js"
+    _esm = esm("optimizer_lab.js")
     _css = HERE / "optimizer_lab.css"
+    frame_interval = min_pause = FRAME_SECONDS   # Play: steps_per_frame steps, then this pause
 
     surface = traitlets.Unicode("rosenbrock").tag(sync=True)
     optimizer_names = traitlets.List(traitlets.Unicode()).tag(sync=True)
@@ -447,7 +445,7 @@ class OptimizerLab(anywidget.AnyWidget):
     beta2 = traitlets.Float(0.999).tag(sync=True)
     schedule = traitlets.Unicode("none").tag(sync=True)
     start = traitlets.List(traitlets.Float(), minlen=2, maxlen=2).tag(sync=True)
-    playing = traitlets.Bool(False).tag(sync=True)
+    # playing: see PlayingWidget
     steps_per_frame = traitlets.Int(5).tag(sync=True)
     # Written by Python only:
     step_count = traitlets.Int(0).tag(sync=True)       # steps taken so far (by the longest run)
@@ -456,14 +454,13 @@ class OptimizerLab(anywidget.AnyWidget):
     surface_data = traitlets.Dict().tag(sync=True)     # surface_payload(surface)
     choices = traitlets.Dict().tag(sync=True)          # menus, colours, limits
     notice = traitlets.Unicode("").tag(sync=True)      # why Play stopped
-    error = traitlets.Unicode("").tag(sync=True)       # an unexpected failure during Play
+    # error (an unexpected failure during Play): see PlayingWidget
 
     def __init__(self, surface: str = "rosenbrock",
                  optimizers: tuple[str, ...] = ("SGD", "Momentum", "Nesterov", "RMSprop", "Adam"),
                  lr: Optional[float] = None, momentum: float = 0.9,
                  betas: tuple[float, float] = (0.9, 0.999), schedule: Optional[str] = None,
                  start: Optional[Point] = None, steps_per_frame: int = 5) -> None:
-        self._task: Optional[asyncio.Task] = None   # first: close() runs even if a check below fails
         s = get_surface(surface)
         settings = dict(
             surface=s.name, optimizer_names=list(_check_optimizers(optimizers)),
@@ -604,23 +601,8 @@ class OptimizerLab(anywidget.AnyWidget):
                 if key in new:
                     setattr(self, key, new[key])
 
-    def play(self) -> None:
-        """Step on, a few steps per frame, in the kernel's event loop, until `pause` (or the end)."""
-        self.playing = True
-
-    def pause(self) -> None:
-        """Stop playing (the paths stay)."""
-        self.playing = False
-
-    def close(self) -> None:
-        """Stop playing, then close the widget."""
-        task = getattr(self, "_task", None)
-        if task is not None:
-            self._task = None
-            task.cancel()
-        if self.comm is not None:
-            self.playing = False
-        super().close()
+    # play(), pause(), close(): see PlayingWidget. Play takes steps_per_frame steps a frame,
+    # until paused or until every optimizer has stopped.
 
     # ------------------------------------------------------------------
     # Stepping and telling the browser
@@ -757,45 +739,23 @@ class OptimizerLab(anywidget.AnyWidget):
         if not self._batch:
             self.reset()
 
-    @traitlets.observe("playing")
-    def _playing_changed(self, change) -> None:
-        if change["new"]:
-            self._start_playing()
-        else:
-            self._sync()       # the full paths, now that no more frames come
+    # ------------------------------------------------------------------
+    # Play (the task itself: see PlayingWidget)
+    # ------------------------------------------------------------------
+    def _can_play(self) -> bool:
+        return self._can_step()
 
-    def _start_playing(self) -> None:
-        """Start the Play task on the running event loop (the kernel's), if not already running."""
-        if self._task is not None and not self._task.done():
-            return             # paused and played again before the task noticed: it carries on
-        if not self._can_step():
-            self.playing = False
-            return
-        try:
-            loop = asyncio.get_running_loop()
-        except RuntimeError:
-            self.playing = False
-            raise RuntimeError("OptimizerLab.play needs a running asyncio event loop, as in a Jupyter "
-                               "kernel; elsewhere call step(n)") from None
+    def _before_play(self) -> None:
         self.notice = ""
-        self._task = loop.create_task(self._play_loop())
 
-    async def _play_loop(self) -> None:
-        """Frames until paused, closed, or nothing is left to step."""
-        try:
-            while self.playing and self.comm is not None and self._can_step():
-                first = {r.name: len(r.points) for r in self._racers}
-                self._advance(self.steps_per_frame)
-                self._push(first)
-                await asyncio.sleep(FRAME_SECONDS)
-        except asyncio.CancelledError:
-            raise
-        except Exception as error:   # show it instead of dying silently in the background
-            self.error = f"Play stopped: {type(error).__name__}: {error}"
-        finally:
-            self._task = None
-            if self.playing:
-                self.playing = False
+    def _play_frame(self) -> None:
+        """A few steps, and only their new points sent to the browser."""
+        first = {r.name: len(r.points) for r in self._racers}
+        self._advance(self.steps_per_frame)
+        self._push(first)
+
+    def _after_play(self) -> None:
+        self._sync()       # the full paths, now that no more frames come
 
     # ------------------------------------------------------------------
     # Outside a live kernel: a picture and a few lines of text
@@ -817,14 +777,9 @@ class OptimizerLab(anywidget.AnyWidget):
         """The contour plot with every path, as PNG bytes (matplotlib's Agg, no display needed)."""
         return draw_png(self.loss_surface, self.start, self._racers, self._count)
 
-    def _repr_mimebundle_(self, **kwargs: Any):
-        """The live widget, and a picture and text for where widgets don't run."""
-        bundle = super()._repr_mimebundle_(**kwargs)
-        data, metadata = bundle if isinstance(bundle, tuple) else (bundle, {})
-        data = dict(data or {})
-        data["image/png"] = base64.b64encode(self.static_png()).decode("ascii")
-        data["text/plain"] = repr(self)
-        return data, metadata
+    def _static_picture(self) -> tuple[str, str]:
+        """`static_png`: the contour plot with every path so far."""
+        return png_picture(self.static_png())
 
 
 # ----------------------------------------------------------------------
@@ -890,6 +845,4 @@ def draw_png(surface: Surface, start: list[float], racers: list[Racer], step_cou
     ax.set_title(f"{surface.title}, step {step_count}\n{formula}", fontsize=10)
     ax.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, -0.1), ncol=1, fontsize=9,
               frameon=False)
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", metadata={"Software": None})
-    return buffer.getvalue()
+    return figure_png(fig)

@@ -1,4 +1,5 @@
 // playground.js: the browser side of widgets.Playground (an anywidget module; plain JS, no imports).
+// Python puts widgets/common.js in front of it (make, listen, showText, INK, FONT_FAMILY).
 //
 // Python trains the network and sends, after every epoch, a "frame": the
 // decision-boundary grid (numbers in [-1, 1]), the loss and gradient curves
@@ -12,7 +13,6 @@
 
 const ORANGE = [242, 142, 43];   // class 0 (label −1)
 const BLUE = [31, 111, 209];     // class 1 (label +1)
-const INK = "#1d2330";
 const MUTED = "#5b6472";
 const GRID_LINE = "#e3e7ed";
 const TRAIN_COLOR = "#2b3445";
@@ -20,7 +20,7 @@ const TEST_COLOR = "#b1387e";
 // One colour per linear layer of the gradient-flow panel, input side first.
 const LAYER_COLORS = ["#5e3c99", "#1b9e77", "#c51b7d", "#2c7fb8", "#8c510a", "#4d9221", "#e7298a",
                       "#01665e", "#7f6a00"];
-const FONT = '12px system-ui, -apple-system, "Segoe UI", Roboto, Helvetica, Arial, sans-serif';
+const FONT = `12px ${FONT_FAMILY}`;
 
 // ---------------------------------------------------------------- pure helpers
 
@@ -72,13 +72,6 @@ const number = (x) => (x === null || x === undefined ? "–" : x.toFixed(4));
 const decade = (e) => (e === 0 ? "1" : `1e${e}`.replace("-", "−"));
 
 // ---------------------------------------------------------------- the DOM
-
-function make(tag, attrs = {}, text = "") {
-  const node = document.createElement(tag);
-  for (const [key, value] of Object.entries(attrs)) node.setAttribute(key, value);
-  if (text) node.textContent = text;
-  return node;
-}
 
 const SVG_NS = "http://www.w3.org/2000/svg";
 function makeSvg(tag, attrs = {}, text = "") {
@@ -484,8 +477,7 @@ function render({ model, el }) {
     ui.play.classList.toggle("ad-pg-playing", on);
   }
   function showError() {
-    ui.error.textContent = model.get("error");
-    ui.error.hidden = !model.get("error");
+    showText(ui.error, model.get("error"));
   }
 
   // Wire the controls...
@@ -540,7 +532,7 @@ function render({ model, el }) {
     "change:error": showError,
     "msg:custom": (message) => { if (message && message.event === "rejected") showSettings(); },
   };
-  for (const [event, handler] of Object.entries(listeners)) model.on(event, handler);
+  const stopListening = listen(model, listeners);
 
   legend(ui.lossLegend, [{ color: TRAIN_COLOR, label: "train" }, { color: TEST_COLOR, label: "test", dash: true }]);
   showSettings();
@@ -549,9 +541,7 @@ function render({ model, el }) {
   listeners["change:config"]();
   draw();
 
-  return () => {  // the view is removed: stop listening
-    for (const [event, handler] of Object.entries(listeners)) model.off(event, handler);
-  };
+  return stopListening;  // the view is removed
 }
 
 export default { render };

@@ -105,15 +105,11 @@ The browser never changes the settings itself: each control sends
 
 from __future__ import annotations
 
-import asyncio
-import base64
-import io
 import math
 import pathlib
 from dataclasses import asdict, dataclass, fields, replace
 from typing import Any, Callable, Optional, Sequence
 
-import anywidget
 import numpy as np
 import traitlets
 
@@ -124,6 +120,8 @@ from autodiff.lr_scheduler import CosineAnnealingLR, ExponentialLR, LRScheduler,
 from autodiff.nn import MLP, Linear
 from autodiff.optim import SGD, Adam, Optimizer, RMSprop
 from autodiff.train import collector_paused
+
+from ._live import PlayingWidget, esm, figure_png, png_picture
 
 __all__ = ["Playground", "Settings", "parse_config", "GRID_SIZE", "DATASETS", "ACTIVATIONS",
            "LOSSES", "OPTIMIZERS", "SCHEDULES"]
@@ -459,7 +457,7 @@ def _downsample(n: int, keep: int = CURVE_POINTS) -> list[int]:
 # ----------------------------------------------------------------------
 # The widget
 # ----------------------------------------------------------------------
-class Playground(anywidget.AnyWidget):
+class Playground(PlayingWidget):
     """A live decision-boundary playground: pick data, a network and a training recipe, press Play.
 
     ``Playground(**settings)`` or ``Playground.from_config(text)``; see the
@@ -467,21 +465,21 @@ class Playground(anywidget.AnyWidget):
     and what ``history`` holds.
     """
 
-    _esm = HERE / "playground.js"
+    _esm = esm("playground.js")
     _css = HERE / "playground.css"
+    frame_interval = FRAME_INTERVAL   # Play: one epoch per frame
+    min_pause = MIN_PAUSE
 
     settings = traitlets.Dict().tag(sync=True)   # Settings.to_json(): what the controls show
     choices = traitlets.Dict().tag(sync=True)    # the options of every select, with labels
     points = traitlets.Dict().tag(sync=True)     # the data: {extent, train, test}, sent on reset
     frame = traitlets.Dict().tag(sync=True)      # what to draw now (see _frame)
     config = traitlets.Unicode("").tag(sync=True)
-    playing = traitlets.Bool(False).tag(sync=True)
-    error = traitlets.Unicode("").tag(sync=True)
+    # playing, error: see PlayingWidget (error: the last refused change, or why Play stopped)
 
     def __init__(self, config: Optional[str] = None, **settings: Any) -> None:
         base = parse_config(config) if config is not None else Settings()
         first = base.changed(**settings)
-        self._task: Optional[asyncio.Task] = None
         super().__init__(choices=_choices())
         self._start(first, new_data=True)
         self.on_msg(self._on_browser_message)
@@ -597,52 +595,9 @@ class Playground(anywidget.AnyWidget):
         """New points (the data seed goes up by one), then reset."""
         self.set(data_seed=self._settings.data_seed + 1)
 
-    def play(self) -> None:
-        """Train continuously on the kernel's event loop, one epoch per frame, until `pause`.
+    # play(), pause(), close(): see PlayingWidget. Play trains one epoch per frame.
 
-        The same as ``p.playing = True`` (or the Play button). Needs a running
-        asyncio loop: Jupyter's kernel has one. Each frame trains an epoch,
-        pushes the new frame and sleeps, so the kernel keeps handling
-        messages (and runs cells) meanwhile.
-        """
-        self.playing = True
-
-    @traitlets.observe("playing")
-    def _playing_changed(self, change: dict) -> None:
-        if not change["new"] or (self._task is not None and not self._task.done()):
-            return   # pausing, or the loop is still running: it reads `playing` before each frame
-        loop = _running_loop()
-        if loop is None:
-            self.playing = False
-            raise RuntimeError("Playground.play needs a running event loop (a Jupyter kernel); "
-                               "outside one, call step(n)")
-        self._task = loop.create_task(self._play_loop())
-
-    def pause(self) -> None:
-        """Stop playing after the current frame."""
-        self.playing = False
-
-    def close(self) -> None:
-        """Stop playing and close the widget."""
-        task = getattr(self, "_task", None)   # None too if __init__ refused its arguments
-        if task is not None and not task.done():
-            task.cancel()
-        if hasattr(self, "_settings"):
-            self.playing = False
-        super().close()
-
-    async def _play_loop(self) -> None:
-        loop = asyncio.get_running_loop()
-        try:
-            while self.playing and self.comm is not None:   # comm is None once the widget is closed
-                start = loop.time()
-                self._frame_step()
-                spent = loop.time() - start
-                await asyncio.sleep(max(MIN_PAUSE, FRAME_INTERVAL - spent))
-        finally:
-            self._task = None
-
-    def _frame_step(self) -> None:
+    def _play_frame(self) -> None:
         """One frame of Play: an epoch and a redraw; an error pauses and is shown."""
         try:
             self._train_epoch()
@@ -803,26 +758,9 @@ class Playground(anywidget.AnyWidget):
         """A picture of the current state (boundary, loss curves, gradient flow), with matplotlib's Agg."""
         return render_png(self)
 
-    def _repr_mimebundle_(self, **kwargs: Any):
-        """The live widget, plus a PNG and a line of text for where widgets don't run."""
-        bundle = super()._repr_mimebundle_(**kwargs)
-        data, metadata = bundle if isinstance(bundle, tuple) else (bundle, {})
-        data = dict(data or {})
-        data["image/png"] = base64.b64encode(self.to_png()).decode("ascii")
-        data["text/plain"] = repr(self)
-        return data, metadata
-
-
-def _running_loop() -> Optional[asyncio.AbstractEventLoop]:
-    """The asyncio loop running in this thread, or None.
-
-    In a Jupyter kernel, cells and widget messages are both handled on the
-    kernel's loop, so Play started from either finds it.
-    """
-    try:
-        return asyncio.get_running_loop()
-    except RuntimeError:
-        return None
+    def _static_picture(self) -> tuple[str, str]:
+        """`to_png`: the boundary, the losses and the gradient flow now."""
+        return png_picture(self.to_png())
 
 
 def _choices() -> dict:
@@ -886,6 +824,4 @@ def render_png(p: Playground, dpi: int = 80) -> bytes:
     else:
         for ax in (ax_loss, ax_grad):
             ax.text(0.5, 0.5, "not trained yet", ha="center", va="center", transform=ax.transAxes, color="#5b6472")
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", metadata={"Software": None})
-    return buffer.getvalue()
+    return figure_png(fig)

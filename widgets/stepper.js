@@ -1,4 +1,5 @@
 // stepper.js: the browser side of widgets.GraphStepper (an anywidget module; plain JS, no imports).
+// Python puts widgets/common.js in front of it (formatNumber, make, saveTraits, listen, showText).
 //
 // Python has already done the hard work: it laid the graph out once (the SVG)
 // and wrote every text of every step (the "data" trait). Here we only decide,
@@ -14,30 +15,7 @@ const BOX_CLASSES = ["ad-current", "ad-lit", "ad-done", "ad-target"];
 
 // ---------------------------------------------------------------- pure helpers
 
-// Python's f"{x:.4g}" with a real minus sign: autodiff.trace.format_number.
-// toExponential rounds ties away from zero, Python to even; exact ties
-// (1.0625 → "1.062") are detected from a longer, exact expansion.
-export function formatNumber(x) {
-  if (x === 0) return "0";
-  const a = Math.abs(x);
-  let [mant, exp] = a.toExponential(3).split("e");
-  const exact = a.toExponential(40);
-  if (/^\d\.\d{3}50*e/.test(exact) && Number(exact[4]) % 2 === 0) {
-    [mant, exp] = [exact.slice(0, 5), exact.split("e")[1]];  // a tie: keep the even digit
-  }
-  const e = Number(exp);
-  const digits = mant.replace(".", "");
-  const trim = (s) => (s.includes(".") ? s.replace(/0+$/, "").replace(/\.$/, "") : s);
-  let text;
-  if (e < -4 || e >= 4) {
-    text = trim(mant) + "e" + (e < 0 ? "-" : "+") + String(Math.abs(e)).padStart(2, "0");
-  } else if (e >= 0) {
-    text = trim(digits.slice(0, e + 1) + "." + digits.slice(e + 1));
-  } else {
-    text = trim("0." + "0".repeat(-e - 1) + digits);
-  }
-  return ((x < 0 ? "-" : "") + text).replace(/-/g, "−");  // every minus, the exponent's too
-}
+// formatNumber (Python's format_number) comes from common.js.
 
 // What a learner typed, as a number (NaN if it is not one). Accepts "−6" too.
 export function parseNumber(text) {
@@ -82,13 +60,6 @@ export function viewState(data, phase, k) {
 }
 
 // ---------------------------------------------------------------- the DOM
-
-function make(tag, attrs = {}, text = "") {
-  const node = document.createElement(tag);
-  for (const [key, value] of Object.entries(attrs)) node.setAttribute(key, value);
-  if (text) node.textContent = text;
-  return node;
-}
 
 // The controls around the graph; the data-action / data-role attributes are
 // what the code (and the browser tests) look for.
@@ -174,10 +145,7 @@ function render({ model, el }) {
   const phase = () => model.get("phase");
   const step = () => model.get("step");
   const total = () => data()[phase()].length;
-  const commit = (changes) => {
-    for (const [key, value] of Object.entries(changes)) model.set(key, value);
-    model.save_changes();
-  };
+  const commit = (changes) => saveTraits(model, changes);
   // The backward step that Step would reveal, if it asks a quiz first.
   const quizAhead = () => (model.get("quiz") && phase() === "backward" && step() < total()
     && data().backward[step()].quiz.length ? step() : null);
@@ -335,9 +303,9 @@ function render({ model, el }) {
     "change:playing": () => setPlaying(model.get("playing")),
     "change:speed_ms": () => { showSpeed(); if (model.get("playing")) setPlaying(true); },
     "change:leaf_values": showInputs,
-    "change:error": () => { ui.error.textContent = model.get("error"); ui.error.hidden = !model.get("error"); },
+    "change:error": () => showText(ui.error, model.get("error")),
   };
-  for (const [event, handler] of Object.entries(listeners)) model.on(event, handler);
+  const stopListening = listen(model, listeners);
 
   drawSvg();
   buildInputs();
@@ -348,7 +316,7 @@ function render({ model, el }) {
 
   return () => {  // the view is removed: stop the timer and stop listening
     clearInterval(timer);
-    for (const [event, handler] of Object.entries(listeners)) model.off(event, handler);
+    stopListening();
   };
 }
 

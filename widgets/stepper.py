@@ -43,7 +43,6 @@ import re
 from numbers import Real
 from typing import Any, Iterable, Optional, Union
 
-import anywidget
 import traitlets
 
 from autodiff.backprop import topological_order
@@ -52,6 +51,7 @@ from autodiff.trace import BackwardStep, ForwardStep, Trace, format_number, reev
 from autodiff.trace import trace as make_trace
 from autodiff.var import Var
 
+from ._live import LiveWidget, esm
 from .graph import NOT_COMPUTED, draw_graph
 from .render import render_svg
 
@@ -81,11 +81,16 @@ def _grad_text(x: float) -> str:
     return f"grad {format_number(x)}"
 
 
+def _is_finite_number(x: Any) -> bool:
+    """A real number, not a bool, neither nan nor ±inf: what an answer or an input value must be."""
+    return not isinstance(x, bool) and isinstance(x, Real) and math.isfinite(float(x))
+
+
 def _plural(n: int, word: str) -> str:
     return f"{n} {word}" if n == 1 else f"{n} {word}s"
 
 
-class GraphStepper(anywidget.AnyWidget):
+class GraphStepper(LiveWidget):
     """Step through the forward and backward passes of the graph behind ``root``.
 
     * ``parameters``: Vars to draw (and list) as parameters.
@@ -100,7 +105,7 @@ class GraphStepper(anywidget.AnyWidget):
     again, so nothing moves.
     """
 
-    _esm = HERE / "stepper.js"
+    _esm = esm("stepper.js")
     _css = HERE / "stepper.css"
 
     svg = traitlets.Unicode("").tag(sync=True)        # laid out once, never redrawn
@@ -428,7 +433,7 @@ class GraphStepper(anywidget.AnyWidget):
             raise ValueError(f"GraphStepper.answer: expected {len(items)} number(s), one per "
                              f"question, got {len(values)}")
         for v in values:
-            if isinstance(v, bool) or not isinstance(v, Real) or not math.isfinite(float(v)):
+            if not _is_finite_number(v):
                 raise ValueError(f"GraphStepper.answer: answers must be finite numbers, got {v!r}")
         text = "\n".join(
             item["right_text"] if is_close(float(v), item["value"])
@@ -484,7 +489,7 @@ class GraphStepper(anywidget.AnyWidget):
         for node_id, value in values.items():
             if node_id not in leaves:
                 raise ValueError(f"GraphStepper: {node_id!r} is not an input (a leaf) of this graph")
-            if isinstance(value, bool) or not isinstance(value, Real) or not math.isfinite(float(value)):
+            if not _is_finite_number(value):
                 raise ValueError(f"GraphStepper: the value of {self._trace.node(node_id).name} must be "
                                  f"a finite number, got {value!r}")
             checked[int(node_id[1:])] = float(value)
@@ -514,14 +519,9 @@ class GraphStepper(anywidget.AnyWidget):
         return (f"GraphStepper({_plural(len(self._trace.nodes), 'node')}, phase={self.phase!r}, "
                 f"step {self.step}/{self.total_steps})")
 
-    def _repr_mimebundle_(self, **kwargs: Any):
-        """The live widget, and a picture and a line of text for where widgets don't run."""
-        bundle = super()._repr_mimebundle_(**kwargs)
-        data, metadata = bundle if isinstance(bundle, tuple) else (bundle, {})
-        data = dict(data or {})
-        data["image/svg+xml"] = self.static_svg()
-        data["text/plain"] = repr(self)
-        return data, metadata
+    def _static_picture(self) -> tuple[str, str]:
+        """`static_svg`: the graph with the values and gradients of the phase's last step."""
+        return "image/svg+xml", self.static_svg()
 
 
 _GROUP_OPEN = re.compile(r'<g\b[^>]*\bid="ad-(n\d+)"[^>]*>')

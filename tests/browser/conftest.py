@@ -9,6 +9,10 @@
   (never a downloaded Playwright browser), headless, a fresh profile.
   Every request to anything but the local server is refused and recorded.
 * ``page`` (per test): a new tab; a screenshot is saved when the test fails.
+* ``widget_notebook`` (per module) and ``nb`` (per test): for a module of
+  widget tests, the notebook its ``WIDGETS`` (a `helpers.WidgetCells`)
+  describes, opened and run once; ``nb`` adds a screenshot when the test
+  fails, and fails the test if the page had any JavaScript error.
 
 Without Chromium or Playwright the tests are skipped with a loud reason,
 except on CI (``CI=true``), where that is a failure.
@@ -21,8 +25,9 @@ import shutil
 
 import pytest
 
-from .helpers import (SCREENSHOT_DIR, BrowserUnavailable, LabServerError, browser_missing,
-                      screenshot, start_browser, start_lab_server, stop_lab_server)
+from .helpers import (REPO, SCREENSHOT_DIR, BrowserUnavailable, LabServerError, browser_missing,
+                      new_tab, open_widget_notebook, screenshot, start_browser, start_lab_server,
+                      stop_lab_server)
 
 
 def skip_or_fail(reason: str) -> None:
@@ -87,24 +92,53 @@ def pytest_runtest_makereport(item, call):
     return report
 
 
+def failed(request) -> bool:
+    """Whether the test of ``request`` failed (its call, not its set-up)."""
+    report = getattr(request.node, "report_call", None)
+    return report is not None and report.failed
+
+
+def screenshot_failure(tab, request) -> None:
+    """A screenshot named after the failed test, in test-output/browser/, and where it is."""
+    try:
+        print(f"\nscreenshot of the failure: {screenshot(tab, f'{request.node.name}-FAILED')}")
+    except Exception as error:  # the page may be gone
+        print(f"\nno failure screenshot: {error}")
+
+
 @pytest.fixture
 def page(browser_context, lab_server, request):
     """A fresh tab; on failure a screenshot lands in test-output/browser/ and the kernels stop."""
-    SCREENSHOT_DIR.mkdir(parents=True, exist_ok=True)
-    tab = browser_context.new_page()
-    errors: list[str] = []
-    tab.on("pageerror", lambda exc: errors.append(str(exc)))
-    tab.js_errors = errors
+    tab = new_tab(browser_context)
     yield tab
-    report = getattr(request.node, "report_call", None)
-    if report is not None and report.failed:
-        try:
-            path = screenshot(tab, f"{request.node.name}-FAILED")
-            print(f"\nscreenshot of the failure: {path}")
-            if errors:
-                print("page errors:\n" + "\n".join(errors))
-            print("end of the server's log:\n" + lab_server.log.read_text(errors="replace")[-3000:])
-        except Exception as error:  # the page may be gone
-            print(f"\nno failure screenshot: {error}")
+    if failed(request):
+        screenshot_failure(tab, request)
+        if tab.js_errors:
+            print("page errors:\n" + "\n".join(tab.js_errors))
+        print("end of the server's log:\n" + lab_server.log.read_text(errors="replace")[-3000:])
     tab.close()
     lab_server.shutdown_sessions()
+
+
+# ------------------------------------------------------------ widget notebooks
+
+@pytest.fixture(scope="module")
+def widget_notebook(browser_context, lab_server, request):
+    """The notebook of the test module's ``WIDGETS``, opened and run once for the module."""
+    spec = request.module.WIDGETS
+    if not spec.source.is_file():
+        pytest.fail(f"{spec.source.relative_to(REPO)} does not exist: there is no widget to test", pytrace=False)
+    nb = open_widget_notebook(browser_context, lab_server, spec)
+    yield nb
+    nb.page.close()
+    lab_server.shutdown_sessions()
+
+
+@pytest.fixture
+def nb(widget_notebook, request):
+    """The module's widget notebook; a screenshot when the test fails, and no JS errors allowed."""
+    yield widget_notebook
+    if failed(request):
+        screenshot_failure(widget_notebook.page, request)
+    errors = widget_notebook.page.js_errors
+    assert not errors, f"errors in the page: {errors}"

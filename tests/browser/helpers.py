@@ -10,6 +10,12 @@ Starting and stopping are plain functions, used by the pytest fixtures
   ``jupyter lab`` on 127.0.0.1 with a token, every Jupyter folder under ``base``;
 * `start_browser(profile)`: Debian's Chromium under Playwright, headless,
   refusing every request that is not to this machine; ``.close()`` it.
+
+Driving a notebook (`Notebook`), and the set-up every widget's browser tests
+share: a notebook of one widget per cell (`WidgetCells`), opened in a new tab
+(`new_tab`) and run once per test module (`open_widget_notebook`, used by
+the fixtures ``widget_notebook`` and ``nb`` of conftest.py), then each
+widget's view by its cell's key (`WidgetNotebook.view`).
 """
 
 from __future__ import annotations
@@ -53,6 +59,12 @@ RUN_TIMEOUT = 90       # s: every cell of a notebook run
 VIEW_TIMEOUT = 30      # s: a widget view attached to the page
 
 _CODE_PROMPT_DONE = re.compile(r"^\[\d+\]:$")
+
+
+def expect(actual, *args, **kwargs):
+    """Playwright's ``expect``, imported when first used: without Playwright the tests skip first."""
+    from playwright.sync_api import expect as playwright_expect
+    return playwright_expect(actual, *args, **kwargs)
 
 
 def screenshot(page, name: str, locator=None) -> Path:
@@ -396,20 +408,29 @@ class Notebook:
     # -- running ---------------------------------------------------------
 
     def run_all(self, timeout: float = RUN_TIMEOUT) -> None:
-        """Run > Run All Cells from the menu bar, then wait until every code cell has run."""
+        """Run > Run All Cells from the menu bar, then wait until every code cell has run.
+
+        The wait reads the prompts (and the errors) as ``textContent``: JupyterLab
+        skips rendering cells out of view (``content-visibility``) and their
+        ``innerText`` is empty, so a notebook of tall widgets would never look
+        finished.
+        """
         self.panel.locator(".jp-Notebook").click(position={"x": 5, "y": 5})  # focus the notebook
         self.page.get_by_role("menuitem", name="Run", exact=True).click()
         self.page.get_by_role("menuitem", name="Run All Cells", exact=True).click()
         self.wait_all_executed(timeout)
 
+    def _texts(self, selector: str) -> list[str]:
+        """The ``textContent`` of every match, stripped: cells out of view too (see `run_all`)."""
+        return self.panel.locator(selector).evaluate_all("els => els.map(e => e.textContent.trim())")
+
     def code_prompts(self) -> list[str]:
-        return [t.strip() for t in
-                self.panel.locator(".jp-CodeCell .jp-InputArea-prompt").all_inner_texts()]
+        return self._texts(".jp-CodeCell .jp-InputArea-prompt")
 
     def tracebacks(self) -> list[str]:
         """The texts of the error outputs (tracebacks) shown in the notebook."""
-        outputs = self.panel.locator('.jp-OutputArea-output[data-mime-type="application/vnd.jupyter.stderr"]')
-        return [t for t in outputs.all_inner_texts() if "Traceback" in t]
+        outputs = self._texts('.jp-OutputArea-output[data-mime-type="application/vnd.jupyter.stderr"]')
+        return [t for t in outputs if "Traceback" in t]
 
     def wait_all_executed(self, timeout: float = RUN_TIMEOUT) -> None:
         """Every code cell has an execution count, and the kernel is idle again.
@@ -453,7 +474,113 @@ class Notebook:
         new.locator(".cm-content").click()
         self.page.keyboard.insert_text(source)
         self.page.keyboard.press("Shift+Enter")
-        wait_until(lambda: _CODE_PROMPT_DONE.match(new.locator(".jp-InputArea-prompt").inner_text().strip()),
+        wait_until(lambda: _CODE_PROMPT_DONE.match(new.locator(".jp-InputArea-prompt").text_content().strip()),
                    timeout, f"the new cell to run (source {source!r})", interval=0.1, page=self.page)
         self.wait_kernel_idle(timeout)
         return new.locator(".jp-OutputArea")
+
+    def kernel_says(self, source: str, expected: str, timeout: float = 10):
+        """Run ``source`` in a new cell (`run_new_cell`); its output must come to contain ``expected``.
+
+        Returns the output area, to read more from it.
+        """
+        out = self.run_new_cell(source)
+        expect(out).to_contain_text(expected, timeout=timeout * 1000)
+        return out
+
+
+# ---------------------------------------------------------- widget notebooks
+
+def new_tab(context, viewport: Optional[dict] = None):
+    """A new tab of ``context``; ``tab.js_errors`` collects the page's uncaught errors."""
+    tab = context.new_page()
+    if viewport:
+        tab.set_viewport_size(viewport)
+    tab.js_errors = []
+    tab.on("pageerror", lambda exc: tab.js_errors.append(str(exc)))
+    return tab
+
+
+@dataclass(frozen=True)
+class WidgetCells:
+    """The notebook of a module of widget tests: a set-up cell, then one cell per widget view.
+
+    ``widget`` names the widget's module (``"stepper"``: widgets/stepper.py,
+    which must exist; the notebook is stepper.ipynb). ``cells`` maps a key (a
+    test's name for its widget, such as "play") to the source of the cell that
+    shows it, so that each test gets a widget of its own. ``selector`` finds a
+    view's root (``.ad-stepper``); ``viewport``, if given, is the tab's size
+    (tall enough for a whole widget in a screenshot).
+    """
+
+    widget: str
+    selector: str
+    setup: str
+    cells: dict[str, str]
+    viewport: Optional[dict] = None
+
+    @property
+    def notebook(self) -> str:
+        return f"{self.widget}.ipynb"
+
+    @property
+    def source(self) -> Path:
+        """The widget's Python file."""
+        return REPO / "widgets" / f"{self.widget}.py"
+
+    def index(self, key: str) -> int:
+        """The index of the cell that shows widget ``key`` (the set-up cell is 0)."""
+        return 1 + list(self.cells).index(key)
+
+
+class WidgetNotebook(Notebook):
+    """The notebook of a `WidgetCells`, written to the server's folder."""
+
+    def __init__(self, page, server: LabServer, spec: WidgetCells):
+        super().__init__(page, server, server.write_notebook(spec.notebook, [spec.setup, *spec.cells.values()]))
+        self.spec = spec
+
+    def view(self, key: str):
+        """The root of widget ``key``'s view, attached, visible and scrolled to."""
+        root = self.wait_widget_view(self.spec.index(key), self.spec.selector)
+        root.scroll_into_view_if_needed()
+        return root
+
+
+def open_widget_notebook(context, server: LabServer, spec: WidgetCells) -> WidgetNotebook:
+    """A new tab with the notebook of ``spec`` open, every cell run and every widget view shown.
+
+    A failure (a cell's traceback, a view that never shows) leaves a
+    screenshot ``<widget>-notebook-FAILED.png`` in test-output/browser/.
+    """
+    nb = WidgetNotebook(new_tab(context, spec.viewport), server, spec)
+    try:
+        nb.open()
+        nb.run_all()  # fails at once, with the traceback, if a cell fails (the widget's import too)
+        for key in spec.cells:
+            nb.wait_widget_view(spec.index(key), spec.selector)
+    except BaseException:
+        screenshot(nb.page, f"{spec.widget}-notebook-FAILED")
+        raise
+    return nb
+
+
+class WidgetView:
+    """Locators inside one widget view; ``root`` is the view's root element.
+
+    ``parts`` (a subclass's table: attribute name -> CSS selector inside the
+    view) become attributes: with ``parts = {"counter": '[data-role="counter"]'}``,
+    ``view.counter`` is that element's locator.
+    """
+
+    parts: dict[str, str] = {}
+
+    def __init__(self, root):
+        self.root = root
+        for name, selector in self.parts.items():
+            setattr(self, name, root.locator(selector))
+
+    def button(self, action: str, **data: object):
+        """``button[data-action=action]``, narrowed by ``data-*`` attributes: ``button("neurons-plus", layer=0)``."""
+        extra = "".join(f'[data-{key}="{value}"]' for key, value in data.items())
+        return self.root.locator(f'button[data-action="{action}"]{extra}')

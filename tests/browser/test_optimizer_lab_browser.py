@@ -20,68 +20,30 @@ import re
 
 import pytest
 
-from .helpers import REPO, RUN_TIMEOUT, Notebook, WaitAborted, screenshot, wait_until
+from .helpers import WidgetCells, WidgetNotebook, WidgetView, expect, screenshot, wait_until
 
 OPTIMIZERS = ("SGD", "Momentum", "Nesterov", "RMSprop", "Adam")
 
-SETUP = "from widgets.optimizer_lab import OptimizerLab"
-
-# cell index -> the lab it shows (cell 0 imports)
-CELLS = {
-    "step": 'lab_step = OptimizerLab("bowl")\nlab_step',
-    "click": 'lab_click = OptimizerLab("rosenbrock")\nlab_click',
-    "play": 'lab_play = OptimizerLab("himmelblau", steps_per_frame=4)\nlab_play',
-    "diverge": 'lab_div = OptimizerLab("bowl", lr=0.15)\nlab_div',
-    "looks": 'lab_looks = OptimizerLab("rosenbrock")\nlab_looks',
-    "controls": 'lab_ctl = OptimizerLab("bowl")\nlab_ctl',
-}
-CELL_INDEX = {key: i + 1 for i, key in enumerate(CELLS)}
-
-
-_RAN = re.compile(r"^\[\d+\]:$")
+# The notebook: one lab per test (see conftest.py, `nb`), in a tab tall enough
+# for a whole lab in a screenshot.
+WIDGETS = WidgetCells(
+    "optimizer_lab", ".ad-optlab", setup="from widgets.optimizer_lab import OptimizerLab",
+    viewport={"width": 1400, "height": 1500}, cells={
+        "step": 'lab_step = OptimizerLab("bowl")\nlab_step',
+        "click": 'lab_click = OptimizerLab("rosenbrock")\nlab_click',
+        "play": 'lab_play = OptimizerLab("himmelblau", steps_per_frame=4)\nlab_play',
+        "diverge": 'lab_div = OptimizerLab("bowl", lr=0.15)\nlab_div',
+        "looks": 'lab_looks = OptimizerLab("rosenbrock")\nlab_looks',
+        "controls": 'lab_ctl = OptimizerLab("bowl")\nlab_ctl',
+    },
+)
 
 
-def run_all_cells(nb: Notebook, timeout: float = RUN_TIMEOUT) -> None:
-    """Run > Run All Cells, then wait until every code cell has an execution count.
-
-    The prompts are read with textContent: JupyterLab skips rendering cells
-    out of view (``content-visibility``), and their innerText is empty, so a
-    notebook of tall widgets never looks finished to ``Notebook.run_all``.
-    """
-    nb.panel.locator(".jp-Notebook").click(position={"x": 5, "y": 5})
-    nb.page.get_by_role("menuitem", name="Run", exact=True).click()
-    nb.page.get_by_role("menuitem", name="Run All Cells", exact=True).click()
-    prompts = nb.panel.locator(".jp-CodeCell .jp-InputArea-prompt")
-    errors = nb.panel.locator('.jp-OutputArea-output[data-mime-type="application/vnd.jupyter.stderr"]')
-
-    def done():
-        failed = [t for t in errors.evaluate_all("els => els.map(e => e.textContent)") if "Traceback" in t]
-        if failed:
-            raise WaitAborted(f"a cell of {nb.name} failed:\n" + "\n".join(failed))
-        texts = prompts.evaluate_all("els => els.map(e => e.textContent.trim())")
-        return texts and all(_RAN.match(t) for t in texts)
-
-    wait_until(done, timeout, f"every code cell of {nb.name} to have run", interval=0.2, page=nb.page)
-    nb.wait_kernel_idle(timeout)
-
-
-def _expect():
-    from playwright.sync_api import expect
-    return expect
-
-
-class Lab:
+class Lab(WidgetView):
     """Locators inside one ``.ad-optlab``."""
 
-    def __init__(self, root):
-        self.root = root
-        self.canvas = root.locator('canvas[data-role="contour"]')
-        self.steps = root.locator('[data-role="steps"]')
-        self.surface = root.locator('select[data-role="surface"]')
-        self.readout = root.locator('[data-role="readout"]')
-
-    def button(self, action: str):
-        return self.root.locator(f'button[data-action="{action}"]')
+    parts = {"canvas": 'canvas[data-role="contour"]', "steps": '[data-role="steps"]',
+             "surface": 'select[data-role="surface"]', "readout": '[data-role="readout"]'}
 
     def row(self, name: str):
         return self.readout.locator(f'tr[data-optimizer="{name}"]')
@@ -102,59 +64,14 @@ class Lab:
         return box
 
 
-@pytest.fixture(scope="module")
-def lab_notebook(browser_context, lab_server):
-    """The notebook of labs, opened and run once for this module."""
-    if not (REPO / "widgets" / "optimizer_lab.py").is_file():
-        pytest.fail("widgets/optimizer_lab.py does not exist: OptimizerLab is not there to test", pytrace=False)
-    tab = browser_context.new_page()
-    tab.set_viewport_size({"width": 1400, "height": 1500})   # a whole lab fits in a screenshot
-    tab.js_errors = []
-    tab.on("pageerror", lambda exc: tab.js_errors.append(str(exc)))
-    name = lab_server.write_notebook("optimizer_lab.ipynb", [SETUP, *CELLS.values()])
-    nb = Notebook(tab, lab_server, name)
-    try:
-        nb.open()
-        run_all_cells(nb)
-        for index in CELL_INDEX.values():
-            nb.wait_widget_view(index, ".ad-optlab")
-    except BaseException:
-        screenshot(tab, "optlab-notebook-FAILED")
-        raise
-    yield nb
-    tab.close()
-    lab_server.shutdown_sessions()
-
-
-@pytest.fixture
-def nb(lab_notebook, request):
-    """The module's notebook; a screenshot when the test fails; no errors in the page."""
-    yield lab_notebook
-    report = getattr(request.node, "report_call", None)
-    if report is not None and report.failed:
-        path = screenshot(lab_notebook.page, f"{request.node.name}-FAILED")
-        print(f"\nscreenshot of the failure: {path}")
-    errors = lab_notebook.page.js_errors
-    assert not errors, f"errors in the page: {errors}"
-
-
-def lab(nb: Notebook, key: str) -> Lab:
-    view = Lab(nb.wait_widget_view(CELL_INDEX[key], ".ad-optlab"))
-    view.root.scroll_into_view_if_needed()
-    return view
-
-
-def kernel_says(nb: Notebook, source: str, expected: str) -> None:
-    """Run ``source`` in a new cell; its output must contain ``expected``."""
-    out = nb.run_new_cell(source)
-    _expect()(out).to_contain_text(expected, timeout=10_000)
+def lab(nb: WidgetNotebook, key: str) -> Lab:
+    return Lab(nb.view(key))
 
 
 # ---------------------------------------------------------------------------
 
 
 def test_step_clicks_grow_every_path(nb):
-    expect = _expect()
     s = lab(nb, "step")
 
     # the contract's controls, and one readout row per optimizer at step 0
@@ -186,9 +103,9 @@ def test_step_clicks_grow_every_path(nb):
     assert s.pixels() != before, "three steps drew nothing new on the canvas"
     screenshot(nb.page, "optlab-bowl-after-3-steps", s.root)
 
-    kernel_says(nb, "print('kernel', lab_step.step_count, len(lab_step.trajectories['Adam']), "
-                    "[round(v, 6) for v in lab_step.trajectories['SGD'][3]])",
-                "kernel 3 4 [-4.15292, -0.02]")
+    nb.kernel_says("print('kernel', lab_step.step_count, len(lab_step.trajectories['Adam']), "
+                   "[round(v, 6) for v in lab_step.trajectories['SGD'][3]])",
+                   "kernel 3 4 [-4.15292, -0.02]")
 
     s.button("reset").click()
     expect(s.steps).to_have_text("step 0")
@@ -196,7 +113,6 @@ def test_step_clicks_grow_every_path(nb):
 
 
 def test_click_on_the_map_moves_the_start(nb):
-    expect = _expect()
     s = lab(nb, "click")
     s.button("step").click()
     expect(s.steps).to_have_text("step 1")
@@ -216,8 +132,7 @@ def test_click_on_the_map_moves_the_start(nb):
     assert s.pixels() != before
     screenshot(nb.page, "optlab-rosenbrock-start-clicked", s.root)
 
-    out = nb.run_new_cell("print('start', *lab_click.start, lab_click.step_count)")
-    expect(out).to_contain_text("start", timeout=10_000)
+    out = nb.kernel_says("print('start', *lab_click.start, lab_click.step_count)", "start")
     x, y, steps = out.inner_text().split("start", 1)[1].split()
     x, y = float(x), float(y)
     assert abs(x - 0.5) < 0.02 and abs(y - 2.0) < 0.02, f"clicked (0.5, 2.0), the kernel's start is ({x}, {y})"
@@ -228,16 +143,15 @@ def test_click_on_the_map_moves_the_start(nb):
 
     # a click outside the plotted area (on the axis labels) changes nothing
     s.canvas.click(position={"x": 5, "y": 5})
-    kernel_says(nb, "print('still', *lab_click.start)", f"still {x} {y}")
+    nb.kernel_says("print('still', *lab_click.start)", f"still {x} {y}")
 
     # the surface menu: saddle, with its own window and start
     s.surface.select_option("saddle")
     expect(s.canvas).to_have_attribute("data-window", "-2,2,-1.5,1.5")
-    kernel_says(nb, "print('now', lab_click.surface, lab_click.start)", "now saddle [-1.8, 0.02]")
+    nb.kernel_says("print('now', lab_click.surface, lab_click.start)", "now saddle [-1.8, 0.02]")
 
 
 def test_play_streams_points_then_pause_stops(nb):
-    expect = _expect()
     s = lab(nb, "play")
     s.button("play").click()
     expect(s.button("play")).to_have_text("⏸ Pause", timeout=5_000)
@@ -253,13 +167,12 @@ def test_play_streams_points_then_pause_stops(nb):
         expect(s.row(name)).to_have_attribute("data-points", str(shown + 1))
     screenshot(nb.page, "optlab-himmelblau-after-play", s.root)
     # the kernel stepped exactly as far as the view shows, and has stopped
-    kernel_says(nb, "import asyncio; await asyncio.sleep(0.3)\n"
-                    "print('kernel', lab_play.step_count, lab_play.playing, len(lab_play.trajectories['SGD']))",
-                f"kernel {shown} False {shown + 1}")
+    nb.kernel_says("import asyncio; await asyncio.sleep(0.3)\n"
+                   "print('kernel', lab_play.step_count, lab_play.playing, len(lab_play.trajectories['SGD']))",
+                   f"kernel {shown} False {shown + 1}")
 
 
 def test_divergence_is_reported_in_words(nb):
-    expect = _expect()
     s = lab(nb, "diverge")
     nb.run_new_cell("lab_div.step(30);")
     # SGD at lr 0.15: y ← (1 − 0.15·20)·y = −2·y; 10·y² passes 1e10 when |y| > 31623,
@@ -275,7 +188,6 @@ def test_divergence_is_reported_in_words(nb):
 
 
 def test_sliders_and_the_schedule_menu_reach_the_kernel(nb):
-    expect = _expect()
     s = lab(nb, "controls")
     s.button("step").click()
     expect(s.steps).to_have_text("step 1")
@@ -287,19 +199,18 @@ def test_sliders_and_the_schedule_menu_reach_the_kernel(nb):
     slider("beta2").fill("2")           # −log10(1 − β₂) = 2: β₂ = 0.99
     slider("start-x").fill("1")
     s.root.locator('select[data-role="schedule"]').select_option("cosine")
-    kernel_says(nb, "print('ctl', lab_ctl.lr, lab_ctl.momentum, lab_ctl.beta2, lab_ctl.start, lab_ctl.schedule)",
-                "ctl 0.01 0.5 0.99 [1.0, 2.5] cosine")
+    nb.kernel_says("print('ctl', lab_ctl.lr, lab_ctl.momentum, lab_ctl.beta2, lab_ctl.start, lab_ctl.schedule)",
+                   "ctl 0.01 0.5 0.99 [1.0, 2.5] cosine")
     # and the optimizers really got them
-    kernel_says(nb, "o = lab_ctl.optimizer('Momentum').param_groups[0]; a = lab_ctl.optimizer('Adam').param_groups[0]\n"
-                    "print('groups', o['lr'], o['momentum'], a['betas'])",
-                "groups 0.01 0.5 (0.9, 0.99)")
+    nb.kernel_says("o = lab_ctl.optimizer('Momentum').param_groups[0]; a = lab_ctl.optimizer('Adam').param_groups[0]\n"
+                   "print('groups', o['lr'], o['momentum'], a['betas'])",
+                   "groups 0.01 0.5 (0.9, 0.99)")
 
 
 @pytest.mark.parametrize("surface, steps", [("rosenbrock", 400), ("himmelblau", 150), ("wells", 150),
                                             ("saddle", 60), ("bowl", 40)])
 def test_each_surface_draws_its_race(nb, surface, steps):
     """Every surface, stepped from Python: the view follows, and a screenshot to look at."""
-    expect = _expect()
     s = lab(nb, "looks")
     nb.run_new_cell(f"lab_looks.set(surface={surface!r}); lab_looks.step({steps});")
     expect(s.surface).to_have_value(surface, timeout=10_000)

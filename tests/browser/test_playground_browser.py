@@ -15,46 +15,31 @@ from __future__ import annotations
 
 import re
 
-import pytest
+from .helpers import WidgetCells, WidgetNotebook, WidgetView, expect, screenshot, wait_until
 
-from .helpers import REPO, Notebook, screenshot, wait_until
-
-SETUP = "from widgets.playground import Playground"
-# cell key -> source; each shows one playground
-CELLS = {
-    "play": "pg_play = Playground(dataset='moons', noise=0.1, hidden=[8, 8], lr=0.03)\npg_play",
-    "data": "pg_data = Playground(dataset='moons')\npg_data",
-    "trained": ("pg_show = Playground(dataset='circles', noise=0.05, hidden=[8, 8], activation='tanh', lr=0.03)\n"
-                "pg_show.step(40)\npg_show"),
-    "deep": ("pg_deep = Playground(dataset='xor', hidden=[8, 8, 8, 8, 8], activation='sigmoid', optimizer='sgd', lr=0.3)\n"
-             "pg_deep.step(15)\npg_deep"),
-}
-CELL_INDEX = {key: i + 1 for i, key in enumerate(CELLS)}
+# The notebook: one playground per test (see conftest.py, `nb`), in a tab tall
+# enough for a whole widget in a screenshot.
+WIDGETS = WidgetCells(
+    "playground", ".ad-playground", setup="from widgets.playground import Playground",
+    viewport={"width": 1400, "height": 1400}, cells={
+        "play": "pg_play = Playground(dataset='moons', noise=0.1, hidden=[8, 8], lr=0.03)\npg_play",
+        "data": "pg_data = Playground(dataset='moons')\npg_data",
+        "trained": ("pg_show = Playground(dataset='circles', noise=0.05, hidden=[8, 8], activation='tanh', lr=0.03)\n"
+                    "pg_show.step(40)\npg_show"),
+        "deep": ("pg_deep = Playground(dataset='xor', hidden=[8, 8, 8, 8, 8], activation='sigmoid', optimizer='sgd', lr=0.3)\n"
+                 "pg_deep.step(15)\npg_deep"),
+    },
+)
 METRICS = re.compile(r"loss: train (?P<train>[0-9.]+) · test (?P<test>[0-9.]+)")
 
 
-def _expect():
-    from playwright.sync_api import expect
-    return expect
-
-
-class View:
+class View(WidgetView):
     """Locators inside one ``.ad-playground``."""
 
-    def __init__(self, root):
-        self.root = root
-        self.epoch = root.locator('[data-role="epoch"]')
-        self.metrics = root.locator('[data-role="metrics"]')
-        self.boundary = root.locator('canvas[data-role="boundary"]')
-        self.loss = root.locator('canvas[data-role="loss"]')
-        self.gradflow = root.locator('[data-role="gradflow"]')
-        self.network = root.locator('[data-role="network"]')
-        self.config = root.locator('[data-role="config"]')
-        self.error = root.locator('[data-role="error"]')
-
-    def button(self, action: str, layer: int | None = None):
-        extra = "" if layer is None else f'[data-layer="{layer}"]'
-        return self.root.locator(f'button[data-action="{action}"]{extra}')
+    parts = {"epoch": '[data-role="epoch"]', "metrics": '[data-role="metrics"]',
+             "boundary": 'canvas[data-role="boundary"]', "loss": 'canvas[data-role="loss"]',
+             "gradflow": '[data-role="gradflow"]', "network": '[data-role="network"]',
+             "config": '[data-role="config"]', "error": '[data-role="error"]'}
 
     def select(self, role: str):
         return self.root.locator(f'select[data-role="{role}"]')
@@ -71,51 +56,14 @@ class View:
         return (canvas or self.boundary).evaluate("c => c.toDataURL('image/png')")
 
 
-@pytest.fixture(scope="module")
-def playground_notebook(browser_context, lab_server):
-    """The notebook of playgrounds, opened and run once for this module."""
-    if not (REPO / "widgets" / "playground.py").is_file():
-        pytest.fail("widgets/playground.py does not exist", pytrace=False)
-    tab = browser_context.new_page()
-    tab.set_viewport_size({"width": 1400, "height": 1400})  # the whole widget fits, for the screenshots
-    tab.js_errors = []
-    tab.on("pageerror", lambda exc: tab.js_errors.append(str(exc)))
-    nb = Notebook(tab, lab_server, lab_server.write_notebook("playground.ipynb", [SETUP, *CELLS.values()]))
-    try:
-        nb.open()
-        nb.run_all()
-        for index in CELL_INDEX.values():
-            nb.wait_widget_view(index, ".ad-playground")
-    except BaseException:
-        screenshot(tab, "playground-notebook-FAILED")
-        raise
-    yield nb
-    tab.close()
-    lab_server.shutdown_sessions()
-
-
-@pytest.fixture
-def nb(playground_notebook, request):
-    """The module's notebook; a screenshot when the test fails, and no JS errors allowed."""
-    yield playground_notebook
-    report = getattr(request.node, "report_call", None)
-    if report is not None and report.failed:
-        print(f"\nscreenshot of the failure: {screenshot(playground_notebook.page, f'{request.node.name}-FAILED')}")
-    errors = playground_notebook.page.js_errors
-    assert not errors, f"errors in the page: {errors}"
-
-
-def view(nb: Notebook, key: str) -> View:
-    v = View(nb.wait_widget_view(CELL_INDEX[key], ".ad-playground"))
-    v.root.scroll_into_view_if_needed()
-    return v
+def view(nb: WidgetNotebook, key: str) -> View:
+    return View(nb.view(key))
 
 
 # ---------------------------------------------------------------------------
 
 
 def test_play_trains_until_pause(nb):
-    expect = _expect()
     v = view(nb, "play")
     for action in ("play", "step", "reset", "regenerate", "add-layer", "remove-layer"):
         expect(v.button(action)).to_have_count(1)
@@ -129,8 +77,7 @@ def test_play_trains_until_pause(nb):
     expect(v.button("play")).to_have_text("❚❚ Pause", timeout=5_000)
     wait_until(lambda: v.epoch_number() >= 3, 20, "the epoch counter to move while playing", page=nb.page)
     # The kernel answers while it trains: a cell runs in between frames.
-    out = nb.run_new_cell("print('kernel answers; playing =', pg_play.playing)")
-    expect(out).to_contain_text("kernel answers; playing = True", timeout=10_000)
+    nb.kernel_says("print('kernel answers; playing =', pg_play.playing)", "kernel answers; playing = True")
     wait_until(lambda: v.epoch_number() >= 25, 40, "25 epochs of Play", page=nb.page)
     screenshot(nb.page, "playground-playing", v.root)
 
@@ -143,14 +90,13 @@ def test_play_trains_until_pause(nb):
     assert v.train_loss() < 0.6 * start_loss, (start_loss, v.metrics.inner_text())
 
     # The kernel agrees with the page, and its loss fell too.
-    out = nb.run_new_cell("h = pg_play.history\n"
-                          "print('kernel epoch', pg_play.epoch, 'fell', h['train_loss'][-1] < 0.6 * h['train_loss'][0])")
-    expect(out).to_contain_text(f"kernel epoch {stopped_at} fell True", timeout=10_000)
+    nb.kernel_says("h = pg_play.history\n"
+                   "print('kernel epoch', pg_play.epoch, 'fell', h['train_loss'][-1] < 0.6 * h['train_loss'][0])",
+                   f"kernel epoch {stopped_at} fell True")
     screenshot(nb.page, "playground-paused", v.root)
 
 
 def test_dataset_select_redraws_the_boundary(nb):
-    expect = _expect()
     v = view(nb, "data")
     wait_until(lambda: METRICS.search(v.metrics.inner_text()), 10, "the first frame", page=nb.page)
     before = v.image()
@@ -177,13 +123,11 @@ def test_dataset_select_redraws_the_boundary(nb):
     v.button("load-config").click()
     expect(v.error).to_contain_text("lr=-1", timeout=10_000)
     expect(v.config).to_contain_text("data=circles")
-    out = nb.run_new_cell("print('kernel', pg_data.current.dataset, pg_data.current.hidden)")
-    expect(out).to_contain_text("kernel circles (9, 8)", timeout=10_000)
+    nb.kernel_says("print('kernel', pg_data.current.dataset, pg_data.current.hidden)", "kernel circles (9, 8)")
 
 
 def test_trained_views_for_the_projector(nb):
     """Screenshots to look at: a trained tanh net on circles, and a deep sigmoid net's gradient flow."""
-    expect = _expect()
     v = view(nb, "trained")
     expect(v.epoch).to_have_text("epoch 40")
     wait_until(lambda: METRICS.search(v.metrics.inner_text()), 10, "the losses", page=nb.page)

@@ -27,9 +27,7 @@ from __future__ import annotations
 
 import re
 
-import pytest
-
-from .helpers import REPO, Notebook, screenshot
+from .helpers import WidgetCells, WidgetNotebook, WidgetView, expect, screenshot
 
 # The backward phase has one step per node that passes its gradient on (the
 # widget's choice, see widgets/stepper.py): the seed at L, then L, d and e.
@@ -50,32 +48,25 @@ def lecture():
     return L, {"a": a, "b": b, "c": c, "d": d, "e": e, "f": f}
 '''
 
-# cell index -> the stepper it shows (cell 0 defines `lecture`)
-CELLS = {
-    "step": "s_step = GraphStepper(lecture()[0])\ns_step",
-    "play": "s_play = GraphStepper(lecture()[0], speed_ms=300)\ns_play",
-    "quiz": "s_quiz = GraphStepper(lecture()[0], quiz=True)\ns_quiz",
-    "input": "L_in, v_in = lecture()\ns_input = GraphStepper(L_in)\ns_input",
-    "kernel": "s_kernel = GraphStepper(lecture()[0])\ns_kernel",
-}
-CELL_INDEX = {key: i + 1 for i, key in enumerate(CELLS)}
+# The notebook: `lecture` defined first, then one stepper per test (see conftest.py, `nb`).
+WIDGETS = WidgetCells(
+    "stepper", ".ad-stepper", setup=LECTURE, cells={
+        "step": "s_step = GraphStepper(lecture()[0])\ns_step",
+        "play": "s_play = GraphStepper(lecture()[0], speed_ms=300)\ns_play",
+        "quiz": "s_quiz = GraphStepper(lecture()[0], quiz=True)\ns_quiz",
+        "input": "L_in, v_in = lecture()\ns_input = GraphStepper(L_in)\ns_input",
+        "kernel": "s_kernel = GraphStepper(lecture()[0])\ns_kernel",
+    },
+)
 
 
-class Stepper:
+class Stepper(WidgetView):
     """Locators inside one ``.ad-stepper``."""
 
-    def __init__(self, root):
-        self.root = root
-        self.graph = root.locator('[data-role="graph"]')
-        self.counter = root.locator('[data-role="counter"]')
-        self.explanation = root.locator('[data-role="explanation"]')
-        self.quiz = root.locator('[data-role="quiz"]')
-        self.feedback = root.locator('[data-role="quiz-feedback"]')
-        self.speed = root.locator('input[type="range"][data-role="speed"]')
-        self.phase = root.locator('select[data-role="phase"]')
-
-    def button(self, action: str):
-        return self.root.locator(f'button[data-action="{action}"]')
+    parts = {"graph": '[data-role="graph"]', "counter": '[data-role="counter"]',
+             "explanation": '[data-role="explanation"]', "quiz": '[data-role="quiz"]',
+             "feedback": '[data-role="quiz-feedback"]', "speed": 'input[type="range"][data-role="speed"]',
+             "phase": 'select[data-role="phase"]'}
 
     def node(self, node_id: str):
         return self.graph.locator(f"svg g#ad-{node_id}")
@@ -91,63 +82,19 @@ class Stepper:
         return self.quiz.locator(f'input[data-role="quiz-answer"][data-parent="{node_id}"]')
 
 
-def _expect():
-    from playwright.sync_api import expect
-    return expect
-
-
 def has_class(cls: str):
     """A regex for `to_have_class`: ``cls`` among the element's classes."""
     return re.compile(rf"(^|\s){re.escape(cls)}(\s|$)")
 
 
-@pytest.fixture(scope="module")
-def stepper_notebook(browser_context, lab_server):
-    """The notebook of steppers, opened and run once for this module."""
-    if not (REPO / "widgets" / "stepper.py").is_file():
-        pytest.fail("widgets/stepper.py does not exist: GraphStepper is not there to test",
-                    pytrace=False)
-    tab = browser_context.new_page()
-    tab.js_errors = []
-    tab.on("pageerror", lambda exc: tab.js_errors.append(str(exc)))
-    name = lab_server.write_notebook("stepper.ipynb", [LECTURE, *CELLS.values()])
-    nb = Notebook(tab, lab_server, name)
-    try:
-        nb.open()
-        nb.run_all()  # fails at once, with the traceback, if `import widgets.stepper` fails
-        for key, index in CELL_INDEX.items():
-            nb.wait_widget_view(index, ".ad-stepper")
-    except BaseException:
-        screenshot(tab, "stepper-notebook-FAILED")
-        raise
-    yield nb
-    tab.close()
-    lab_server.shutdown_sessions()
-
-
-@pytest.fixture
-def nb(stepper_notebook, request):
-    """The module's notebook; a screenshot when the test fails."""
-    yield stepper_notebook
-    report = getattr(request.node, "report_call", None)
-    if report is not None and report.failed:
-        path = screenshot(stepper_notebook.page, f"{request.node.name}-FAILED")
-        print(f"\nscreenshot of the failure: {path}")
-    errors = stepper_notebook.page.js_errors
-    assert not errors, f"errors in the page: {errors}"
-
-
-def stepper(nb: Notebook, key: str) -> Stepper:
-    s = Stepper(nb.wait_widget_view(CELL_INDEX[key], ".ad-stepper"))
-    s.root.scroll_into_view_if_needed()
-    return s
+def stepper(nb: WidgetNotebook, key: str) -> Stepper:
+    return Stepper(nb.view(key))
 
 
 # ---------------------------------------------------------------------------
 
 
 def test_step_highlights_the_seed_then_the_first_contribution(nb):
-    expect = _expect()
     s = stepper(nb, "step")
 
     # the controls of the contract, at step 0 of the backward phase
@@ -201,7 +148,6 @@ def test_step_highlights_the_seed_then_the_first_contribution(nb):
 
 
 def test_play_runs_to_the_last_step(nb):
-    expect = _expect()
     s = stepper(nb, "play")
     expect(s.speed).to_have_value("300")
     s.button("play").click()
@@ -222,7 +168,6 @@ def test_play_runs_to_the_last_step(nb):
 
 
 def test_quiz_wrong_then_right(nb):
-    expect = _expect()
     s = stepper(nb, "quiz")
     expect(s.quiz).to_be_hidden()
 
@@ -263,7 +208,6 @@ def test_quiz_wrong_then_right(nb):
 
 
 def test_editing_an_input_recomputes_without_relayout(nb):
-    expect = _expect()
     s = stepper(nb, "input")
     expect(s.field("n2", "data")).to_have_text("data −6")
     expect(s.input("n0")).to_have_value("2")
@@ -301,15 +245,12 @@ def test_editing_an_input_recomputes_without_relayout(nb):
     expect(s.field("n0", "grad")).to_have_text("grad 6")
 
     # ... and the kernel's Vars hold them too
-    out = nb.run_new_cell("print('kernel', v_in['a'].data, v_in['e'].data, L_in.data)")
-    expect(out).to_contain_text("kernel 3.0 -9.0 -2.0", timeout=10_000)
+    nb.kernel_says("print('kernel', v_in['a'].data, v_in['e'].data, L_in.data)", "kernel 3.0 -9.0 -2.0")
 
 
 def test_kernel_sees_the_browser_step(nb):
-    expect = _expect()
     s = stepper(nb, "kernel")
     s.button("step").click()
     s.button("step").click()
     expect(s.counter).to_have_text(f"step 2 / {BACKWARD_STEPS}")
-    out = nb.run_new_cell("print('kernel step', s_kernel.step, s_kernel.current.node)")
-    expect(out).to_contain_text("kernel step 2 n6", timeout=10_000)
+    nb.kernel_says("print('kernel step', s_kernel.step, s_kernel.current.node)", "kernel step 2 n6")

@@ -1,0 +1,198 @@
+"""What the kit's live widgets share: their browser code, Play, and a picture for where widgets don't run.
+
+`GraphStepper`, `Playground` and `OptimizerLab` are anywidgets: a Python
+object in the kernel and a view in the browser, kept in step by synced
+traits. They differ in what they teach, but three things they do alike, and
+this module does them once:
+
+1. **The browser code** (`esm`). anywidget loads a widget's view from one ES
+   module, ``_esm``. The kit has no bundler (it must work offline, from a plain
+   checkout), so the module is put together here, as a string: ``common.js``
+   (the helpers every view uses: number formatting, making elements,
+   listening to the model) followed by the widget's own file. Nothing is
+   fetched and nothing is imported in the browser. (The module is read when
+   the widget's class is made: after editing a ``.js`` file, restart the
+   kernel; anywidget's live reload of ``_esm`` files does not apply.)
+
+2. **Play** (`PlayingWidget`). Training or racing continuously must not freeze
+   the notebook. So Play is not a loop that runs until done: it is an asyncio
+   *task* on the kernel's own event loop, the loop that also handles the
+   browser's messages and runs cells. Each frame does a little work
+   (`_play_frame`), then *awaits* a short sleep; while the task sleeps the
+   kernel answers Pause, a slider, or a new cell. Pause just sets ``playing``
+   to False; the task sees it before its next frame and ends.
+
+3. **The static picture** (`LiveWidget`). A widget's view needs a live kernel.
+   On GitHub, nbviewer or in an HTML export there is none, so the output
+   also carries a picture (SVG or PNG) and a line of text: whatever can
+   render best shows it. ``_repr_mimebundle_`` adds them to anywidget's own
+   bundle; each widget says what its picture is (`_static_picture`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import io
+from pathlib import Path
+from typing import Any, Optional
+
+import anywidget
+import traitlets
+
+__all__ = ["esm", "LiveWidget", "PlayingWidget", "png_picture", "figure_png", "running_loop"]
+
+HERE = Path(__file__).parent
+COMMON_JS = HERE / "common.js"
+
+
+def esm(name: str) -> str:
+    """The ES module of a widget's view: ``common.js``, then ``name`` (a file next to this one).
+
+    The two are joined as text, so the widget's file uses the helpers of
+    ``common.js`` as if it had defined them, and keeps its own
+    ``export default { render }``. The files are read once, when the widget's
+    class is made.
+    """
+    parts = []
+    for path in (COMMON_JS, HERE / name):
+        parts.append(f"// ---- widgets/{path.name}\n{path.read_text(encoding='utf-8')}")
+    return "\n".join(parts)
+
+
+def png_picture(png: bytes) -> tuple[str, str]:
+    """A PNG as a `LiveWidget._static_picture`: its MIME type and its bytes in base64."""
+    return "image/png", base64.b64encode(png).decode("ascii")
+
+
+def figure_png(fig: Any) -> bytes:
+    """A matplotlib Figure as PNG bytes, with no date or version in them: the same state, the same bytes."""
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", metadata={"Software": None})
+    return buffer.getvalue()
+
+
+def running_loop() -> Optional[asyncio.AbstractEventLoop]:
+    """The asyncio loop running in this thread, or None.
+
+    In a Jupyter kernel, cells and widget messages are both handled on the
+    kernel's loop, so Play started from either finds it.
+    """
+    try:
+        return asyncio.get_running_loop()
+    except RuntimeError:
+        return None
+
+
+class LiveWidget(anywidget.AnyWidget):
+    """An anywidget whose output also holds a picture and a line of text (``repr``)."""
+
+    def _static_picture(self) -> tuple[str, str]:
+        """The picture of the current state: (MIME type, data), e.g. ``("image/svg+xml", svg)``."""
+        raise NotImplementedError
+
+    def _repr_mimebundle_(self, **kwargs: Any):
+        """The live widget, and a picture and a line of text for where widgets don't run."""
+        bundle = super()._repr_mimebundle_(**kwargs)
+        data, metadata = bundle if isinstance(bundle, tuple) else (bundle, {})
+        data = dict(data or {})
+        mime, picture = self._static_picture()
+        data[mime] = picture
+        data["text/plain"] = repr(self)
+        return data, metadata
+
+
+class PlayingWidget(LiveWidget):
+    """A `LiveWidget` with Play: frames of work on the kernel's event loop, until paused.
+
+    A subclass says what one frame is (`_play_frame`) and may say when there
+    is nothing left to play (`_can_play`), what to do as Play starts
+    (`_before_play`) and once it stops (`_after_play`). ``frame_interval`` is the
+    time one frame aims to take, work and sleep together; ``min_pause`` is
+    the least sleep after a frame, however long its work took, so that the
+    kernel always has a moment for messages and cells.
+    """
+
+    playing = traitlets.Bool(False).tag(sync=True)
+    error = traitlets.Unicode("").tag(sync=True)   # what went wrong last (a refused change, why Play stopped)
+
+    frame_interval = 0.1   # s
+    min_pause = 0.02       # s
+    _task: Optional[asyncio.Task] = None   # the Play task while it runs
+
+    def play(self) -> None:
+        """Play until `pause`: the same as ``playing = True``, or the Play button.
+
+        Needs a running asyncio event loop: Jupyter's kernel has one. Outside
+        a kernel, call ``step(n)``.
+        """
+        self.playing = True
+
+    def pause(self) -> None:
+        """Stop playing after the current frame (what was done stays)."""
+        self.playing = False
+
+    def close(self) -> None:
+        """Stop playing, then close the widget."""
+        task, self._task = self._task, None
+        if task is not None:
+            task.cancel()
+        if self.comm is not None:
+            self.playing = False
+        super().close()
+
+    # What a subclass fills in -------------------------------------------
+    def _play_frame(self) -> None:
+        """One frame of Play: a little work, and the view told about it."""
+        raise NotImplementedError
+
+    def _can_play(self) -> bool:
+        """False when Play has nothing left to do (Play then stops by itself)."""
+        return True
+
+    def _before_play(self) -> None:
+        """Called as Play starts."""
+
+    def _after_play(self) -> None:
+        """Called whenever ``playing`` turns False."""
+
+    # The machinery --------------------------------------------------------
+    @traitlets.observe("playing")
+    def _playing_changed(self, change: dict) -> None:
+        if change["new"]:
+            self._start_playing()
+        else:
+            self._after_play()
+
+    def _start_playing(self) -> None:
+        """Start the Play task on the running event loop, unless it is still running."""
+        if self._task is not None and not self._task.done():
+            return   # paused and played again before the task noticed: it carries on
+        if not self._can_play():
+            self.playing = False
+            return
+        loop = running_loop()
+        if loop is None:
+            self.playing = False
+            raise RuntimeError(f"{type(self).__name__}.play needs a running asyncio event loop, as in a "
+                               "Jupyter kernel; elsewhere call step(n)")
+        self._before_play()
+        self._task = loop.create_task(self._play_loop())
+
+    async def _play_loop(self) -> None:
+        """Frames until paused, closed (``comm`` is None), or nothing is left to play."""
+        loop = asyncio.get_running_loop()
+        try:
+            while self.playing and self.comm is not None and self._can_play():
+                start = loop.time()
+                self._play_frame()
+                spent = loop.time() - start
+                await asyncio.sleep(max(self.min_pause, self.frame_interval - spent))
+        except asyncio.CancelledError:
+            raise
+        except Exception as error:   # show it instead of dying silently in the background
+            self.error = f"Play stopped: {type(error).__name__}: {error}"
+        finally:
+            self._task = None
+            if self.playing:
+                self.playing = False

@@ -1,0 +1,75 @@
+// common.js: the helpers every widget's browser side shares (stepper.js, playground.js,
+// optimizer_lab.js). Plain JS, no imports.
+//
+// anywidget loads each widget from one ES module, given as a string, and the
+// kit has no bundler (it must work offline, from a plain checkout). So the
+// module is built in Python: this file, then the widget's own file, one after
+// the other (widgets/_live.py, `esm`). A widget's file therefore uses these
+// names as if it had defined them, and its module exports them too (the node
+// tests call `formatNumber` through the stepper's and the lab's modules).
+//
+// Define a helper here once two widgets need it; keep a widget's own ideas in
+// its own file.
+
+const INK = "#1d2330";   // text and dark lines drawn on a canvas
+const FONT_FAMILY = 'system-ui, -apple-system, "Segoe UI", Roboto, Helvetica, Arial, sans-serif';
+
+// ---------------------------------------------------------------- numbers
+
+// Python's f"{x:.4g}" with a real minus sign: autodiff.trace.format_number.
+// toExponential rounds ties away from zero, Python to even; exact ties
+// (1.0625 → "1.062") are detected from a longer, exact expansion.
+export function formatNumber(x) {
+  if (x === 0) return "0";
+  const a = Math.abs(x);
+  let [mant, exp] = a.toExponential(3).split("e");
+  const exact = a.toExponential(40);
+  if (/^\d\.\d{3}50*e/.test(exact) && Number(exact[4]) % 2 === 0) {
+    [mant, exp] = [exact.slice(0, 5), exact.split("e")[1]];  // a tie: keep the even digit
+  }
+  const e = Number(exp);
+  const digits = mant.replace(".", "");
+  const trim = (s) => (s.includes(".") ? s.replace(/0+$/, "").replace(/\.$/, "") : s);
+  let text;
+  if (e < -4 || e >= 4) {
+    text = trim(mant) + "e" + (e < 0 ? "-" : "+") + String(Math.abs(e)).padStart(2, "0");
+  } else if (e >= 0) {
+    text = trim(digits.slice(0, e + 1) + "." + digits.slice(e + 1));
+  } else {
+    text = trim("0." + "0".repeat(-e - 1) + digits);
+  }
+  return ((x < 0 ? "-" : "") + text).replace(/-/g, "−");  // every minus, the exponent's too
+}
+
+// ---------------------------------------------------------------- the DOM
+
+// An element with attributes and, optionally, a text: make("button", { "data-action": "step" }, "Step").
+function make(tag, attrs = {}, text = "") {
+  const node = document.createElement(tag);
+  for (const [key, value] of Object.entries(attrs)) node.setAttribute(key, value);
+  if (text) node.textContent = text;
+  return node;
+}
+
+// Show a message (an error, a notice) in `node`, and hide the node while there is none.
+function showText(node, text) {
+  node.textContent = text;
+  node.hidden = !text;
+}
+
+// ---------------------------------------------------------------- the model
+
+// Set several traits and send them to the kernel in one message.
+function saveTraits(model, changes) {
+  for (const [key, value] of Object.entries(changes)) model.set(key, value);
+  model.save_changes();
+}
+
+// Listen to the model: `listeners` maps an event ("change:step", "msg:custom")
+// to its handler. Returns the function that stops listening, for when the view goes.
+function listen(model, listeners) {
+  for (const [event, handler] of Object.entries(listeners)) model.on(event, handler);
+  return () => {
+    for (const [event, handler] of Object.entries(listeners)) model.off(event, handler);
+  };
+}
