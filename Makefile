@@ -8,7 +8,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 PIP    := $(BIN)/python -m pip
 
-.PHONY: lab test bench demo check clean lock venv student
+.PHONY: lab test bench demo check clean lock venv student present
 
 venv: $(STAMP)
 
@@ -29,6 +29,13 @@ $(STAMP): requirements.txt constraints.txt pyproject.toml config/jupyterlab-over
 
 lab: $(STAMP)
 	$(BIN)/jupyter lab $(LAB_FLAGS) --ServerApp.root_dir=notebooks
+
+# Classroom mode: one lesson served by Voila, code hidden, widgets live, e.g.
+# `make present LESSON=12` (07 or 7 work too; no LESSON lists them). Like the
+# lab: 127.0.0.1 only, a fresh token in the URL printed, offline. PORT=8870
+# when 8866 is taken.
+present: $(STAMP)
+	$(BIN)/python tools/present.py $(LESSON) $(if $(PORT),--port $(PORT),)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest
