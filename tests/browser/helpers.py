@@ -300,21 +300,27 @@ def start_lab_server(base: Path) -> LabServer:
     return server
 
 
-def stop_lab_server(server: LabServer) -> None:
-    """SIGTERM (the server shuts its kernels down), then SIGKILL to the whole group on timeout."""
-    proc = server.proc
+def stop_process_group(proc: subprocess.Popen, timeout: float) -> None:
+    """SIGTERM (a server shuts its kernels down), then SIGKILL to the whole group on timeout.
+
+    Any kernel left behind in the process group goes too.
+    """
     if proc.poll() is None:
         proc.send_signal(signal.SIGTERM)
         try:
-            proc.wait(timeout=SERVER_STOP_TIMEOUT)
+            proc.wait(timeout=timeout)
         except subprocess.TimeoutExpired:
             os.killpg(proc.pid, signal.SIGKILL)
             proc.wait(timeout=10)
-    # Any kernel left behind in the server's process group goes too.
     try:
         os.killpg(proc.pid, signal.SIGKILL)
     except (ProcessLookupError, PermissionError):
         pass
+
+
+def stop_lab_server(server: LabServer) -> None:
+    """Stop JupyterLab and everything it started."""
+    stop_process_group(server.proc, SERVER_STOP_TIMEOUT)
 
 
 @dataclass

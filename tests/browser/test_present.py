@@ -23,6 +23,7 @@ import sys
 
 import pytest
 
+from .helpers import screenshot
 from .voila import PRESENT, RENDER_TIMEOUT, REPO, PresentError, start_present, stop_present
 
 SCREENSHOT_DIR = REPO / "test-output" / "browser"
@@ -43,14 +44,7 @@ document.addEventListener('securitypolicyviolation',
 
 
 def shot(page, name: str, locator=None):
-    SCREENSHOT_DIR.mkdir(parents=True, exist_ok=True)
-    path = SCREENSHOT_DIR / f"present-{name}.png"
-    if locator is not None:
-        locator.scroll_into_view_if_needed(timeout=5_000)
-        locator.screenshot(path=str(path), timeout=10_000)
-    else:
-        page.screenshot(path=str(path), timeout=10_000)
-    return path
+    return screenshot(page, f"present-{name}", locator)
 
 
 @pytest.fixture

@@ -17,7 +17,6 @@ from __future__ import annotations
 import http.client
 import os
 import re
-import signal
 import socket
 import subprocess
 import sys
@@ -25,6 +24,8 @@ import time
 import urllib.parse
 from dataclasses import dataclass
 from pathlib import Path
+
+from .helpers import stop_process_group
 
 REPO = Path(__file__).resolve().parents[2]
 PRESENT = REPO / "tools" / "present.py"
@@ -128,15 +129,4 @@ def start_present(lesson: str, base: Path) -> PresentServer:
 
 def stop_present(server: PresentServer) -> None:
     """SIGTERM, then SIGKILL to the whole process group (the kernel included)."""
-    proc = server.proc
-    if proc.poll() is None:
-        proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(timeout=STOP_TIMEOUT)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait(timeout=10)
-    try:
-        os.killpg(proc.pid, signal.SIGKILL)
-    except (ProcessLookupError, PermissionError):
-        pass
+    stop_process_group(server.proc, STOP_TIMEOUT)
