@@ -21,3 +21,13 @@ def pytest_terminal_summary(terminalreporter) -> None:
     for notebook, total in sorted(seconds.items()):
         terminalreporter.write_line(f"{total:6.1f}  {notebook}")
     terminalreporter.write_line(f"{sum(seconds.values()):6.1f}  all notebooks")
+
+
+def pytest_collection_modifyitems(session, config, items) -> None:
+    """Run the real-browser tests last.
+
+    Playwright's sync API keeps an asyncio event loop running in the main
+    thread for as long as its (session-wide) browser is open; tests that
+    start their own loop with ``asyncio.run`` must therefore come first.
+    """
+    items.sort(key=lambda item: item.nodeid.startswith("tests/browser/"))
