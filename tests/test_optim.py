@@ -19,6 +19,7 @@ import torch
 import torch.optim.lr_scheduler
 
 from autodiff import Var
+from autodiff.check.training import START, objective  # the cross-check's own problem
 from autodiff.lr_scheduler import (
     SCHEDULER_CHECKS, CosineAnnealingLR, ExponentialLR, LambdaLR, LRScheduler, StepLR,
 )
@@ -28,15 +29,6 @@ STEPS = 100
 SCHEDULE_STEPS = 300
 TOL = 1e-10            # parameters after 100 steps: abs + rel
 LR_RTOL = 1e-12        # learning rates over 300 epochs: rel
-START = (-1.2, 1.0, 2.0)
-
-
-def objective(x: Any, y: Any, z: Any) -> Any:
-    """Rosenbrock's banana in (x, y), a quadratic in z, and a coupling term.
-
-    Written with operators only, so the same code runs on Vars and on tensors.
-    """
-    return (1 - x) ** 2 + 100 * (y - x * x) ** 2 + 2 * (z + 0.5) ** 2 + 0.5 * x * z
 
 
 def close(a: float, b: float, tol: float = TOL) -> bool:
@@ -54,8 +46,9 @@ class Run:
     scheduler: Any = None
 
 
-def run_ours(make_optimizer: Callable, make_scheduler: Optional[Callable] = None, steps: int = STEPS) -> Run:
-    params = [Var(v) for v in START]
+def _run(params: list, value: Callable[[Any], float], make_optimizer: Callable,
+         make_scheduler: Optional[Callable], steps: int) -> Run:
+    """Train ``params`` (ours or torch's) on `objective`; the same loop for both libraries."""
     opt = make_optimizer(params)
     sched = make_scheduler(opt) if make_scheduler else None
     run = Run(opt, params, [], [], sched)
@@ -65,25 +58,18 @@ def run_ours(make_optimizer: Callable, make_scheduler: Optional[Callable] = None
         opt.step()
         if sched:
             sched.step()
-        run.trajectory.append([p.data for p in params])
+        run.trajectory.append([value(p) for p in params])
         run.lrs.append(opt.param_groups[0]["lr"])
     return run
+
+
+def run_ours(make_optimizer: Callable, make_scheduler: Optional[Callable] = None, steps: int = STEPS) -> Run:
+    return _run([Var(v) for v in START], lambda p: p.data, make_optimizer, make_scheduler, steps)
 
 
 def run_torch(make_optimizer: Callable, make_scheduler: Optional[Callable] = None, steps: int = STEPS) -> Run:
     params = [torch.tensor(v, dtype=torch.float64, requires_grad=True) for v in START]
-    opt = make_optimizer(params)
-    sched = make_scheduler(opt) if make_scheduler else None
-    run = Run(opt, params, [], [], sched)
-    for _ in range(steps):
-        opt.zero_grad()
-        objective(*params).backward()
-        opt.step()
-        if sched:
-            sched.step()
-        run.trajectory.append([p.item() for p in params])
-        run.lrs.append(opt.param_groups[0]["lr"])
-    return run
+    return _run(params, lambda p: p.item(), make_optimizer, make_scheduler, steps)
 
 
 def first_mismatch(ours: list[list[float]], theirs: list[list[float]], tol: float = TOL) -> Optional[str]:
