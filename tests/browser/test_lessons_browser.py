@@ -31,11 +31,17 @@ def open_lesson(context, server, name: str) -> Notebook:
     return nb
 
 
+def first_view(nb: Notebook, selector: str):
+    """The lesson's first widget view matching ``selector``, attached and scrolled to."""
+    view = nb.panel.locator(selector).first
+    view.wait_for(timeout=30_000)
+    view.scroll_into_view_if_needed()
+    return view
+
+
 def test_backprop_lesson_runs_and_its_stepper_steps(browser_context, lab_server):
     nb = open_lesson(browser_context, lab_server, "04_backprop_by_hand.ipynb")
-    stepper = nb.panel.locator(".ad-stepper").first
-    stepper.wait_for(timeout=30_000)
-    stepper.scroll_into_view_if_needed()
+    stepper = first_view(nb, ".ad-stepper")
     counter = stepper.locator('[data-role="counter"]')
     stepper.locator('button[data-action="reset"]').click()  # the lesson's cells drove it to the end
     expect(counter).to_have_text("step 0 / 4")
@@ -50,9 +56,7 @@ def test_backprop_lesson_runs_and_its_stepper_steps(browser_context, lab_server)
 
 def test_training_lesson_runs_and_its_playground_steps(browser_context, lab_server):
     nb = open_lesson(browser_context, lab_server, "12_training_end_to_end.ipynb")
-    playground = nb.panel.locator(".ad-playground").first
-    playground.wait_for(timeout=30_000)
-    playground.scroll_into_view_if_needed()
+    playground = first_view(nb, ".ad-playground")
     epoch = playground.locator('[data-role="epoch"]')
     before = epoch.text_content().strip()
     playground.locator('button[data-action="step"]').click()
