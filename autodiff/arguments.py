@@ -17,10 +17,9 @@ ValueError: SGD: lr must be > 0, got -0.5
 Ints include numpy's integers, and reals numpy's floats and fractions:
 whatever `numbers.Integral` and `numbers.Real` accept.
 
-`autodiff.ops.to_float`, which makes every Var and op operand a float, is
-the engine's own check, kept inline there for speed; it shows values and
-reports overflow with the helpers here, and words its errors as the op
-errors are ("Var: expected a real number, got str 'a'").
+`to_float` is the engine's own check, which makes every Var and op operand
+a float; it words its errors as the op errors are ("Var: expected a real
+number, got str 'a'").
 """
 
 from __future__ import annotations
@@ -31,7 +30,7 @@ from numbers import Integral, Real
 from typing import Any, Collection
 
 __all__ = [
-    "short_repr", "type_and_value", "too_large", "is_int", "is_real",
+    "short_repr", "type_and_value", "too_large", "is_int", "is_real", "to_float",
     "integer", "positive_int", "flag", "real", "non_negative", "positive", "in_range", "one_of",
 ]
 
@@ -59,6 +58,26 @@ def is_int(value: Any) -> bool:
 def is_real(value: Any) -> bool:
     """True for a real number (int, float, Fraction, numpy's), False for a bool."""
     return isinstance(value, Real) and not isinstance(value, bool)
+
+
+def to_float(x: Any, opname: str, expected: str = "a real number") -> float:
+    """``x`` as a finite Python float, or a clear error naming ``opname``.
+
+    Ints, floats, fractions and numpy scalars are accepted; bools, strings,
+    complex numbers, containers and None are not (TypeError), and neither are
+    nan and the infinities (ValueError).
+    """
+    if type(x) is float and math.isfinite(x):  # the common case, first
+        return x
+    if not is_real(x):
+        raise TypeError(f"{opname}: expected {expected}, got {type_and_value(x)}")
+    try:
+        value = float(x)
+    except OverflowError:
+        raise too_large(x, opname) from None
+    if not math.isfinite(value):
+        raise ValueError(f"{opname}: expected a finite number, got {value!r}")
+    return value
 
 
 def integer(value: Any, what: str) -> int:

@@ -22,8 +22,10 @@ from .lr_scheduler import LambdaLR
 from .nn import MLP
 from .optim import SGD
 from .train import History, accuracy, fit
+from .var import no_grad
 
 STEPS = 100
+GRID = 60  # the picture's score grid: GRID × GRID points, each through the model
 
 
 def train_demo(progress: bool = True, seed: int = 1) -> tuple[MLP, list, list, History]:
@@ -46,8 +48,10 @@ def plot_decision_boundary(model: MLP, X: list, y: list, path: Path) -> None:
 
     points = np.array(X)
     (x0, y0), (x1, y1) = points.min(axis=0) - 0.5, points.max(axis=0) + 0.5
-    gx, gy = np.meshgrid(np.linspace(x0, x1, 120), np.linspace(y0, y1, 120))
-    scores = model.forward_array(np.c_[gx.ravel(), gy.ravel()]).reshape(gx.shape)
+    gx, gy = np.meshgrid(np.linspace(x0, x1, GRID), np.linspace(y0, y1, GRID))
+    with no_grad():  # values only: no graph is kept
+        outputs = model(np.c_[gx.ravel(), gy.ravel()].tolist())
+    scores = np.array([row[0].data for row in outputs]).reshape(gx.shape)
     fig, ax = plt.subplots(figsize=(5, 4), dpi=100)
     ax.contourf(gx, gy, scores > 0, levels=1, cmap="coolwarm", alpha=0.35)
     ax.contour(gx, gy, scores, levels=[0.0], colors="k", linewidths=1)

@@ -15,18 +15,21 @@ wins; for one input and many outputs, forward mode does.
 
 from __future__ import annotations
 
+import math
 from typing import Any, Callable, Sequence
 
-from .arithmetic import install_arithmetic
-from .ops import Op, to_float
+from .arguments import to_float
+from .ops import (ABS, ADD, COS, DIV, EXP, LOG, MUL, NEG, POW, RELU, SIGMOID, SIN, SQRT, SUB, TAN,
+                  TANH, Op, power)
 
-__all__ = ["Dual", "jvp"]
+__all__ = ["Dual", "jvp", "push_forward"]
+
 
 class Dual:
     """A value and its tangent: the derivative along one chosen direction.
 
-    Dual gets the same operators and methods as `Var` (from the op table, via
-    `install_arithmetic`), so a function written for Vars runs on Duals too.
+    Dual has the same operators and methods as `Var`, so a function written
+    for Vars runs on Duals too.
     """
 
     __slots__ = ("primal", "tangent")
@@ -40,54 +43,69 @@ class Dual:
     def __repr__(self) -> str:
         return f"Dual(primal={self.primal!r}, tangent={self.tangent!r})"
 
+    # Operators and methods: each pushes one op of the table forward.
+    def __add__(self, other: Any) -> Dual: return push_forward(ADD, self, other)
+    def __radd__(self, other: Any) -> Dual: return push_forward(ADD, other, self)
+    def __sub__(self, other: Any) -> Dual: return push_forward(SUB, self, other)
+    def __rsub__(self, other: Any) -> Dual: return push_forward(SUB, other, self)
+    def __mul__(self, other: Any) -> Dual: return push_forward(MUL, self, other)
+    def __rmul__(self, other: Any) -> Dual: return push_forward(MUL, other, self)
+    def __truediv__(self, other: Any) -> Dual: return push_forward(DIV, self, other)
+    def __rtruediv__(self, other: Any) -> Dual: return push_forward(DIV, other, self)
+    def __rpow__(self, other: Any) -> Dual: return push_forward(POW, other, self)
+    def __neg__(self) -> Dual: return push_forward(NEG, self)
+    def __abs__(self) -> Dual: return push_forward(ABS, self)
 
-def _lift(x: Any, op: Op) -> Dual:
-    """A plain number met in an op is a constant: tangent 0."""
-    return x if isinstance(x, Dual) else Dual(to_float(x, op.name, "a real number or a Dual"))
+    def __pow__(self, exponent: Any) -> Dual:
+        """``self ** exponent``; a plain-number exponent is part of the op, as for `Var`."""
+        if isinstance(exponent, Dual):
+            return push_forward(POW, self, exponent)
+        return push_forward(power(exponent), self)
+
+    def exp(self) -> Dual: return push_forward(EXP, self)
+    def log(self) -> Dual: return push_forward(LOG, self)
+    def sqrt(self) -> Dual: return push_forward(SQRT, self)
+    def sin(self) -> Dual: return push_forward(SIN, self)
+    def cos(self) -> Dual: return push_forward(COS, self)
+    def tan(self) -> Dual: return push_forward(TAN, self)
+    def tanh(self) -> Dual: return push_forward(TANH, self)
+    def sigmoid(self) -> Dual: return push_forward(SIGMOID, self)
+    def relu(self) -> Dual: return push_forward(RELU, self)
+
+    @staticmethod
+    def apply_op(op: Op, *operands: Any) -> Dual:
+        """How ``op(...)`` applies to Duals: ``ops.EXP(d)`` is ``d.exp()``."""
+        return push_forward(op, *operands)
+
+    # Comparisons look at the primal values.
+    def __lt__(self, other: Any) -> bool: return self.primal < _value(other)
+    def __le__(self, other: Any) -> bool: return self.primal <= _value(other)
+    def __gt__(self, other: Any) -> bool: return self.primal > _value(other)
+    def __ge__(self, other: Any) -> bool: return self.primal >= _value(other)
 
 
-def _result(op: Op, value: float, tangent: float) -> Dual:
-    if value - value != 0.0:
-        raise OverflowError(f"{op.name}: the result is too large for a float")
-    if tangent - tangent != 0.0:
-        raise OverflowError(f"jvp: the tangent of {op.name} at value {value!r} is not a finite number")
-    d = object.__new__(Dual)
-    d.primal = value
-    d.tangent = tangent
-    return d
+def push_forward(op: Op, *operands: Any) -> Dual:
+    """One op on dual numbers: (a, ȧ), (b, ḃ) ↦ (op(a, b), ∂op/∂a · ȧ + ∂op/∂b · ḃ).
 
-
-def _local_derivatives(op: Op, value: float, *inputs: float) -> tuple:
+    A plain number among the operands is a constant: its tangent is 0.
+    """
+    duals = [x if isinstance(x, Dual) else Dual(to_float(x, op.name, "a real number or a Dual"))
+             for x in operands]
+    primals = [d.primal for d in duals]
+    value = op.evaluate(*primals)
     try:
-        return op.derivative(*inputs, value)
+        local = op.local_derivatives(*primals, value)
     except (ArithmeticError, ValueError) as error:
-        raise op.derivative_error(inputs, error) from None
-
-
-def _binary(op: Op, reflected: bool):
-    def method(self: Dual, other: Any) -> Dual:
-        a, b = (_lift(other, op), self) if reflected else (self, _lift(other, op))
-        value = op.forward(a.primal, b.primal)
-        da, db = _local_derivatives(op, value, a.primal, b.primal)
-        return _result(op, value, da * a.tangent + db * b.tangent)
-
-    return method
-
-
-def _unary(op: Op):
-    def method(self: Dual) -> Dual:
-        value = op.forward(self.primal)
-        (da,) = _local_derivatives(op, value, self.primal)
-        return _result(op, value, da * self.tangent)
-
-    return method
+        raise op.derivative_error(primals, error) from None
+    terms = [slope * d.tangent for slope, d in zip(local, duals)]
+    tangent = sum(terms[1:], terms[0])
+    if not math.isfinite(tangent):
+        raise OverflowError(f"jvp: the tangent of {op.name} at value {value!r} is not a finite number")
+    return Dual(value, tangent)
 
 
 def _value(x: Any) -> float:
     return x.primal if isinstance(x, Dual) else to_float(x, "comparison", "a real number or a Dual")
-
-
-install_arithmetic(Dual, _binary, _unary, _value)
 
 
 def jvp(

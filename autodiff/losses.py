@@ -17,7 +17,7 @@ import math
 from typing import Any, Iterable, Sequence
 
 from . import ops
-from .arguments import non_negative, one_of
+from .arguments import non_negative, one_of, to_float
 from .nn import Module
 from .var import Var
 
@@ -47,7 +47,7 @@ def _flat(values: Any, caller: str, what: str) -> list:
                 raise ValueError(f"{caller}: {what}[{i}] has {len(v)} values; expected one per sample")
             v = v[0]
         if not isinstance(v, Var):
-            v = ops.to_float(v, f"{caller}: {what}[{i}]", "a real number or a Var")
+            v = to_float(v, f"{caller}: {what}[{i}]", "a real number or a Var")
         flat.append(v)
     if not flat:
         raise ValueError(f"{caller}: {what} is empty")

@@ -16,10 +16,9 @@ from __future__ import annotations
 import math
 from typing import Any, Iterator, Optional, Sequence
 
-import numpy as np
 
 from . import ops
-from .arguments import one_of, positive_int
+from .arguments import one_of, positive_int, to_float
 from .seed import Seed, as_generator
 from .var import Var
 
@@ -72,14 +71,6 @@ class Module:
 
     def __call__(self, x: Any) -> Any:
         return self.forward(x)
-
-    def forward_array(self, x: "np.ndarray") -> "np.ndarray":
-        """The same function on a numpy array of samples (N, features), with no graph.
-
-        For evaluating a model on many points at once, such as every pixel
-        of a decision-boundary plot.
-        """
-        raise NotImplementedError(f"{type(self).__name__} has no forward_array()")
 
     # ------------------------------------------------------------------
     # Finding parameters and submodules
@@ -154,7 +145,7 @@ class Module:
                     f"load_state_dict: {name!r} has shape {_shape(value)}, the model expects {_shape(tree)}"
                 )
             for (item_name, var), (_, number) in zip(_tree_items(name, tree), _number_items(name, value)):
-                updates.append((var, ops.to_float(number, f"load_state_dict: {item_name}")))
+                updates.append((var, to_float(number, f"load_state_dict: {item_name}")))
         for var, number in updates:
             var.data = number
 
@@ -252,11 +243,6 @@ class Linear(Module):
         # Each output is a neuron: b + w_1·x_1 + ... + w_n·x_n.
         return [sum((w * xi for w, xi in zip(row, x)), b) for row, b in zip(self.weight, biases)]
 
-    def forward_array(self, x: np.ndarray) -> np.ndarray:
-        weight = np.array([[w.data for w in row] for row in self.weight])
-        out = np.asarray(x, dtype=float) @ weight.T
-        return out + np.array([b.data for b in self.bias]) if self.bias is not None else out
-
     def extra_repr(self) -> str:
         return f"in_features={self.in_features}, out_features={self.out_features}, bias={self.bias is not None}"
 
@@ -268,10 +254,6 @@ class _Elementwise(Module):
 
     def forward(self, x: Any) -> Any:
         return _map_elements(self.op, x)
-
-    def forward_array(self, x: np.ndarray) -> np.ndarray:
-        # The op's own scalar rule, applied to every element.
-        return np.vectorize(self.op.forward, otypes=[float])(x)
 
 
 class ReLU(_Elementwise):
@@ -298,9 +280,6 @@ class Identity(Module):
     def forward(self, x: Any) -> Any:
         return x
 
-    def forward_array(self, x: np.ndarray) -> np.ndarray:
-        return np.asarray(x, dtype=float)
-
 
 ACTIVATIONS: dict[str, type[Module]] = {
     "relu": ReLU, "tanh": Tanh, "sigmoid": Sigmoid, "identity": Identity,
@@ -323,11 +302,6 @@ class Sequential(Module):
     def forward(self, x: Any) -> Any:
         for module in self.modules:
             x = module(x)
-        return x
-
-    def forward_array(self, x: np.ndarray) -> np.ndarray:
-        for module in self.modules:
-            x = module.forward_array(x)
         return x
 
     def __getitem__(self, i: int) -> Module:
@@ -367,6 +341,3 @@ class MLP(Module):
 
     def forward(self, x: Any) -> Any:
         return self.layers(x)
-
-    def forward_array(self, x: np.ndarray) -> np.ndarray:
-        return self.layers.forward_array(x)

@@ -1,89 +1,97 @@
-"""The op table: the one place where every operation is defined.
+"""The op table: every operation the engine knows, each defined once.
 
-Each `Op` bundles everything the rest of the kit needs to know about an
-operation:
+An op is a few rules about one operation, such as multiplication:
 
-* ``forward``: the rule on plain floats, with its domain checks,
-* ``derivative``: the local derivatives of the output with respect to each
-  input, written with ordinary arithmetic so that the *same* rule runs on
-  floats (plain backward, forward mode) and on `Var`s (``create_graph=True``,
-  which makes derivatives differentiable again),
-* ``expr`` and ``partials``: how the op and its local derivatives are written
-  for people, e.g. ``∂(a·b)/∂a = b`` for the graph and the step-through panel,
-* ``torch_name``: the PyTorch function it must agree with, for the cross-check.
+* ``forward``: how to compute it, on floats: ``a * b``;
+* ``local_derivatives``: how its output changes with each input, as
+  numbers: for ``a * b`` that is ``(b, a)``;
+* ``text`` and ``derivative_texts``: the same two rules written for people,
+  ``{a}·{b}`` and ``({b}, {a})``, which `formula` turns into
+  ``∂(a·b)/∂a = b`` for the graph drawings and the step-through panels.
 
-Reverse mode (`autodiff.backward`), forward mode (`autodiff.forward`), the
-graph labels and the checks all read this table; none of them restates a rule.
+Everything else reads this table: `Var` (reverse mode) records which op made
+each value, `backward` multiplies by the op's local derivatives, `Dual`
+(forward mode) does the same going forwards, and the drawings, the
+explanations and the PyTorch cross-check show and test the same rules.
 
-A derivative rule receives the op's inputs followed by its output, so rules
-such as ``exp`` can reuse the value already computed: d/da exp(a) = exp(a).
+A local-derivative rule receives the op's inputs followed by its output, so a
+rule can reuse the value already computed: d/da exp(a) = exp(a) is just
+``out``. The rules use ordinary arithmetic and the ops themselves
+(``COS(a)``), so the *same* rule runs on floats, on Vars (a derivative with
+a graph of its own, for derivatives of derivatives) and on Duals.
 """
 
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from numbers import Real
 from typing import Any, Callable, Optional, Sequence
 
-from .arguments import too_large, type_and_value
+from .arguments import to_float
 
 __all__ = [
-    "Op", "OPS", "UNARY_OPS", "BINARY_OPS", "power", "to_float",
+    "Op", "OPS", "UNARY_OPS", "BINARY_OPS", "OPERAND_NAMES", "power", "fill",
     "ADD", "SUB", "MUL", "DIV", "NEG", "POW", "EXP", "LOG", "SQRT",
     "SIN", "COS", "TAN", "TANH", "SIGMOID", "RELU", "ABS",
 ]
 
-OPERAND_NAMES = ("a", "b")
-
-# How an op is applied to a kind of number other than float (Var, Dual).
-# `autodiff.var` and `autodiff.forward` register themselves here, so that
-# ``EXP(x)`` works whatever ``x`` is without this module importing them.
-APPLY_BY_TYPE: dict[type, Callable[..., Any]] = {}
+OPERAND_NAMES = ("a", "b")  # what the texts call the first and second operand
 
 
-def to_float(x: Any, opname: str, expected: str = "a real number") -> float:
-    """Return ``x`` as a finite Python float, or raise a clear error naming ``opname``.
-
-    Ints, floats, fractions and numpy scalars are accepted; bools, strings,
-    complex numbers, containers and None are not (TypeError), and neither are
-    nan and the infinities (ValueError).
-    """
-    if type(x) is float:
-        if x - x == 0.0:  # false exactly for inf and nan
-            return x
-    elif isinstance(x, bool) or not isinstance(x, Real):
-        raise TypeError(f"{opname}: expected {expected}, got {type_and_value(x)}")
-    try:
-        value = float(x)
-    except OverflowError:
-        raise too_large(x, opname) from None
-    if not math.isfinite(value):
-        raise ValueError(f"{opname}: expected a finite number, got {value!r}")
-    return value
+def fill(template: str, operands: Sequence[str] = OPERAND_NAMES) -> str:
+    """Write a text of the table with these operands: ``fill("{a}·{b}", ["x", "3"]) == "x·3"``."""
+    return template.format(**dict(zip(OPERAND_NAMES, operands)))
 
 
 @dataclass(frozen=True, slots=True, eq=False)
 class Op:
-    """One differentiable operation on scalars."""
+    """One differentiable operation on scalars (see the module docstring)."""
 
-    name: str                      # short identifier: "mul"
-    symbol: str                    # what a graph node shows: "*"
-    expr: str                      # the output written in its operands: "a·b"
-    partials: tuple[str, ...]      # local derivative per operand, as text: ("b", "a")
-    forward: Callable[..., float]  # floats in, float out; raises on a domain error
-    derivative: Callable[..., tuple]  # (*inputs, out) -> one local derivative per input
-    torch_name: str                # torch.<torch_name> computes the same thing
-    constant: Optional[float] = None  # a fixed extra argument, like n in a^n
+    name: str                                # "mul"
+    symbol: str                              # what a graph node shows: "*"
+    forward: Callable[..., float]            # floats in, a float out; refuses a bad input
+    local_derivatives: Callable[..., tuple]  # (*inputs, out) -> one number per input
+    text: str                                # the output, written: "{a}·{b}"
+    derivative_texts: tuple[str, ...]        # each local derivative, written: ("{b}", "{a}")
+    torch_name: str = ""                     # torch.<torch_name> computes it, when not torch.<name>
+    constant: Optional[float] = None         # a fixed extra argument, like the n of a^n
+
+    def __post_init__(self) -> None:
+        if not self.torch_name:
+            object.__setattr__(self, "torch_name", self.name)
 
     @property
     def arity(self) -> int:
         """How many operands the op takes."""
-        return len(self.partials)
+        return len(self.derivative_texts)
+
+    def write(self, *operands: str) -> str:
+        """The output written with these operands (``a`` and ``b`` by default): ``a·b``."""
+        return fill(self.text, operands or OPERAND_NAMES)
+
+    def write_derivative(self, i: int, *operands: str) -> str:
+        """The local derivative with respect to operand ``i``, written: ``b`` for ``a·b`` and i = 0."""
+        return fill(self.derivative_texts[i], operands or OPERAND_NAMES)
 
     def formula(self, i: int) -> str:
-        """The local derivative with respect to operand ``i``, e.g. ``∂(a·b)/∂a = b``."""
-        return f"∂({self.expr})/∂{OPERAND_NAMES[i]} = {self.partials[i]}"
+        """The local derivative with respect to operand ``i`` as a formula: ``∂(a·b)/∂a = b``."""
+        return f"∂({self.write()})/∂{OPERAND_NAMES[i]} = {self.write_derivative(i)}"
+
+    def evaluate(self, *values: float) -> float:
+        """The forward rule on floats, refusing a result too large for a float (never inf).
+
+        This is the one forward pass of an op: Vars, Duals, plain floats and
+        a trace's re-evaluation all come through here.
+        """
+        out = self.forward(*values)
+        if not math.isfinite(out):
+            raise self.too_large(*values)
+        return out
+
+    def too_large(self, *values: float) -> OverflowError:
+        """The error for a result too large for a float: ``mul(1e+308, 10.0) is too large ...``."""
+        shown = ", ".join(repr(v) for v in values)
+        return OverflowError(f"{self.name}({shown}) is too large for a float")
 
     def derivative_error(self, inputs: Sequence[float], error: Exception) -> Exception:
         """An error like ``error`` that says which local derivative failed, where, and its formula."""
@@ -94,29 +102,55 @@ class Op:
             f"({formulas}): {error}"
         )
 
-    def __call__(self, *args: Any) -> Any:
-        """Apply the op to floats, Vars or Duals: ``EXP(1.0)``, ``EXP(x)``."""
-        if len(args) != self.arity:
-            raise TypeError(f"{self.name}: takes {self.arity} operand(s), got {len(args)}")
-        for arg in args:
-            apply = APPLY_BY_TYPE.get(type(arg))
-            if apply is not None:
-                return apply(self, *args)
-        return self.forward(*(to_float(arg, self.name) for arg in args))
+    def __call__(self, *operands: Any) -> Any:
+        """Apply the op to floats, Vars or Duals: ``EXP(1.0)`` is a float, ``EXP(x)`` a Var.
+
+        A Var or a Dual says how an op applies to it, with its ``apply_op``.
+        """
+        if len(operands) != self.arity:
+            raise TypeError(f"{self.name}: takes {self.arity} operand(s), got {len(operands)}")
+        for operand in operands:
+            apply_op = getattr(operand, "apply_op", None)
+            if apply_op is not None:
+                return apply_op(self, *operands)
+        return self.evaluate(*[to_float(x, self.name) for x in operands])
 
     def __repr__(self) -> str:
-        return f"Op({self.name}: {self.expr})"
+        return f"Op({self.name}: {self.write()})"
 
 
 # ----------------------------------------------------------------------------
-# Forward rules on floats. Each checks its own domain so that a bad value is
-# reported by the op that cannot take it, before any graph node is made.
+# The table. Each op's forward rule comes right before its entry; each forward
+# rule checks its own domain, so a bad value is reported by the op that cannot
+# take it, before any graph node is made.
 # ----------------------------------------------------------------------------
+
+ADD = Op(name="add", symbol="+",
+         forward=lambda a, b: a + b,
+         local_derivatives=lambda a, b, out: (1.0, 1.0),
+         text="{a} + {b}", derivative_texts=("1", "1"))
+
+SUB = Op(name="sub", symbol="-",
+         forward=lambda a, b: a - b,
+         local_derivatives=lambda a, b, out: (1.0, -1.0),
+         text="{a} - {b}", derivative_texts=("1", "-1"))
+
+MUL = Op(name="mul", symbol="*",
+         forward=lambda a, b: a * b,
+         local_derivatives=lambda a, b, out: (b, a),
+         text="{a}·{b}", derivative_texts=("{b}", "{a}"))
+
 
 def _div(a: float, b: float) -> float:
     if b == 0.0:
         raise ZeroDivisionError(f"div: division by zero ({a!r} / {b!r})")
     return a / b
+
+
+DIV = Op(name="div", symbol="/",
+         forward=_div,
+         local_derivatives=lambda a, b, out: (1.0 / b, -out / b),  # -a/b² is -(a/b)/b
+         text="{a} / {b}", derivative_texts=("1 / {b}", "-{a} / {b}²"))
 
 
 def _pow(a: float, b: float) -> float:
@@ -130,38 +164,6 @@ def _pow(a: float, b: float) -> float:
         return a ** b
     except OverflowError:
         raise OverflowError(f"pow: {a!r} ** {b!r} is too large for a float") from None
-
-
-def _exp(a: float) -> float:
-    try:
-        return math.exp(a)
-    except OverflowError:
-        raise OverflowError(f"exp: exp({a!r}) is too large for a float (limit about 709.78)") from None
-
-
-def _log(a: float) -> float:
-    if a <= 0.0:
-        raise ValueError(f"log: input must be positive, got {a!r}")
-    return math.log(a)
-
-
-def _sqrt(a: float) -> float:
-    if a < 0.0:
-        raise ValueError(f"sqrt: input must not be negative, got {a!r}")
-    return math.sqrt(a)
-
-
-def _sigmoid(a: float) -> float:
-    # Two algebraically equal forms, each used where exp cannot overflow.
-    if a >= 0.0:
-        return 1.0 / (1.0 + math.exp(-a))
-    e = math.exp(a)
-    return e / (1.0 + e)
-
-
-def _step(a: Any) -> float:
-    """1 for positive inputs, else 0: the slope of relu (taken as 0 at 0, as PyTorch does)."""
-    return 1.0 if a > 0 else 0.0
 
 
 def _is_zero(x: Any) -> bool:
@@ -186,65 +188,113 @@ def _exponent_slope(a: Any, out: Any) -> Any:
     return 0.0
 
 
+POW = Op(name="pow", symbol="**",
+         forward=_pow,
+         local_derivatives=lambda a, b, out: (_base_slope(a, b), _exponent_slope(a, out)),
+         text="{a}^{b}", derivative_texts=("{b}·{a}^({b}-1)", "{a}^{b}·log({a})"))
+
+NEG = Op(name="neg", symbol="neg",
+         forward=lambda a: -a,
+         local_derivatives=lambda a, out: (-1.0,),
+         text="-{a}", derivative_texts=("-1",))
+
+
+def _exp(a: float) -> float:
+    try:
+        return math.exp(a)
+    except OverflowError:
+        raise OverflowError(f"exp: exp({a!r}) is too large for a float (limit about 709.78)") from None
+
+
+EXP = Op(name="exp", symbol="exp",
+         forward=_exp,
+         local_derivatives=lambda a, out: (out,),
+         text="exp({a})", derivative_texts=("exp({a})",))
+
+
+def _log(a: float) -> float:
+    if a <= 0.0:
+        raise ValueError(f"log: input must be positive, got {a!r}")
+    return math.log(a)
+
+
+LOG = Op(name="log", symbol="log",
+         forward=_log,
+         local_derivatives=lambda a, out: (1.0 / a,),
+         text="log({a})", derivative_texts=("1 / {a}",))
+
+
+def _sqrt(a: float) -> float:
+    if a < 0.0:
+        raise ValueError(f"sqrt: input must not be negative, got {a!r}")
+    return math.sqrt(a)
+
+
+SQRT = Op(name="sqrt", symbol="sqrt",
+          forward=_sqrt,
+          local_derivatives=lambda a, out: (0.5 / out,),
+          text="√{a}", derivative_texts=("1 / (2·√{a})",))
+
+SIN = Op(name="sin", symbol="sin",
+         forward=math.sin,
+         local_derivatives=lambda a, out: (COS(a),),
+         text="sin({a})", derivative_texts=("cos({a})",))
+
+COS = Op(name="cos", symbol="cos",
+         forward=math.cos,
+         local_derivatives=lambda a, out: (-SIN(a),),
+         text="cos({a})", derivative_texts=("-sin({a})",))
+
+TAN = Op(name="tan", symbol="tan",
+         forward=math.tan,
+         local_derivatives=lambda a, out: (1.0 + out * out,),
+         text="tan({a})", derivative_texts=("1 + tan({a})²",))
+
+TANH = Op(name="tanh", symbol="tanh",
+          forward=math.tanh,
+          local_derivatives=lambda a, out: (1.0 - out * out,),
+          text="tanh({a})", derivative_texts=("1 - tanh({a})²",))
+
+
+def _sigmoid(a: float) -> float:
+    # Two algebraically equal forms, each used where exp cannot overflow.
+    if a >= 0.0:
+        return 1.0 / (1.0 + math.exp(-a))
+    e = math.exp(a)
+    return e / (1.0 + e)
+
+
+SIGMOID = Op(name="sigmoid", symbol="σ",
+             forward=_sigmoid,
+             local_derivatives=lambda a, out: (out * (1.0 - out),),
+             text="σ({a})", derivative_texts=("σ({a})·(1 - σ({a}))",))
+
+
+def _step(a: Any) -> float:
+    """1 for positive inputs, else 0: the slope of relu (taken as 0 at 0, as PyTorch does)."""
+    return 1.0 if a > 0 else 0.0
+
+
+RELU = Op(name="relu", symbol="relu",
+          forward=lambda a: a if a > 0.0 else 0.0,
+          local_derivatives=lambda a, out: (_step(a),),
+          text="relu({a})", derivative_texts=("1 if {a} > 0 else 0",))
+
+
 def _sign(a: Any) -> float:
     """The slope of abs: -1, 0 or 1 (0 at 0, as PyTorch does)."""
     return 1.0 if a > 0 else (-1.0 if a < 0 else 0.0)
 
 
-# ----------------------------------------------------------------------------
-# The table. Derivative rules use ordinary operators and the ops themselves
-# (``COS(a)``, ``LOG(a)``), so they run unchanged on floats and on Vars.
-# ----------------------------------------------------------------------------
+ABS = Op(name="abs", symbol="abs",
+         forward=abs,
+         local_derivatives=lambda a, out: (_sign(a),),
+         text="|{a}|", derivative_texts=("sign({a})",))
 
-ADD = Op("add", "+", "a + b", ("1", "1"),
-         lambda a, b: a + b,
-         lambda a, b, out: (1.0, 1.0), "add")
-SUB = Op("sub", "-", "a - b", ("1", "-1"),
-         lambda a, b: a - b,
-         lambda a, b, out: (1.0, -1.0), "sub")
-MUL = Op("mul", "*", "a·b", ("b", "a"),
-         lambda a, b: a * b,
-         lambda a, b, out: (b, a), "mul")
-DIV = Op("div", "/", "a / b", ("1 / b", "-a / b²"),
-         _div,
-         lambda a, b, out: (1.0 / b, -out / b), "div")
-POW = Op("pow", "**", "a^b", ("b·a^(b-1)", "a^b·log(a)"),
-         _pow,
-         lambda a, b, out: (_base_slope(a, b), _exponent_slope(a, out)), "pow")
-NEG = Op("neg", "neg", "-a", ("-1",),
-         lambda a: -a,
-         lambda a, out: (-1.0,), "neg")
-EXP = Op("exp", "exp", "exp(a)", ("exp(a)",),
-         _exp,
-         lambda a, out: (out,), "exp")
-LOG = Op("log", "log", "log(a)", ("1 / a",),
-         _log,
-         lambda a, out: (1.0 / a,), "log")
-SQRT = Op("sqrt", "sqrt", "√a", ("1 / (2·√a)",),
-          _sqrt,
-          lambda a, out: (0.5 / out,), "sqrt")
-SIN = Op("sin", "sin", "sin(a)", ("cos(a)",),
-         math.sin,
-         lambda a, out: (COS(a),), "sin")
-COS = Op("cos", "cos", "cos(a)", ("-sin(a)",),
-         math.cos,
-         lambda a, out: (-SIN(a),), "cos")
-TAN = Op("tan", "tan", "tan(a)", ("1 + tan(a)²",),
-         math.tan,
-         lambda a, out: (1.0 + out * out,), "tan")
-TANH = Op("tanh", "tanh", "tanh(a)", ("1 - tanh(a)²",),
-          math.tanh,
-          lambda a, out: (1.0 - out * out,), "tanh")
-SIGMOID = Op("sigmoid", "σ", "σ(a)", ("σ(a)·(1 - σ(a))",),
-             _sigmoid,
-             lambda a, out: (out * (1.0 - out),), "sigmoid")
-RELU = Op("relu", "relu", "relu(a)", ("1 if a > 0 else 0",),
-          lambda a: a if a > 0.0 else 0.0,
-          lambda a, out: (_step(a),), "relu")
-ABS = Op("abs", "abs", "|a|", ("sign(a)",),
-         abs,
-         lambda a, out: (_sign(a),), "abs")
 
+# ----------------------------------------------------------------------------
+# Powers with a constant exponent: x ** 2 is an op with one operand.
+# ----------------------------------------------------------------------------
 
 def _number_text(n: float) -> str:
     return str(int(n)) if n.is_integer() else repr(n)
@@ -262,17 +312,19 @@ def power(n: float) -> Op:
     n = to_float(n, "pow")
     op = _POWERS.get(n)
     if op is None:
-        text = _number_text(n)
-        lower = _number_text(n - 1.0)
+        exponent, lower = _number_text(n), _number_text(n - 1.0)
         if n == 0.0:
-            partial, rule = "0", (lambda a, out: (0.0,))
+            slope, rule = "0", (lambda a, out: (0.0,))
         elif n == 1.0:
-            partial, rule = "1", (lambda a, out: (1.0,))
+            slope, rule = "1", (lambda a, out: (1.0,))
         else:
-            partial = f"{text}·a" if n == 2.0 else f"{text}·a^{lower}"
+            slope = f"{exponent}·{{a}}" if n == 2.0 else f"{exponent}·{{a}}^{lower}"
             rule = lambda a, out: (n * a ** (n - 1.0),)  # noqa: E731
-        op = Op(f"pow{text}", f"**{text}", f"a^{text}", (partial,),
-                lambda a: _pow(a, n), rule, "pow", constant=n)
+        op = Op(name=f"pow{exponent}", symbol=f"**{exponent}",
+                forward=lambda a: _pow(a, n),
+                local_derivatives=rule,
+                text=f"{{a}}^{exponent}", derivative_texts=(slope,),
+                torch_name="pow", constant=n)
         _POWERS[n] = op
     return op
 

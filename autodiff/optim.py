@@ -66,8 +66,8 @@ def _param_list(owner: str, params: Iterable[Var]) -> list[Var]:
             raise TypeError(f"{owner}: params[{i}] is a dict; parameter groups are not supported, pass the Vars")
         if not isinstance(p, Var):
             raise TypeError(f"{owner}: params[{i}] must be a Var, got {type(p).__name__}")
-        if p.op_def is not None:
-            raise ValueError(f"{owner}: params[{i}] is not a leaf (it was computed by {p.op!r}); "
+        if p.op is not None:
+            raise ValueError(f"{owner}: params[{i}] is not a leaf (it was computed by {p.op.symbol!r}); "
                              "optimize the leaf Vars it was computed from")
         if id(p) in seen:
             raise ValueError(f"{owner}: params[{i}] appears more than once in the parameter list")

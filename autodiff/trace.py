@@ -18,17 +18,17 @@ The numbers come from the same op rules, in the same order, as
 
 from __future__ import annotations
 
-import re
+import math
 from dataclasses import dataclass
 from typing import Iterable, Optional
 
-from .backprop import topological_order
-from .ops import OPERAND_NAMES
+from .backprop import backpropagate, topological_order
+from .ops import fill
 from .var import Var
 
 __all__ = [
     "trace", "Trace", "TraceNode", "TraceEdge", "ForwardStep", "BackwardStep",
-    "Contribution", "reevaluate", "format_number",
+    "Contribution", "describe_nodes", "reevaluate", "format_number",
 ]
 
 
@@ -125,8 +125,29 @@ class Trace:
         return grads
 
 
-def _names(order: list[Var]) -> list[str]:
-    return [v.label or f"n{i}" for i, v in enumerate(order)]
+def describe_nodes(order: list[Var], parameters: Iterable[Var] = (),
+                   output_name: str = "L") -> tuple[TraceNode, ...]:
+    """The nodes of a topological ``order`` (root last) as `TraceNode`s.
+
+    Node ``i`` gets the id ``n{i}`` and is called by its label, or by its id
+    when it has none; the output is called by its label or ``output_name``.
+    Its kind is "output" for the root, "op" for a computed value, and for a
+    leaf "parameter" when it is one of ``parameters``, else "leaf".
+    """
+    index = {node: i for i, node in enumerate(order)}
+    params = set(parameters)
+    last = len(order) - 1
+
+    def describe(i: int, v: Var) -> TraceNode:
+        if i == last:
+            name, kind = v.label or output_name, "output"
+        else:
+            name = v.label or f"n{i}"
+            kind = "op" if v.op is not None else "parameter" if v in params else "leaf"
+        return TraceNode(f"n{i}", name, kind, v.op.symbol if v.op else "", v.data,
+                         tuple(f"n{index[p]}" for p in v.parents))
+
+    return tuple(describe(i, v) for i, v in enumerate(order))
 
 
 def trace(root: Var, parameters: Iterable[Var] = (), output_name: str = "L") -> Trace:
@@ -137,38 +158,21 @@ def trace(root: Var, parameters: Iterable[Var] = (), output_name: str = "L") -> 
     if not isinstance(root, Var):
         raise TypeError(f"trace: expected a Var, got {type(root).__name__}")
     order = topological_order(root)
-    index = {id(v): i for i, v in enumerate(order)}
-    ids = [f"n{i}" for i in range(len(order))]
-    names = _names(order)
-    names[-1] = root.label or output_name
-    params = {id(p) for p in parameters}
-
-    def kind(i: int, v: Var) -> str:
-        if i == len(order) - 1:
-            return "output"
-        if v.op_def is not None:
-            return "op"
-        return "parameter" if id(v) in params else "leaf"
-
-    nodes = tuple(
-        TraceNode(ids[i], names[i], kind(i, v), v.op, v.data, tuple(ids[index[id(p)]] for p in v.parents))
-        for i, v in enumerate(order)
-    )
+    nodes = describe_nodes(order, parameters, output_name)
+    names = [n.name for n in nodes]
     edges = tuple(TraceEdge(parent, node.id, k) for node in nodes for k, parent in enumerate(node.parents))
-    forward = tuple(_forward_step(v, nodes[i], names, index) for i, v in enumerate(order) if v.op_def)
-    return Trace(nodes, edges, forward, _backward_steps(order, nodes, names, index))
+    forward = tuple(_forward_step(v, node, names) for v, node in zip(order, nodes) if v.op is not None)
+    return Trace(nodes, edges, forward, _backward_steps(order, nodes))
 
 
-def _forward_step(v: Var, node: TraceNode, names: list[str], index: dict[int, int]) -> ForwardStep:
-    op = v.op_def
-    operands = [names[index[id(p)]] for p in v.parents]
+def _forward_step(v: Var, node: TraceNode, names: list[str]) -> ForwardStep:
+    operands = [names[int(parent[1:])] for parent in node.parents]
     values = [p.data for p in v.parents]
-    template = op.expr.replace("-", "−")
-    expr = _substitute(template, operands)
-    numbers = _substitute(template, [_operand_number(x) for x in values])
+    template = v.op.text.replace("-", "−")
+    expr = fill(template, operands)
+    numbers = fill(template, [_operand_number(x) for x in values])
     text = f"{node.name} = {expr} = {numbers} = {format_number(v.data)}"
-    inputs = tuple((f"n{index[id(p)]}", p.data) for p in v.parents)
-    return ForwardStep(node.id, node.op, inputs, v.data, text)
+    return ForwardStep(node.id, node.op, tuple(zip(node.parents, values)), v.data, text)
 
 
 def _operand_number(x: float) -> str:
@@ -176,55 +180,45 @@ def _operand_number(x: float) -> str:
     return f"({format_number(x)})" if x < 0 else format_number(x)
 
 
-_OPERAND = re.compile(r"(?<![A-Za-z])[ab](?![A-Za-z])")  # the a in "tan(a)", not in "tan"
+def _backward_steps(order: list[Var], nodes: tuple[TraceNode, ...]) -> tuple[BackwardStep, ...]:
+    """The chain rule, step by step: `backpropagate` itself, with a recorder.
 
-
-def _substitute(expr: str, operands: list[str]) -> str:
-    """Write an op's expression ("a·b") with the given operand names or numbers."""
-    return _OPERAND.sub(lambda m: operands[OPERAND_NAMES.index(m.group())], expr)
-
-
-def _backward_steps(order: list[Var], nodes: tuple[TraceNode, ...],
-                    names: list[str], index: dict[int, int]) -> tuple[BackwardStep, ...]:
-    """The chain rule, step by step, in the order and with the arithmetic of `backward()`."""
-    grads = [0.0] * len(order)
-    received = [0] * len(order)  # contributions so far, per node
-    grads[-1] = 1.0
+    Each op node is one step, made of its contributions to its operands; the
+    numbers are those of `backward()`, in its order.
+    """
+    index = {node: i for i, node in enumerate(order)}
+    names = [n.name for n in nodes]
     out = names[-1]
-    steps = [BackwardStep(nodes[-1].id, 1.0, (), f"∂{out}/∂{out} = 1 (the seed)")]
-    for i in range(len(order) - 1, -1, -1):
-        v = order[i]
-        op = v.op_def
-        if op is None:
-            continue
-        upstream = grads[i]
-        parents = v.parents
-        inputs = [p.data for p in parents]
-        try:
-            locals_ = op.derivative(*inputs, v.data)
-        except (ArithmeticError, ValueError) as error:
-            raise op.derivative_error(inputs, error) from None
-        contributions = []
-        for k, (p, local) in enumerate(zip(parents, locals_)):
-            j = index[id(p)]
-            value = local * upstream
-            before = grads[j]
-            grads[j] = before + value
-            if grads[j] - grads[j] != 0.0:  # as backward() does, refuse an infinite gradient
-                raise OverflowError(f"trace: the gradient reaching {names[j]} is too large for a float")
-            received[j] += 1
-            text = (f"∂{out}/∂{names[j]} += ∂{out}/∂{names[i]} · ∂{names[i]}/∂{names[j]} = "
-                    f"{format_number(upstream)} × {format_number(local)} = {format_number(value)}")
-            if received[j] > 1:  # fan-out: this operand was used more than once
-                text += (f"; running sum ∂{out}/∂{names[j]} = {format_number(before)} + "
-                         f"{format_number(value)} = {format_number(grads[j])}")
-            operand_names = [names[index[id(q)]] for q in parents]
-            rule = f"∂{names[i]}/∂{names[j]} = {_substitute(op.partials[k], operand_names)}"
-            contributions.append(Contribution(nodes[j].id, k, local, op.formula(k), value, before,
-                                              grads[j], text, rule))
-        text = "\n".join(c.text for c in contributions)
-        steps.append(BackwardStep(nodes[i].id, upstream, tuple(contributions), text))
-    return tuple(steps)
+    totals = [0.0] * len(order)  # each node's gradient as last recorded
+    received = [0] * len(order)  # contributions so far, per node
+    steps: list[tuple[int, list[Contribution]]] = []  # (node index, its contributions)
+
+    def record(node: Var, parent: Var, local: float, contribution: float, total: float) -> None:
+        i, j = index[node], index[parent]
+        if not math.isfinite(total):  # as backward() does, refuse an infinite gradient
+            raise OverflowError(f"trace: the gradient reaching {names[j]} is too large for a float")
+        if not steps or steps[-1][0] != i:
+            steps.append((i, []))
+        contributions = steps[-1][1]
+        k = len(contributions)  # the operand: 0 for a, 1 for b
+        before, totals[j] = totals[j], total
+        received[j] += 1
+        upstream = node._pass_grad
+        text = (f"∂{out}/∂{names[j]} += ∂{out}/∂{names[i]} · ∂{names[i]}/∂{names[j]} = "
+                f"{format_number(upstream)} × {format_number(local)} = {format_number(contribution)}")
+        if received[j] > 1:  # fan-out: this operand was used more than once
+            text += (f"; running sum ∂{out}/∂{names[j]} = {format_number(before)} + "
+                     f"{format_number(contribution)} = {format_number(total)}")
+        operand_names = [names[index[p]] for p in node.parents]
+        rule = f"∂{names[i]}/∂{names[j]} = {node.op.write_derivative(k, *operand_names)}"
+        contributions.append(Contribution(nodes[j].id, k, local, node.op.formula(k), contribution,
+                                          before, total, text, rule))
+
+    backpropagate(order, record=record)
+    seed = BackwardStep(nodes[-1].id, 1.0, (), f"∂{out}/∂{out} = 1 (the seed)")
+    return (seed,) + tuple(
+        BackwardStep(nodes[i].id, order[i]._pass_grad, tuple(cs), "\n".join(c.text for c in cs))
+        for i, cs in steps)
 
 
 def reevaluate(root: Var) -> None:
@@ -236,14 +230,9 @@ def reevaluate(root: Var) -> None:
     would, and then no value has changed.
     """
     order = topological_order(root)
-    values = {id(v): v.data for v in order}
+    values = {v: v.data for v in order}
     for v in order:
-        op = v.op_def
-        if op is not None:
-            out = op.forward(*(values[id(p)] for p in v.parents))
-            if out - out != 0.0:  # inf
-                operands = ", ".join(repr(values[id(p)]) for p in v.parents)
-                raise OverflowError(f"{op.name}({operands}) is too large for a float")
-            values[id(v)] = out
+        if v.op is not None:
+            values[v] = v.op.evaluate(*(values[p] for p in v.parents))
     for v in order:
-        v.data = values[id(v)]
+        v.data = values[v]

@@ -2,9 +2,9 @@
 
 Every arithmetic op on a `Var` returns a new `Var` whose ``parents`` are its
 operands (in operand order, so ``(a + a).parents == (a, a)``) and whose
-``op_def`` is the entry of the op table (`autodiff.ops`) that made it. That
-chain of parents *is* the computation graph; ``backward()`` walks it from the
-output back to the inputs.
+``op`` is the entry of the op table (`autodiff.ops`) that made it. That chain
+of parents *is* the computation graph; ``backward()`` walks it from the
+output back to the inputs (`autodiff.backprop`).
 
 Two design choices make this engine differ from micrograd:
 
@@ -19,12 +19,15 @@ Two design choices make this engine differ from micrograd:
 from __future__ import annotations
 
 from contextlib import contextmanager
-from typing import Iterator, Optional
+from math import isfinite
+from typing import Any, Iterator, Optional
 
-from .arithmetic import install_arithmetic
-from .ops import Op, to_float
+from . import backprop
+from .arguments import to_float
+from .ops import (ABS, ADD, COS, DIV, EXP, LOG, MUL, NEG, POW, RELU, SIGMOID, SIN, SQRT, SUB, TAN,
+                  TANH, Op, power)
 
-__all__ = ["Var", "no_grad", "is_grad_enabled"]
+__all__ = ["Var", "apply", "unary", "binary", "no_grad", "is_grad_enabled"]
 
 _grad_enabled = True
 
@@ -59,19 +62,19 @@ class Var:
     >>> c.backward()
     >>> a.grad, b.grad           # dc/da = b + 1, dc/db = a
     (-2.0, 2.0)
-
-    The operators (``+ - * / **``, unary ``-``, ``abs``) and the methods
-    ``exp log sqrt sin cos tan tanh sigmoid relu`` are made from the op table
-    by `install_arithmetic` (see the bottom of this module).
     """
 
     # _data, _grad: the value and the accumulated gradient (see the properties)
-    # _op: the Op that made this node, None for a leaf
-    # _a, _b: the operands (None where absent). Two slots instead of a tuple
-    #     save an object per node, which matters for memory and for the
-    #     garbage collector, whose work grows with the number of objects.
-    # _g: scratch space used during one backward pass, None otherwise
-    __slots__ = ("_data", "_grad", "label", "_op", "_a", "_b", "_g")
+    # op: the Op that made this node, None for a leaf
+    # _a, _b: its operands, named as the op table names them (see `parents`);
+    #     None where there is none
+    # _pass_grad: the gradient a backward pass has sent to this node so far (backprop.py)
+    #
+    # Why two slots for the operands and not a tuple: a tuple is a second object
+    # per node for Python's cyclic garbage collector to track, and in a training
+    # loop with the collector on that doubles its work: micrograd's demo step
+    # took ~300 ms with a tuple and ~185 ms with the two slots (benchmarks, (a)).
+    __slots__ = ("_data", "_grad", "label", "op", "_a", "_b", "_pass_grad")
 
     __array_ufunc__ = None  # numpy scalars defer to us: np.float64(2) * x is a Var
 
@@ -81,12 +84,65 @@ class Var:
         self._data = to_float(data, "Var")
         self._grad = 0.0
         self.label = label
-        self._op: Optional[Op] = None
-        self._a = self._b = self._g = None
+        self.op: Optional[Op] = None
+        self._a: Optional[Var] = None
+        self._b: Optional[Var] = None
 
     # ------------------------------------------------------------------
-    # Attributes
+    # Operators: each records one op of the table (see `unary` and `binary` below).
+    # ``x + y`` calls ``x.__add__(y)``; ``2 + x`` calls ``x.__radd__(2)``.
     # ------------------------------------------------------------------
+    def __add__(self, other: Any) -> Var: return binary(ADD, self, other)
+    def __radd__(self, other: Any) -> Var: return binary(ADD, other, self)
+    def __sub__(self, other: Any) -> Var: return binary(SUB, self, other)
+    def __rsub__(self, other: Any) -> Var: return binary(SUB, other, self)
+    def __mul__(self, other: Any) -> Var: return binary(MUL, self, other)
+    def __rmul__(self, other: Any) -> Var: return binary(MUL, other, self)
+    def __truediv__(self, other: Any) -> Var: return binary(DIV, self, other)
+    def __rtruediv__(self, other: Any) -> Var: return binary(DIV, other, self)
+    def __rpow__(self, other: Any) -> Var: return binary(POW, other, self)
+    def __neg__(self) -> Var: return unary(NEG, self)
+    def __abs__(self) -> Var: return unary(ABS, self)
+
+    def __pow__(self, exponent: Any) -> Var:
+        """``self ** exponent``. A plain-number exponent is part of the op: ``x**2`` has one operand."""
+        if isinstance(exponent, Var):
+            return binary(POW, self, exponent)
+        return unary(power(exponent), self)
+
+    def exp(self) -> Var: return unary(EXP, self)
+    def log(self) -> Var: return unary(LOG, self)
+    def sqrt(self) -> Var: return unary(SQRT, self)
+    def sin(self) -> Var: return unary(SIN, self)
+    def cos(self) -> Var: return unary(COS, self)
+    def tan(self) -> Var: return unary(TAN, self)
+    def tanh(self) -> Var: return unary(TANH, self)
+    def sigmoid(self) -> Var: return unary(SIGMOID, self)
+    def relu(self) -> Var: return unary(RELU, self)
+
+    @staticmethod
+    def apply_op(op: Op, *operands: Any) -> Var:
+        """How ``op(...)`` applies to Vars: ``ops.EXP(x)`` is ``x.exp()``."""
+        return apply(op, *operands)
+
+    # Comparisons look at the values and record nothing.
+    def __lt__(self, other: Any) -> bool: return self._data < _value(other)
+    def __le__(self, other: Any) -> bool: return self._data <= _value(other)
+    def __gt__(self, other: Any) -> bool: return self._data > _value(other)
+    def __ge__(self, other: Any) -> bool: return self._data >= _value(other)
+
+    # ------------------------------------------------------------------
+    # Value, gradient, history
+    # ------------------------------------------------------------------
+    @property
+    def parents(self) -> tuple[Var, ...]:
+        """The operands this node was computed from, in order: ``(a + a).parents == (a, a)``."""
+        if self._a is None:
+            return ()
+        if self._b is None:
+            return (self._a,)
+        return (self._a, self._b)
+
     @property
     def data(self) -> float:
         """The value, a Python float. It can be set (e.g. by an optimizer)."""
@@ -105,30 +161,11 @@ class Var:
     def grad(self, value: float) -> None:
         self._grad = to_float(value, "Var.grad")
 
-    @property
-    def parents(self) -> tuple["Var", ...]:
-        """The operands this node was computed from, in order: ``(a + a).parents == (a, a)``."""
-        if self._a is None:
-            return ()
-        if self._b is None:
-            return (self._a,)
-        return (self._a, self._b)
-
-    @property
-    def op(self) -> str:
-        """The symbol of the op that made this node ("*", "exp", ...), "" for a leaf."""
-        return self._op.symbol if self._op is not None else ""
-
-    @property
-    def op_def(self) -> Optional[Op]:
-        """The op-table entry that made this node (None for a leaf)."""
-        return self._op
-
     def __repr__(self) -> str:
         label = f", label={self.label!r}" if self.label else ""
         return f"Var(data={self._data!r}, grad={self._grad!r}{label})"
 
-    def detach(self) -> "Var":
+    def detach(self) -> Var:
         """A new leaf with the same value and no history: gradients stop here."""
         return Var(self._data, self.label)
 
@@ -139,73 +176,59 @@ class Var:
         ``backward()`` twice adds them twice, as in PyTorch, so reset
         ``.grad`` (``zero_grad()`` on a module or optimizer) between steps.
         """
-        from .backprop import backward
-
-        backward(self)
+        backprop.backward(self)
 
 
-# ----------------------------------------------------------------------
-# Recording ops. These run once per arithmetic operation, so they are
-# written for speed: operands that already are Vars are not re-checked.
-# ----------------------------------------------------------------------
-_new = object.__new__
+def unary(op: Op, a: Var) -> Var:
+    """``op(a)``: compute the value, and record how it was made."""
+    return _record(op, op.forward(a._data), a, None)
 
 
-def _node(data: float, op: Optional[Op], a: Optional[Var], b: Optional[Var]) -> Var:
-    """A new node holding ``data``, made by ``op`` from ``a`` (and ``b``)."""
-    node = _new(Var)
-    node._data = data
-    node._grad = 0.0
-    node.label = ""
-    node._g = None
+def binary(op: Op, a: Any, b: Any) -> Var:
+    """``a <op> b``: compute the value, and record how it was made.
+
+    A plain number on either side (the 2 in ``x * 2``) becomes a leaf.
+    """
+    if type(a) is not Var:
+        a = _constant(a, op)
+    if type(b) is not Var:
+        b = _constant(b, op)
+    return _record(op, op.forward(a._data, b._data), a, b)
+
+
+def apply(op: Op, *operands: Any) -> Var:
+    """Any op of the table on Vars (or plain numbers): ``apply(EXP, x)`` is ``x.exp()``."""
+    if op.arity == 1:
+        (a,) = operands
+        return unary(op, a if type(a) is Var else _constant(a, op))
+    return binary(op, *operands)
+
+
+def _record(op: Op, data: float, a: Var, b: Optional[Var]) -> Var:
+    """A new node holding ``data``, made by ``op`` from ``a`` (and ``b``); a leaf under `no_grad`.
+
+    This runs once per op, so it is written for speed. It checks ``data`` as
+    `Op.evaluate` does, inline (calling evaluate costs ~5 ms per step of
+    micrograd's demo), and makes the node without `Var.__init__`, whose
+    checks are done already (they would cost another ~10 ms per step).
+    """
+    if not isfinite(data):  # e.g. 1e308 * 10: refuse it rather than return inf
+        raise op.too_large(*[x._data for x in (a, b) if x is not None])
+    out = Var.__new__(Var)
+    out._data = data
+    out._grad = 0.0
+    out.label = ""
     if _grad_enabled:
-        node._op, node._a, node._b = op, a, b
-    else:  # under no_grad() every result is a leaf
-        node._op = node._a = node._b = None
-    return node
+        out.op, out._a, out._b = op, a, b
+    else:
+        out.op = out._a = out._b = None
+    return out
 
 
-def _constant(x: object, op: Op) -> Var:
-    """Wrap a plain number met in an op (the 2 in ``x * 2``) as a leaf."""
-    return _node(to_float(x, op.name, "a real number or a Var"), None, None, None)
+def _constant(x: Any, op: Op) -> Var:
+    """A plain number met in an op, as a leaf."""
+    return Var(to_float(x, op.name, "a real number or a Var"))
 
 
-def _overflow(op: Op, *operands: Var) -> OverflowError:
-    values = ", ".join(repr(v._data) for v in operands)
-    return OverflowError(f"{op.name}({values}) is too large for a float")
-
-
-def _binary(op: Op, reflected: bool):
-    """The method for ``x <op> other`` (or ``other <op> x`` when reflected)."""
-    forward = op.forward
-
-    def method(self: Var, other: object) -> Var:
-        if not isinstance(other, Var):
-            other = _constant(other, op)
-        a, b = (other, self) if reflected else (self, other)
-        out = forward(a._data, b._data)
-        if out - out != 0.0:  # inf: checked here so no op can return one silently
-            raise _overflow(op, a, b)
-        return _node(out, op, a, b)
-
-    return method
-
-
-def _unary(op: Op):
-    """The method for ``op(x)``."""
-    forward = op.forward
-
-    def method(self: Var) -> Var:
-        out = forward(self._data)
-        if out - out != 0.0:
-            raise _overflow(op, self)
-        return _node(out, op, self, None)
-
-    return method
-
-
-def _value(x: object) -> float:
+def _value(x: Any) -> float:
     return x._data if isinstance(x, Var) else to_float(x, "comparison", "a real number or a Var")
-
-
-install_arithmetic(Var, _binary, _unary, _value)

@@ -403,28 +403,6 @@ def test_relu_mlp_with_negative_preactivations_matches_torch():
 
 
 # ----------------------------------------------------------------------
-# forward_array
-# ----------------------------------------------------------------------
-@pytest.mark.parametrize("activation", list(nn.ACTIVATIONS))
-def test_forward_array_equals_scalar_forward(activation):
-    X = np.random.RandomState(0).uniform(-3, 3, size=(40, 2))
-    model = nn.MLP(2, [8, 8, 3], activation=activation, rng=4)
-    array = model.forward_array(X)
-    assert isinstance(array, np.ndarray) and array.shape == (40, 3)
-    # numpy may add the products in another order: equal to the last bits
-    assert close(array.tolist(), values(model(X.tolist())))
-
-
-def test_forward_array_of_layers():
-    X = np.array([[-1.5, 0.0, 2.0], [0.3, -0.2, 0.1]])
-    assert np.array_equal(nn.ReLU().forward_array(X), np.maximum(X, 0.0))
-    assert nn.Tanh().forward_array(X).tolist() == [[math.tanh(v) for v in row] for row in X.tolist()]
-    assert np.array_equal(nn.Identity().forward_array(X), X)
-    layer = nn.Linear(3, 2, bias=False, rng=2)
-    assert close(layer.forward_array(X).tolist(), values(layer(X.tolist())))
-
-
-# ----------------------------------------------------------------------
 # Bad inputs and arguments
 # ----------------------------------------------------------------------
 def test_wrong_sample_length_names_the_layer():

@@ -18,9 +18,9 @@ from autodiff import Var, is_grad_enabled, no_grad
 def leaf_check(v, value):
     """v is a leaf holding exactly ``value``."""
     assert isinstance(v, Var)
-    assert v.op == ""
+    assert v.op is None
     assert v.parents == ()
-    assert v.op_def is None
+    assert v.op is None
     assert type(v.data) is float
     assert v.data == value
 
@@ -128,7 +128,7 @@ def test_grad_starts_at_zero_for_every_new_node():
 
 def test_op_and_parents():
     a, b = Var(2.0), Var(5.0)
-    assert a.op == ""
+    assert a.op is None
     assert a.parents == ()
 
     s = a + a
@@ -143,19 +143,19 @@ def test_op_and_parents():
     assert d.data == -3.0 and d2.data == 3.0
 
     e = a.exp()
-    assert e.op == "exp"
+    assert e.op.symbol == "exp"
     assert len(e.parents) == 1 and e.parents[0] is a
 
-    assert (a * b).op == "*"
-    assert (a / b).op == "/"
-    assert (a + b).op == "+"
-    assert (a - b).op == "-"
-    assert (a ** b).op == "**"
-    assert (a ** 2).op == "**2"
-    assert (a ** 0.5).op == "**0.5"
-    assert (-a).op == "neg"
-    assert abs(a).op == "abs"
-    assert a.sigmoid().op == "σ"
+    assert (a * b).op.symbol == "*"
+    assert (a / b).op.symbol == "/"
+    assert (a + b).op.symbol == "+"
+    assert (a - b).op.symbol == "-"
+    assert (a ** b).op.symbol == "**"
+    assert (a ** 2).op.symbol == "**2"
+    assert (a ** 0.5).op.symbol == "**0.5"
+    assert (-a).op.symbol == "neg"
+    assert abs(a).op.symbol == "abs"
+    assert a.sigmoid().op.symbol == "σ"
 
 
 def test_op_symbols_come_from_the_op_table():
@@ -166,8 +166,8 @@ def test_op_symbols_come_from_the_op_table():
             y = op(x)
         else:
             y = op(x, Var(0.25))
-        assert y.op == op.symbol
-        assert y.op_def is op
+        assert y.op is op
+        assert y.op is op
 
 
 # ---------------------------------------------------------------------------
@@ -189,7 +189,7 @@ def test_binary_var_var(symbol, fn, partials):
     a, b = Var(1.75), Var(-0.5)
     y = fn(a, b)
     assert isinstance(y, Var)
-    assert y.op == symbol
+    assert y.op.symbol == symbol
     assert y.parents[0] is a and y.parents[1] is b
     assert y.data == fn(1.75, -0.5)
     y.backward()
@@ -204,7 +204,7 @@ def test_binary_var_number(symbol, fn, partials, number):
     a = Var(1.75)
     y = fn(a, number)
     assert isinstance(y, Var)
-    assert y.op == symbol
+    assert y.op.symbol == symbol
     assert y.parents[0] is a
     leaf_check(y.parents[1], float(number))
     assert y.data == fn(1.75, float(number))
@@ -219,7 +219,7 @@ def test_binary_number_var(symbol, fn, partials, number):
     b = Var(1.75)
     y = fn(number, b)
     assert isinstance(y, Var), type(y)
-    assert y.op == symbol
+    assert y.op.symbol == symbol
     leaf_check(y.parents[0], float(number))
     assert y.parents[1] is b
     assert y.data == fn(float(number), 1.75)
@@ -240,7 +240,7 @@ def test_builtin_sum_of_vars():
 def test_constant_exponent():
     x = Var(3.0)
     y = x ** 2
-    assert y.op == "**2"
+    assert y.op.symbol == "**2"
     assert len(y.parents) == 1 and y.parents[0] is x  # the exponent is part of the op
     assert y.data == 9.0
     y.backward()
@@ -268,7 +268,7 @@ def test_constant_exponent():
 def test_var_exponent():
     x, n = Var(2.0), Var(3.0)
     y = x ** n
-    assert y.op == "**"
+    assert y.op.symbol == "**"
     assert y.parents[0] is x and y.parents[1] is n
     assert y.data == 8.0
     y.backward()
@@ -280,7 +280,7 @@ def test_number_to_the_var():
     n = Var(3.0)
     y = 2 ** n
     assert isinstance(y, Var)
-    assert y.op == "**"
+    assert y.op.symbol == "**"
     leaf_check(y.parents[0], 2.0)
     assert y.parents[1] is n
     assert y.data == 8.0
@@ -296,13 +296,13 @@ def test_number_to_the_var():
 def test_unary_minus_and_abs():
     x = Var(-2.5)
     y = -x
-    assert y.op == "neg" and y.data == 2.5 and y.parents[0] is x
+    assert y.op.symbol == "neg" and y.data == 2.5 and y.parents[0] is x
     y.backward()
     assert x.grad == -1.0
 
     x = Var(-2.5)
     y = abs(x)
-    assert y.op == "abs" and y.data == 2.5
+    assert y.op.symbol == "abs" and y.data == 2.5
     y.backward()
     assert x.grad == -1.0
 
@@ -364,7 +364,7 @@ def test_methods(name, x0, f, df):
     y = getattr(x, name)()
     assert isinstance(y, Var)
     assert y.parents == (x,) and y.parents[0] is x
-    assert y.op_def.name == name
+    assert y.op.name == name
     assert y.data == pytest.approx(f(x0), rel=2e-16, abs=0.0)
     y.backward()
     assert x.grad == pytest.approx(df(x0), rel=1e-14, abs=0.0)
@@ -375,7 +375,7 @@ def test_module_functions_on_vars(name, x0, f, df):
     x = Var(x0)
     y = getattr(autodiff, name)(x)
     assert isinstance(y, Var)
-    assert y.op_def.name == name
+    assert y.op.name == name
     assert y.parents[0] is x
     assert y.data == getattr(Var(x0), name)().data
     y.backward()
@@ -516,7 +516,7 @@ def test_no_grad_nested():
         leaf_check(Var(1.0) * 2, 2.0)
     assert is_grad_enabled()
     y = Var(1.0) * 2
-    assert y.op == "*"
+    assert y.op.symbol == "*"
 
 
 def test_no_grad_restores_on_exception():
@@ -530,7 +530,7 @@ def test_no_grad_restores_on_exception():
             with no_grad():
                 Var(-1.0).log()
     assert is_grad_enabled()
-    assert (Var(1.0) + 1).op == "+"
+    assert (Var(1.0) + 1).op.symbol == "+"
 
 
 # ---------------------------------------------------------------------------

@@ -119,6 +119,8 @@ import ipywidgets
 
 from autodiff.arguments import is_real, non_negative, type_and_value
 
+from .text import plural
+
 __all__ = ["Exercise", "Feedback", "Formula", "HintLadder", "computed_cases", "matches", "REL_TOL", "ABS_TOL", "NOT_DONE"]
 
 REL_TOL = 1e-6
@@ -143,10 +145,6 @@ _REPR.maxstring, _REPR.maxother, _REPR.maxlist, _REPR.maxtuple, _REPR.maxdict = 
 def _show(value: Any) -> str:
     """A short repr, without object addresses (they change every run)."""
     return _ADDRESS.sub("", _REPR.repr(value))
-
-
-def _plural(n: int, word: str) -> str:
-    return f"{n} {word}" if n == 1 else f"{n} {word}s"
 
 
 # ----------------------------------------------------------------------
@@ -274,7 +272,7 @@ class Feedback:
                                         else f"all {self.total} cases pass.")
         if self.status == "not done":
             return f"{mark} {NOT_DONE}"
-        return (f"{mark} Not yet: {self.passed} of {_plural(self.total, 'case')} "
+        return (f"{mark} Not yet: {self.passed} of {plural(self.total, 'case')} "
                 f"{'passes' if self.passed == 1 else 'pass'}. Case {self.failed_case} fails:")
 
     def text(self) -> str:
@@ -569,9 +567,9 @@ class Exercise:
             print(f"(.hint() again for {'the solution' if after == 'Solution' else after.lower()})")
 
     def __repr__(self) -> str:
-        cases = "cases from a function" if callable(self._cases) else _plural(len(self._cases), "case")
+        cases = "cases from a function" if callable(self._cases) else plural(len(self._cases), "case")
         solution = ", a solution" if self.solution is not None else ""
-        return f"Exercise({self.title!r}, {cases}, {_plural(len(self.hints), 'hint')}{solution})"
+        return f"Exercise({self.title!r}, {cases}, {plural(len(self.hints), 'hint')}{solution})"
 
 
 def _message(error: BaseException) -> str:

@@ -47,7 +47,7 @@ import graphviz
 
 from autodiff import Var
 from autodiff.backprop import topological_order
-from autodiff.trace import Trace, format_number
+from autodiff.trace import Trace, describe_nodes, format_number
 
 from .render import render_svg, use_renderer
 
@@ -152,35 +152,33 @@ def draw_graph(root: Var, rankdir: str = "LR", show: Iterable[str] = ("label", "
     order = topological_order(root)
     if len(order) > max_nodes:
         return _summary(order, max_nodes, rankdir)
-    names, kinds = _names_and_kinds(order, parameters, trace)
-    index = {id(v): i for i, v in enumerate(order)}
+    nodes = _describe(order, parameters, trace)
     computed = root.grad != 0.0
     dot = _new_drawing(rankdir)
     operand_edges = []
-    for i, v in enumerate(order):
+    for v, node in zip(order, nodes):
         parts = []
         if "label" in fields:
-            parts.append(_record_text(names[i]))
+            parts.append(_record_text(node.name))
         if "data" in fields:
             parts.append(f"data {format_number(v.data)}")
         if "grad" in fields:
             parts.append(f"grad {format_number(v.grad)}" if computed else NOT_COMPUTED)
-        dot.node(f"n{i}", "{ " + " | ".join(parts) + " }", shape="record", id=f"ad-n{i}",
-                 fillcolor=KIND_COLOURS[kinds[i]], **{"class": f"ad-node ad-kind-{kinds[i]}"})
-        if v.op_def is not None:
-            dot.node(f"n{i}_op", v.op, shape="ellipse", id=f"ad-n{i}-op", fillcolor=OP_COLOUR,
+        dot.node(node.id, "{ " + " | ".join(parts) + " }", shape="record", id=f"ad-{node.id}",
+                 fillcolor=KIND_COLOURS[node.kind], **{"class": f"ad-node ad-kind-{node.kind}"})
+        if v.op is not None:
+            dot.node(f"{node.id}_op", v.op.symbol, shape="ellipse", id=f"ad-{node.id}-op", fillcolor=OP_COLOUR,
                      margin="0.05,0.02", width="0.4", height="0.3",
                      **{"class": "ad-node ad-kind-op ad-opnode"})
-            dot.edge(f"n{i}_op", f"n{i}", id=f"ad-n{i}-out", **{"class": "ad-edge ad-edge-out"})
-            operand_edges += [(index[id(p)], i) for p in v.parents]  # one per use, in operand order
+            dot.edge(f"{node.id}_op", node.id, id=f"ad-{node.id}-out", **{"class": "ad-edge ad-edge-out"})
+            operand_edges += [(parent, node.id) for parent in node.parents]  # one per use, in operand order
     for k, (source, target) in enumerate(operand_edges):  # k: the index in trace(root).edges
-        dot.edge(f"n{source}", f"n{target}_op", id=f"ad-e{k}", **{"class": "ad-edge"})
+        dot.edge(source, f"{target}_op", id=f"ad-e{k}", **{"class": "ad-edge"})
     return dot
 
 
-def _names_and_kinds(order: list[Var], parameters: Iterable[Var],
-                     trace: Optional[Trace]) -> tuple[list[str], list[str]]:
-    """Each node's name and kind, by the rules of `autodiff.trace.trace` (or from ``trace``).
+def _describe(order: list[Var], parameters: Iterable[Var], trace: Optional[Trace]):
+    """Each node's id, name and kind, as `autodiff.trace` gives them (or from ``trace``).
 
     The graph is not traced here: a trace also works out the backward pass,
     which fails where a local derivative does (``sqrt`` at 0), and a graph
@@ -189,20 +187,13 @@ def _names_and_kinds(order: list[Var], parameters: Iterable[Var],
     if trace is not None:
         if len(trace.nodes) != len(order) or trace.root.data != order[-1].data:
             raise ValueError("draw_graph: trace= is not a trace of this root")
-        return [n.name for n in trace.nodes], [n.kind for n in trace.nodes]
-    params = {id(p) for p in parameters}
-    last = len(order) - 1
-    names = [v.label or f"n{i}" for i, v in enumerate(order)]
-    names[last] = order[last].label or "L"
-    kinds = ["op" if v.op_def is not None else "parameter" if id(v) in params else "leaf"
-             for v in order]
-    kinds[last] = "output"
-    return names, kinds
+        return trace.nodes
+    return describe_nodes(order, parameters)
 
 
 def _summary(order: list[Var], max_nodes: int, rankdir: str) -> GraphDrawing:
     """The drawing for a graph too big to lay out: one box saying what is in it."""
-    ops = Counter(v.op for v in order if v.op)
+    ops = Counter(v.op.symbol for v in order if v.op)
     computed = sum(ops.values())
     counts = ", ".join(f"{symbol} ×{n:,}" for symbol, n in
                        sorted(ops.items(), key=lambda item: (-item[1], item[0]))[:8])

@@ -73,7 +73,7 @@ naming it.
 The picture
 -----------
 The decision-boundary heatmap is the *current* model evaluated on a
-`GRID_SIZE` × `GRID_SIZE` grid at once, with ``model.forward_array`` (numpy,
+`GRID_SIZE` × `GRID_SIZE` grid at once, with ``forward_array(model, ...)`` (numpy,
 no graph): `grid` gives the scores. The browser gets "display values" in
 [-1, 1] (for bce ``2·sigmoid(s) − 1``, for hinge ``s`` clipped to the
 margin [-1, 1]) and paints them on a <canvas>: orange for class 0 (label −1),
@@ -122,6 +122,7 @@ from autodiff.optim import SGD, Adam, Optimizer, RMSprop
 from autodiff.train import collector_paused
 
 from ._live import PlayingWidget, esm, figure_png, png_picture
+from .arrays import forward_array
 
 __all__ = ["Playground", "Settings", "parse_config", "GRID_SIZE", "DATASETS", "ACTIVATIONS",
            "LOSSES", "OPTIMIZERS", "SCHEDULES"]
@@ -537,8 +538,8 @@ class Playground(PlayingWidget):
         """Loss and accuracy of the current weights on the whole train and test sets."""
         d, loss = self._data, self._settings.loss
         with np.errstate(all="ignore"):   # a diverged network gives inf and nan: shown, not warned about
-            return self._metrics(loss, self._model.forward_array(d.X_train)[:, 0],
-                                 self._model.forward_array(d.X_test)[:, 0])
+            return self._metrics(loss, forward_array(self._model, d.X_train)[:, 0],
+                                 forward_array(self._model, d.X_test)[:, 0])
 
     def _metrics(self, loss: str, s_train: np.ndarray, s_test: np.ndarray) -> dict[str, float]:
         d = self._data
@@ -559,7 +560,7 @@ class Playground(PlayingWidget):
         xs, ys = np.linspace(xmin, xmax, size), np.linspace(ymax, ymin, size)
         gx, gy = np.meshgrid(xs, ys)
         with np.errstate(all="ignore"):
-            scores = self._model.forward_array(np.column_stack([gx.ravel(), gy.ravel()]))
+            scores = forward_array(self._model, np.column_stack([gx.ravel(), gy.ravel()]))
         return xs, ys, scores[:, 0].reshape(size, size)
 
     # ------------------------------------------------------------------

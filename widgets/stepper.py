@@ -54,6 +54,7 @@ from autodiff.var import Var
 from ._live import LiveWidget, esm
 from .graph import NOT_COMPUTED, draw_graph
 from .render import render_svg
+from .text import plural
 
 __all__ = ["GraphStepper", "PHASES", "DATA_UNKNOWN", "GRAD_UNKNOWN", "is_close"]
 
@@ -84,10 +85,6 @@ def _grad_text(x: float) -> str:
 def _is_finite_number(x: Any) -> bool:
     """A real number, not a bool, neither nan nor ±inf: what an answer or an input value must be."""
     return not isinstance(x, bool) and isinstance(x, Real) and math.isfinite(float(x))
-
-
-def _plural(n: int, word: str) -> str:
-    return f"{n} {word}" if n == 1 else f"{n} {word}s"
 
 
 class GraphStepper(LiveWidget):
@@ -229,7 +226,7 @@ class GraphStepper(LiveWidget):
 
         first = t.node(t.forward[0].node).name if t.forward else None
         intro = {
-            "forward": (f"Forward pass: compute the {_plural(len(t.forward), 'op node')} in order, "
+            "forward": (f"Forward pass: compute the {plural(len(t.forward), 'op node')} in order, "
                         f"each from values already known.\nPress Step to compute {first}."
                         if first else f"Nothing to compute: {out} is an input."),
             "backward": (f"Backward pass: from {out} back to the inputs, each node passes "
@@ -516,7 +513,7 @@ class GraphStepper(LiveWidget):
         return substitute_texts(self.svg, state["texts"])
 
     def __repr__(self) -> str:
-        return (f"GraphStepper({_plural(len(self._trace.nodes), 'node')}, phase={self.phase!r}, "
+        return (f"GraphStepper({plural(len(self._trace.nodes), 'node')}, phase={self.phase!r}, "
                 f"step {self.step}/{self.total_steps})")
 
     def _static_picture(self) -> tuple[str, str]:
