@@ -28,7 +28,7 @@ from typing import Any, Callable
 from .arguments import non_negative, positive, positive_int
 from .optim import Optimizer
 
-__all__ = ["LRScheduler", "StepLR", "ExponentialLR", "CosineAnnealingLR", "LambdaLR", "SCHEDULER_CHECKS"]
+__all__ = ["LRScheduler", "StepLR", "ExponentialLR", "CosineAnnealingLR", "LambdaLR"]
 
 
 class LRScheduler:
@@ -155,46 +155,3 @@ class LambdaLR(LRScheduler):
         factor = self.lr_lambda(self.last_epoch)
         factor = non_negative(factor, f"{type(self).__name__}: lr_lambda({self.last_epoch})")
         return [base * factor for base in self.base_lrs]
-
-
-# ----------------------------------------------------------------------
-# Schedules to compare with torch.optim.lr_scheduler (tests and cross-check)
-# ----------------------------------------------------------------------
-def _warmup(epoch: int) -> float:
-    """Linear warm-up over 10 epochs, then constant."""
-    return min(1.0, (epoch + 1) / 10)
-
-
-def _inverse_time(epoch: int) -> float:
-    return 1.0 / (1.0 + 0.05 * epoch)
-
-
-def _cross_check(cls: type[LRScheduler], **args: Any) -> tuple[str, Callable, Callable]:
-    """(name, ours, torch's): two constructors taking an optimizer, same arguments.
-
-    PyTorch is imported only when torch's constructor is called.
-    """
-    shown = {k: getattr(v, "__name__", v) for k, v in args.items()}
-    name = f"{cls.__name__}({', '.join(f'{k}={v}' for k, v in shown.items())})"
-
-    def ours(optimizer: Optimizer) -> LRScheduler:
-        return cls(optimizer, **args)
-
-    def torch_scheduler(optimizer: Any) -> Any:
-        import torch.optim.lr_scheduler
-
-        return getattr(torch.optim.lr_scheduler, cls.__name__)(optimizer, **args)
-
-    return name, ours, torch_scheduler
-
-
-SCHEDULER_CHECKS: tuple[tuple[str, Callable, Callable], ...] = (
-    _cross_check(StepLR, step_size=30),
-    _cross_check(StepLR, step_size=7, gamma=0.5),
-    _cross_check(ExponentialLR, gamma=0.97),
-    _cross_check(CosineAnnealingLR, T_max=100),
-    _cross_check(CosineAnnealingLR, T_max=40, eta_min=0.001),  # several cycles in 300 epochs
-    _cross_check(CosineAnnealingLR, T_max=7),
-    _cross_check(LambdaLR, lr_lambda=_warmup),
-    _cross_check(LambdaLR, lr_lambda=_inverse_time),
-)

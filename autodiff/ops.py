@@ -191,7 +191,8 @@ def _exponent_slope(a: Any, out: Any) -> Any:
 POW = Op(name="pow", symbol="**",
          forward=_pow,
          local_derivatives=lambda a, b, out: (_base_slope(a, b), _exponent_slope(a, out)),
-         text="{a}^{b}", derivative_texts=("{b}·{a}^({b}-1)", "{a}^{b}·log({a})"))
+         text="{a}^{b}",
+         derivative_texts=("0 if {b} = 0 else {b}·{a}^({b}-1)", "0 if {a} = 0 else {a}^{b}·log({a})"))
 
 NEG = Op(name="neg", symbol="neg",
          forward=lambda a: -a,

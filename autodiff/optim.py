@@ -39,7 +39,7 @@ from typing import Any, Callable, Iterable, Optional
 from .arguments import flag, in_range, non_negative, positive, real
 from .var import Var
 
-__all__ = ["Optimizer", "SGD", "Adam", "RMSprop", "OPTIMIZER_CHECKS"]
+__all__ = ["Optimizer", "SGD", "Adam", "RMSprop"]
 
 ParamState = dict[str, Any]  # e.g. {"step": 3, "exp_avg": 0.1, "exp_avg_sq": 0.02}
 
@@ -314,49 +314,3 @@ class RMSprop(Optimizer):
             buf = state["momentum_buffer"] = state.get("momentum_buffer", 0.0) * momentum + grad / d
             return p - lr * buf
         return p - lr * grad / d
-
-
-# ----------------------------------------------------------------------
-# Option combinations to compare with torch.optim (tests and cross-check)
-# ----------------------------------------------------------------------
-def _cross_check(cls: type[Optimizer], **hyper: Any) -> tuple[str, Callable, Callable]:
-    """(name, ours, torch's): two constructors taking a parameter list, same arguments.
-
-    PyTorch is imported only when torch's constructor is called. It is asked
-    for its single-tensor algorithm (``foreach=False``), which this module follows.
-    """
-    name = f"{cls.__name__}({', '.join(f'{k}={v!r}' for k, v in hyper.items())})"
-
-    def ours(params: Iterable[Var]) -> Optimizer:
-        return cls(params, **hyper)
-
-    def torch_optimizer(params: Iterable[Any]) -> Any:
-        import torch.optim
-
-        return getattr(torch.optim, cls.__name__)(params, foreach=False, **hyper)
-
-    return name, ours, torch_optimizer
-
-
-OPTIMIZER_CHECKS: tuple[tuple[str, Callable, Callable], ...] = (
-    _cross_check(SGD, lr=5e-4),
-    _cross_check(SGD, lr=5e-4, momentum=0.9),
-    _cross_check(SGD, lr=5e-4, momentum=0.9, dampening=0.1),
-    _cross_check(SGD, lr=5e-4, momentum=0.9, nesterov=True),
-    _cross_check(SGD, lr=5e-4, weight_decay=0.01),
-    _cross_check(SGD, lr=5e-4, momentum=0.9, weight_decay=0.01),
-    _cross_check(SGD, lr=5e-4, momentum=0.5, dampening=0.1, weight_decay=0.01),
-    _cross_check(SGD, lr=5e-4, momentum=0.9, nesterov=True, weight_decay=0.01),
-    _cross_check(Adam),
-    _cross_check(Adam, lr=0.05),
-    _cross_check(Adam, lr=0.05, betas=(0.8, 0.9)),
-    _cross_check(Adam, lr=0.05, betas=(0.3, 0.999)),  # 1 − β₁ ≥ 0.5: lerp's other branch
-    _cross_check(Adam, lr=0.05, eps=1e-6),
-    _cross_check(Adam, lr=0.05, weight_decay=0.01),
-    _cross_check(Adam, lr=0.05, betas=(0.8, 0.9), eps=1e-6, weight_decay=0.01),
-    _cross_check(RMSprop),
-    _cross_check(RMSprop, lr=1e-3, momentum=0.9),
-    _cross_check(RMSprop, alpha=0.9),
-    _cross_check(RMSprop, weight_decay=0.01),
-    _cross_check(RMSprop, lr=1e-3, alpha=0.9, momentum=0.9, weight_decay=0.01),
-)

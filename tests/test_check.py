@@ -17,18 +17,20 @@ def _plain(a):
 # x² whose local derivative 2x is right in value but detached from the graph:
 # first derivatives are correct, second derivatives come out as 0 instead of 2.
 DETACHED_SQUARE = Op(
-    "dsquare", "dsq", "a²", ("2·a",),
-    lambda a: a * a,
-    lambda a, out: (2.0 * _plain(a),),
-    "square",
+    name="dsquare", symbol="dsq",
+    forward=lambda a: a * a,
+    local_derivatives=lambda a, out: (2.0 * _plain(a),),
+    text="{a}²", derivative_texts=("2·{a}",),
+    torch_name="square",
 )
 
 # x² with a first derivative that is 0.1% too large.
 SLIGHTLY_WRONG_SQUARE = Op(
-    "wsquare", "wsq", "a²", ("2·a",),
-    lambda a: a * a,
-    lambda a, out: (2.002 * a,),
-    "square",
+    name="wsquare", symbol="wsq",
+    forward=lambda a: a * a,
+    local_derivatives=lambda a, out: (2.002 * a,),
+    text="{a}²", derivative_texts=("2·{a}",),
+    torch_name="square",
 )
 
 

@@ -9,9 +9,8 @@ import sys
 import pytest
 
 from autodiff import ops
-from autodiff.check import Check, crosscheck, run_all_checks
-from autodiff.lr_scheduler import SCHEDULER_CHECKS
-from autodiff.optim import OPTIMIZER_CHECKS
+from autodiff.check import Check, crosscheck, formulas, run_all_checks
+from autodiff.check.training import OPTIMIZER_CHECKS, SCHEDULER_CHECKS
 
 REPO = pathlib.Path(__file__).resolve().parent.parent
 
@@ -60,7 +59,9 @@ def test_one_row_per_check_and_no_duplicates(table):
     n_ops = len(ops.OPS) + len(crosscheck.CONSTANT_EXPONENTS)
     n_modules = 2 + 4                  # Linear with and without bias, MLP with each activation
     n_losses = 4 * 2 + 2               # four losses × (mean, sum), cross_entropy × (mean, sum)
-    assert len(rows) == n_ops + n_modules + n_losses + len(OPTIMIZER_CHECKS) + len(SCHEDULER_CHECKS)
+    n_formulas = len(formulas.all_ops())  # every op's displayed formulas against its rules
+    assert len(rows) == (n_formulas + n_ops + n_modules + n_losses
+                         + len(OPTIMIZER_CHECKS) + len(SCHEDULER_CHECKS))
 
 
 def test_a_row_for_every_op(table):

@@ -19,11 +19,11 @@ import torch
 import torch.optim.lr_scheduler
 
 from autodiff import Var
-from autodiff.check.training import START, objective  # the cross-check's own problem
-from autodiff.lr_scheduler import (
-    SCHEDULER_CHECKS, CosineAnnealingLR, ExponentialLR, LambdaLR, LRScheduler, StepLR,
+from autodiff.check.training import (  # the cross-check's own problem and option sets
+    OPTIMIZER_CHECKS, SCHEDULER_CHECKS, START, objective,
 )
-from autodiff.optim import OPTIMIZER_CHECKS, SGD, Adam, Optimizer, RMSprop
+from autodiff.lr_scheduler import CosineAnnealingLR, ExponentialLR, LambdaLR, LRScheduler, StepLR
+from autodiff.optim import SGD, Adam, Optimizer, RMSprop
 
 STEPS = 100
 SCHEDULE_STEPS = 300
@@ -484,11 +484,11 @@ def test_a_custom_scheduler_only_needs_get_lr():
 # ----------------------------------------------------------------------
 # The checks are importable without torch
 # ----------------------------------------------------------------------
-def test_importing_optim_and_lr_scheduler_does_not_import_torch():
-    code = ("import sys, autodiff.optim, autodiff.lr_scheduler; "
+def test_importing_optim_lr_scheduler_and_their_checks_does_not_import_torch():
+    code = ("import sys, autodiff.optim, autodiff.lr_scheduler, autodiff.check.training; "
             "assert 'torch' not in sys.modules, 'torch was imported'; "
-            "assert isinstance(autodiff.optim.OPTIMIZER_CHECKS, tuple); "
-            "assert isinstance(autodiff.lr_scheduler.SCHEDULER_CHECKS, tuple)")
+            "assert isinstance(autodiff.check.training.OPTIMIZER_CHECKS, tuple); "
+            "assert isinstance(autodiff.check.training.SCHEDULER_CHECKS, tuple)")
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
 

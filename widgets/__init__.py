@@ -11,10 +11,13 @@
   the same 2-D loss surface, drawn on its contour plot
 * `Exercise(...)`: a lesson exercise: checks the learner's function, shows a
   counterexample when it is wrong, and a hint ladder
+* `forward_array(model, points)`: an `autodiff.nn` model on a numpy array of
+  points at once, with no graph (for decision boundaries and heatmaps)
 * `doctor()`: checks that this machine can show the lessons' graphs and widgets
 * `render_svg(graph)`, `graphviz_renderer()`: which Graphviz program draws, and drawing with it
 """
 
+from .arrays import forward_array
 from .doctor import doctor
 from .exercise import Exercise
 from .graph import draw_graph
@@ -23,4 +26,5 @@ from .playground import Playground
 from .render import graphviz_renderer, render_svg
 from .stepper import GraphStepper
 
-__all__ = ["draw_graph", "GraphStepper", "Playground", "OptimizerLab", "Exercise", "doctor", "render_svg", "graphviz_renderer"]
+__all__ = ["draw_graph", "GraphStepper", "Playground", "OptimizerLab", "Exercise", "forward_array", "doctor",
+           "render_svg", "graphviz_renderer"]

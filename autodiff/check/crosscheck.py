@@ -8,12 +8,14 @@ engine; it is imported only when the checks run.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 from typing import Any, Callable, Iterator
 
 from .. import losses, nn, ops
 from ..var import Var
+from .formulas import formula_checks
 from .gradcheck import op_derivatives, torch_op_derivatives
+from .report import Check, relative_error
+from .training import optimizer_checks, scheduler_checks
 
 __all__ = ["Check", "run_all_checks"]
 
@@ -25,36 +27,6 @@ SCHEDULER_TOLERANCE = 1e-12
 # Points at which every op is compared; points outside an op's domain are skipped.
 OP_POINTS = [(0.4, 2.1), (1.7, -0.6), (-1.3, 0.7), (2.2, 1.5)]
 CONSTANT_EXPONENTS = (2.0, 3.0, -1.0, 0.5, 0.0, 1.0)
-
-
-@dataclass
-class Check:
-    """One row of the table: the largest relative error found against the tolerance."""
-
-    name: str
-    error: float
-    tolerance: float
-
-    @property
-    def ok(self) -> bool:
-        return self.error <= self.tolerance  # False for nan
-
-    def row(self) -> str:
-        return f"{self.name:<75} {self.error:>10.2e} {self.tolerance:>9.0e}  {'ok' if self.ok else 'FAIL'}"
-
-
-def relative_error(ours: Any, theirs: Any) -> float:
-    """The largest |a - b| / max(1, |b|) over two equally nested lists of numbers.
-
-    A nan or an infinity on either side counts as an infinite error (a plain
-    ``max`` would quietly skip a nan).
-    """
-    if isinstance(ours, (list, tuple)):
-        if len(ours) != len(theirs):
-            return math.inf
-        return max((relative_error(a, b) for a, b in zip(ours, theirs)), default=0.0)
-    error = abs(ours - theirs) / max(1.0, abs(theirs))
-    return error if math.isfinite(error) else math.inf
 
 
 # ----------------------------------------------------------------------------
@@ -192,8 +164,7 @@ def loss_checks() -> Iterator[Check]:
 # ----------------------------------------------------------------------------
 
 def all_checks() -> Iterator[Check]:
-    from .training import optimizer_checks, scheduler_checks
-
+    yield from formula_checks()
     yield from op_checks()
     yield from module_checks()
     yield from loss_checks()

@@ -9,12 +9,103 @@ themselves are listed once, next to the code they check, in
 
 from __future__ import annotations
 
-from typing import Any, Callable, Iterator
+from typing import Any, Callable, Iterable, Iterator
 
-from ..lr_scheduler import SCHEDULER_CHECKS
-from ..optim import OPTIMIZER_CHECKS, SGD
+from ..lr_scheduler import CosineAnnealingLR, ExponentialLR, LambdaLR, LRScheduler, StepLR
+from ..optim import SGD, Adam, Optimizer, RMSprop
 from ..var import Var
-from .crosscheck import Check, relative_error
+from .report import Check, relative_error
+
+__all__ = ["OPTIMIZER_CHECKS", "SCHEDULER_CHECKS", "optimizer_checks", "scheduler_checks"]
+
+# ----------------------------------------------------------------------
+# Option combinations to compare with torch.optim (tests and cross-check)
+# ----------------------------------------------------------------------
+def _optimizer_check(cls: type[Optimizer], **hyper: Any) -> tuple[str, Callable, Callable]:
+    """(name, ours, torch's): two constructors taking a parameter list, same arguments.
+
+    PyTorch is imported only when torch's constructor is called. It is asked
+    for its single-tensor algorithm (``foreach=False``), which this module follows.
+    """
+    name = f"{cls.__name__}({', '.join(f'{k}={v!r}' for k, v in hyper.items())})"
+
+    def ours(params: Iterable[Var]) -> Optimizer:
+        return cls(params, **hyper)
+
+    def torch_optimizer(params: Iterable[Any]) -> Any:
+        import torch.optim
+
+        return getattr(torch.optim, cls.__name__)(params, foreach=False, **hyper)
+
+    return name, ours, torch_optimizer
+
+
+OPTIMIZER_CHECKS: tuple[tuple[str, Callable, Callable], ...] = (
+    _optimizer_check(SGD, lr=5e-4),
+    _optimizer_check(SGD, lr=5e-4, momentum=0.9),
+    _optimizer_check(SGD, lr=5e-4, momentum=0.9, dampening=0.1),
+    _optimizer_check(SGD, lr=5e-4, momentum=0.9, nesterov=True),
+    _optimizer_check(SGD, lr=5e-4, weight_decay=0.01),
+    _optimizer_check(SGD, lr=5e-4, momentum=0.9, weight_decay=0.01),
+    _optimizer_check(SGD, lr=5e-4, momentum=0.5, dampening=0.1, weight_decay=0.01),
+    _optimizer_check(SGD, lr=5e-4, momentum=0.9, nesterov=True, weight_decay=0.01),
+    _optimizer_check(Adam),
+    _optimizer_check(Adam, lr=0.05),
+    _optimizer_check(Adam, lr=0.05, betas=(0.8, 0.9)),
+    _optimizer_check(Adam, lr=0.05, betas=(0.3, 0.999)),  # 1 − β₁ ≥ 0.5: lerp's other branch
+    _optimizer_check(Adam, lr=0.05, eps=1e-6),
+    _optimizer_check(Adam, lr=0.05, weight_decay=0.01),
+    _optimizer_check(Adam, lr=0.05, betas=(0.8, 0.9), eps=1e-6, weight_decay=0.01),
+    _optimizer_check(RMSprop),
+    _optimizer_check(RMSprop, lr=1e-3, momentum=0.9),
+    _optimizer_check(RMSprop, alpha=0.9),
+    _optimizer_check(RMSprop, weight_decay=0.01),
+    _optimizer_check(RMSprop, lr=1e-3, alpha=0.9, momentum=0.9, weight_decay=0.01),
+)
+
+
+# ----------------------------------------------------------------------
+# Schedules to compare with torch.optim.lr_scheduler (tests and cross-check)
+# ----------------------------------------------------------------------
+def _warmup(epoch: int) -> float:
+    """Linear warm-up over 10 epochs, then constant."""
+    return min(1.0, (epoch + 1) / 10)
+
+
+def _inverse_time(epoch: int) -> float:
+    return 1.0 / (1.0 + 0.05 * epoch)
+
+
+def _scheduler_check(cls: type[LRScheduler], **args: Any) -> tuple[str, Callable, Callable]:
+    """(name, ours, torch's): two constructors taking an optimizer, same arguments.
+
+    PyTorch is imported only when torch's constructor is called.
+    """
+    shown = {k: getattr(v, "__name__", v) for k, v in args.items()}
+    name = f"{cls.__name__}({', '.join(f'{k}={v}' for k, v in shown.items())})"
+
+    def ours(optimizer: Optimizer) -> LRScheduler:
+        return cls(optimizer, **args)
+
+    def torch_scheduler(optimizer: Any) -> Any:
+        import torch.optim.lr_scheduler
+
+        return getattr(torch.optim.lr_scheduler, cls.__name__)(optimizer, **args)
+
+    return name, ours, torch_scheduler
+
+
+SCHEDULER_CHECKS: tuple[tuple[str, Callable, Callable], ...] = (
+    _scheduler_check(StepLR, step_size=30),
+    _scheduler_check(StepLR, step_size=7, gamma=0.5),
+    _scheduler_check(ExponentialLR, gamma=0.97),
+    _scheduler_check(CosineAnnealingLR, T_max=100),
+    _scheduler_check(CosineAnnealingLR, T_max=40, eta_min=0.001),  # several cycles in 300 epochs
+    _scheduler_check(CosineAnnealingLR, T_max=7),
+    _scheduler_check(LambdaLR, lr_lambda=_warmup),
+    _scheduler_check(LambdaLR, lr_lambda=_inverse_time),
+)
+
 
 STEPS = 100
 SCHEDULE_EPOCHS = 300

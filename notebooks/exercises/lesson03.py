@@ -225,7 +225,7 @@ ex03_3 = Exercise(
     hints=(
         "Visit the nodes so that each comes after its operands: `for node in topological_order(root)`.",
         "A leaf (`not node.parents`) already holds its new value: skip it. An op node gets "
-        "`node.data = node.op_def.forward(*[p.data for p in node.parents])`. Its operands come "
+        "`node.data = node.op.forward(*[p.data for p in node.parents])`. Its operands come "
         "earlier in the order, so they already hold their new values.",
         "After the loop, `return root.data`. Reading `root.data` (or any op node's `.data`) before "
         "the loop gives the old, stale value.",
@@ -233,6 +233,6 @@ ex03_3 = Exercise(
     solution=("def forward_pass(root):\n"
               "    for node in topological_order(root):\n"
               "        if node.parents:\n"
-              "            node.data = node.op_def.forward(*[p.data for p in node.parents])\n"
+              "            node.data = node.op.forward(*[p.data for p in node.parents])\n"
               "    return root.data"),
 )

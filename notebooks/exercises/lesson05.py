@@ -269,8 +269,8 @@ ex_backward = DescribedExercise(
         "`for node in reversed(order)`: the output first, so every node has received all of "
         "its contributions before it passes its own on.",
         "Seed the output with ∂L/∂L = 1: `root.grad += 1.0`. A leaf (`not node.parents`) has "
-        "nothing to pass on: skip it (it has no `op_def` either).",
-        "For an op node, `local = node.op_def.derivative(*[p.data for p in node.parents], "
+        "nothing to pass on: skip it (its `op` is None).",
+        "For an op node, `local = node.op.local_derivatives(*[p.data for p in node.parents], "
         "node.data)` holds one local derivative per parent. Then `for parent, d in "
         "zip(node.parents, local): parent.grad += node.grad * d`. It must be `+=`: in `a + a` "
         "both edges lead to `a`, and each brings its own contribution.",
@@ -281,7 +281,7 @@ ex_backward = DescribedExercise(
         "    for node in reversed(topological_order(root)):\n"
         "        if not node.parents:              # a leaf: nothing to pass on\n"
         "            continue\n"
-        "        local = node.op_def.derivative(*[p.data for p in node.parents], node.data)\n"
+        "        local = node.op.local_derivatives(*[p.data for p in node.parents], node.data)\n"
         "        for parent, d in zip(node.parents, local):\n"
         "            parent.grad += node.grad * d"
     ),

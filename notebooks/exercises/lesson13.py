@@ -148,7 +148,8 @@ def softplus(a: float) -> float:
 
 def softplus_op(rule: Callable[..., tuple]) -> Op:
     """The op softplus(a) = log(1 + eᵃ), with ``rule`` as its local derivative."""
-    return Op("softplus", "softplus", "log(1 + exp(a))", ("σ(a)",), softplus, rule, "nn.functional.softplus")
+    return Op(name="softplus", symbol="softplus", forward=softplus, local_derivatives=rule,
+              text="log(1 + exp({a}))", derivative_texts=("σ({a})",), torch_name="nn.functional.softplus")
 
 
 @dataclasses.dataclass(frozen=True)
