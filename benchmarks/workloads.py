@@ -8,9 +8,13 @@ to a small `Engine` adapter. So the *identical* training code runs on
 
 * ``autodiff``: our `autodiff.Var`,
 * ``micrograd``: `micrograd.engine.Value` 0.1.0 as shipped,
-* ``micrograd (gc off)``: the same, with the cyclic garbage collector paused
-  during the step,
-* ``torch``: PyTorch 0-d float64 tensors, one tensor per scalar.
+* ``torch``: PyTorch 0-d float64 tensors, one tensor per scalar,
+
+each as a learner's loop runs it, with Python's cyclic garbage collector on,
+and, to compare the computation alone,
+
+* ``autodiff (gc off)`` and ``micrograd (gc off)``: the same two engines
+  with the collector off for the whole of each timed block.
 
 Every engine starts from the same weights, drawn from one seeded
 `random.Random`, so all four compute the same numbers up to rounding;
@@ -21,9 +25,8 @@ from __future__ import annotations
 
 import math
 import random
-from contextlib import nullcontext
 from dataclasses import dataclass
-from typing import Any, Callable, ContextManager, Sequence
+from typing import Any, Callable, Sequence
 
 __all__ = [
     "Engine", "DemoTraining", "moons", "initial_weights",
@@ -81,7 +84,7 @@ class Engine:
     to_float: Callable[[Scalar], float]   # read a scalar's value
     zero_grad: Callable[[list[Scalar]], None]
     sgd_update: Callable[[list[Scalar], float], None]  # p ← p - lr·∂loss/∂p
-    step_context: Callable[[], ContextManager[Any]] = nullcontext  # wraps a step
+    collector_off: bool = False  # time it with the cyclic garbage collector off (compute only)
 
 
 def _zero_grad_attribute(params: list[Scalar]) -> None:
@@ -96,28 +99,20 @@ def _sgd_on_data(params: list[Scalar], lr: float) -> None:
         p.data -= lr * p.grad
 
 
-def autodiff_engine() -> Engine:
-    """Our `autodiff.Var`."""
+def autodiff_engine(collector_off: bool = False) -> Engine:
+    """Our `autodiff.Var` (timed with the garbage collector off if ``collector_off``)."""
     from autodiff import Var
 
-    return Engine("autodiff", Var, Var, lambda v: v.data, _zero_grad_attribute, _sgd_on_data)
+    return Engine("autodiff (gc off)" if collector_off else "autodiff",
+                  Var, Var, lambda v: v.data, _zero_grad_attribute, _sgd_on_data, collector_off)
 
 
-def micrograd_engine(gc_off: bool = False) -> Engine:
-    """micrograd's `Value`, as shipped, or with the garbage collector paused during a step.
-
-    The pause is `autodiff.train.collector_paused`, the one `autodiff.train.fit`
-    puts around each of its own steps.
-    """
+def micrograd_engine(collector_off: bool = False) -> Engine:
+    """micrograd's `Value`, as shipped (timed with the garbage collector off if ``collector_off``)."""
     from micrograd.engine import Value
 
-    from autodiff.train import collector_paused
-
-    return Engine(
-        "micrograd (gc off)" if gc_off else "micrograd",
-        Value, Value, lambda v: v.data, _zero_grad_attribute, _sgd_on_data,
-        step_context=collector_paused if gc_off else nullcontext,
-    )
+    return Engine("micrograd (gc off)" if collector_off else "micrograd",
+                  Value, Value, lambda v: v.data, _zero_grad_attribute, _sgd_on_data, collector_off)
 
 
 def torch_engine() -> Engine:
@@ -147,8 +142,9 @@ def torch_engine() -> Engine:
 
 
 def all_engines() -> list[Engine]:
-    """The four engines compared, ours first."""
-    return [autodiff_engine(), micrograd_engine(), micrograd_engine(gc_off=True), torch_engine()]
+    """The engines compared, ours first: as a learner runs them, then compute only."""
+    return [autodiff_engine(), micrograd_engine(), torch_engine(),
+            autodiff_engine(collector_off=True), micrograd_engine(collector_off=True)]
 
 
 # ----------------------------------------------------------------------
@@ -201,12 +197,16 @@ class DemoTraining:
     def step(self, lr: float = LEARNING_RATE) -> float:
         """Forward, zero the grads, backward, SGD update. Returns the loss before the update."""
         engine = self.engine
-        with engine.step_context():
-            loss = self.loss()
-            engine.zero_grad(self.params)
-            loss.backward()
-            engine.sgd_update(self.params, lr)
-            return engine.to_float(loss)
+        loss = self.loss()
+        engine.zero_grad(self.params)
+        loss.backward()
+        engine.sgd_update(self.params, lr)
+        return engine.to_float(loss)
+
+    @property
+    def collector_off(self) -> bool:
+        """Whether to time this run with the garbage collector off (see `benchmarks.__main__`)."""
+        return self.engine.collector_off
 
 
 # ----------------------------------------------------------------------
