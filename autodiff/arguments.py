@@ -65,19 +65,25 @@ def to_float(x: Any, opname: str, expected: str = "a real number") -> float:
 
     Ints, floats, fractions and numpy scalars are accepted; bools, strings,
     complex numbers, containers and None are not (TypeError), and neither are
-    nan and the infinities (ValueError).
+    nan and the infinities (ValueError). The errors read as the op errors do:
+    ``Var: expected a real number, got str 'a'``.
     """
     if type(x) is float and math.isfinite(x):  # the common case, first
         return x
-    if not is_real(x):
-        raise TypeError(f"{opname}: expected {expected}, got {type_and_value(x)}")
+    return _finite_float(x, opname, f"{opname}: expected {expected}", f"{opname}: expected a finite number")
+
+
+def _finite_float(value: Any, what: str, wrong_kind: str, not_finite: str) -> float:
+    """``value`` as a finite float; the errors start with ``wrong_kind`` or ``not_finite``."""
+    if not is_real(value):
+        raise TypeError(f"{wrong_kind}, got {type_and_value(value)}")
     try:
-        value = float(x)
+        number = float(value)
     except OverflowError:
-        raise too_large(x, opname) from None
-    if not math.isfinite(value):
-        raise ValueError(f"{opname}: expected a finite number, got {value!r}")
-    return value
+        raise too_large(value, what) from None
+    if not math.isfinite(number):
+        raise ValueError(f"{not_finite}, got {number!r}")
+    return number
 
 
 def integer(value: Any, what: str) -> int:
@@ -110,15 +116,7 @@ def flag(value: Any, what: str) -> bool:
 
 def real(value: Any, what: str) -> float:
     """``value`` as a finite float."""
-    if not is_real(value):
-        raise TypeError(f"{what} must be a real number, got {type_and_value(value)}")
-    try:
-        number = float(value)
-    except OverflowError:
-        raise too_large(value, what) from None
-    if not math.isfinite(number):
-        raise ValueError(f"{what} must be finite, got {short_repr(value)}")
-    return number
+    return _finite_float(value, what, f"{what} must be a real number", f"{what} must be finite")
 
 
 def non_negative(value: Any, what: str) -> float:
