@@ -1,8 +1,10 @@
-"""`widgets.Playground`, driven from Python (the kernel side), plus its JS helpers under node.
+"""`widgets.Playground`, driven from Python (the kernel side) and by browser messages, plus its JS helpers.
 
-Small datasets (60 to 120 points) keep each epoch to a few milliseconds.
-Expected values are computed here independently (by hand, or with the
-scalar engine), never read back from the widget's own helpers.
+The widget is driven through its public API and through real comm messages
+(`comm_messages`); `widgets.training_session`, its model, is also tested on
+its own. Small datasets (60 to 120 points) keep each epoch to a few
+milliseconds. Expected values are computed here independently (by hand, or
+with the scalar engine), never read back from the widget's own helpers.
 """
 
 from __future__ import annotations
@@ -19,13 +21,20 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from IPython.core.formatters import DisplayFormatter
 
+from autodiff.data import batches
 from autodiff.losses import binary_cross_entropy_with_logits, hinge_loss, l2_penalty
+from autodiff.lr_scheduler import CosineAnnealingLR
 from autodiff.nn import MLP, Linear, ReLU, Sigmoid, Tanh
 from autodiff.optim import SGD, Adam, RMSprop
 
 from widgets import playground as pg
-from widgets.playground import GRID_SIZE, Playground, Settings, parse_config
+from widgets import training_session as ts
+from widgets.playground import GRID_SIZE, Playground, Settings, frame_message, parse_config
+from widgets.training_session import BLOB_CENTERS, TrainingSession
+
+from comm_messages import send_custom   # tests/comm_messages.py: messages as the front end sends them
 
 REPO = Path(__file__).resolve().parents[1]
 WIDGET_MIME = "application/vnd.jupyter.widget-view+json"
@@ -67,10 +76,10 @@ def test_an_epoch_is_the_documented_loop():
     model = MLP(2, [3, 2, 1], activation="tanh", rng=3)
     params = model.parameters()
     optimizer = SGD(params, lr=0.05, momentum=0.9)
-    scheduler = pg.CosineAnnealingLR(optimizer, T_max=200)
+    scheduler = CosineAnnealingLR(optimizer, T_max=200)
     X, y = p.data.X_train.tolist(), [2 * int(c) - 1 for c in p.data.c_train]
     for epoch in range(2):
-        for X_batch, y_batch in pg.batches(X, y, 8, shuffle=True, seed=3 * 1_000_003 + epoch):
+        for X_batch, y_batch in batches(X, y, 8, shuffle=True, seed=3 * 1_000_003 + epoch):
             optimizer.zero_grad()
             (hinge_loss(model(X_batch), y_batch) + l2_penalty(params, 0.001)).backward()
             optimizer.step()
@@ -226,7 +235,7 @@ def test_dataset():
     assert np.array_equal(X[:, 0] * X[:, 1] < 0, c == 1)          # noise 0: XOR labels exactly
     p.set(dataset="blobs", noise=0.0)
     means = [all_points(p)[np.concatenate([p.data.c_train, p.data.c_test]) == k].mean(axis=0) for k in (0, 1)]
-    assert np.allclose(means, pg.BLOB_CENTERS, atol=0.2)
+    assert np.allclose(means, BLOB_CENTERS, atol=0.2)
 
 
 def test_noise():
@@ -287,9 +296,9 @@ def test_activation(name, cls):
 
 def test_loss():
     p = Playground(loss="hinge", **SMALL)
-    assert set(p._targets) == {-1, 1}
+    assert set(p.session.targets) == {-1, 1}
     p.set(loss="bce")
-    assert set(p._targets) == {0, 1}
+    assert set(p.session.targets) == {0, 1}
     # the heatmap's shades follow the loss: clipped scores for hinge, 2·sigmoid − 1 for BCE
     _, _, scores = p.grid()
     assert np.allclose(p.frame["grid"]["values"], np.round(2 / (1 + np.exp(-scores.ravel())) - 1, 4), atol=1e-4)
@@ -429,32 +438,36 @@ def test_grid_is_the_scalar_model_output():
 
 
 def test_grid_is_one_vectorised_call_and_no_scalar_graph(monkeypatch):
+    """A redraw evaluates the network with the session's `forward_array`, never with the scalar graph."""
     p = Playground(**SMALL)
     calls = []
-    vectorised = p.model.forward_array
+    vectorised = ts.forward_array
 
-    def spy(x):
+    def spy(model, x):
+        assert model is p.model
         calls.append(np.shape(x))
-        return vectorised(x)
+        return vectorised(model, x)
 
     def no_scalar_graph(self, x):
         raise AssertionError("the scalar forward was used for the heatmap")
 
-    monkeypatch.setattr(p.model, "forward_array", spy)
+    monkeypatch.setattr(ts, "forward_array", spy)
     monkeypatch.setattr(MLP, "forward", no_scalar_graph)
-    frame = p._frame()
+    p.reset()                          # a new frame for the browser
     assert (GRID_SIZE * GRID_SIZE, 2) in calls
     assert len(calls) == 3             # the grid, and the train and test sets for the losses
-    assert len(frame["grid"]["values"]) == GRID_SIZE * GRID_SIZE
+    assert len(p.frame["grid"]["values"]) == GRID_SIZE * GRID_SIZE
 
 
 def test_frame_is_plain_json_even_when_training_blew_up():
-    p = Playground(**SMALL)
+    p = Playground(activation="relu", **SMALL)
     json.dumps(p.frame, allow_nan=False)
     for v in p.model.parameters():
-        v.data = 1e200                 # scores overflow to inf
-    frame = p._frame()
+        v.data = 1e200                 # through two ReLU layers the scores overflow to inf, the losses to nan
+    assert not math.isfinite(p.evaluate()["train_loss"])
+    frame = frame_message(p.session)
     json.dumps(frame, allow_nan=False)
+    assert frame["metrics"]["train_loss"] is None and frame["metrics"]["test_loss"] is None
     json.dumps(p.points, allow_nan=False)
 
 
@@ -526,19 +539,56 @@ def test_a_diverging_step_is_reported():
 # ---------------------------------------------------------------------------
 
 def test_browser_messages_use_the_same_path(monkeypatch):
+    """The controls' messages, delivered through the comm, do what the Python methods do."""
     p = Playground(**SMALL)
     sent = []
     monkeypatch.setattr(p, "send", lambda content, buffers=None: sent.append(content))
-    p._on_browser_message(p, {"action": "step"}, [])
-    assert p.epoch == 1
-    p._on_browser_message(p, {"action": "set", "changes": {"dataset": "xor", "hidden": [4, 5]}}, [])
+    send_custom(p, {"action": "step"})
+    assert p.epoch == 1 and p.frame["epoch"] == 1
+    send_custom(p, {"action": "set", "changes": {"dataset": "xor", "hidden": [4, 5]}})
     assert p.current.dataset == "xor" and p.current.hidden == (4, 5) and p.epoch == 0
-    p._on_browser_message(p, {"action": "set", "changes": {"lr": -1}}, [])
+    assert "data=xor" in p.config and p.settings["hidden"] == [4, 5]
+    send_custom(p, {"action": "set", "changes": {"lr": -1}})
     assert "lr must be > 0" in p.error and sent == [{"event": "rejected"}] and p.current.lr == 0.03
-    p._on_browser_message(p, {"action": "load", "config": "data=circles;net=2-3-1"}, [])
+    send_custom(p, {"action": "load", "config": "data=circles;net=2-3-1"})
     assert p.current.dataset == "circles" and p.current.hidden == (3,) and p.error == ""
-    p._on_browser_message(p, {"action": "regenerate"}, [])
+    send_custom(p, {"action": "load", "config": "data=mars"})
+    assert "data=mars" in p.error and sent[-1] == {"event": "rejected"} and p.current.dataset == "circles"
+    send_custom(p, {"action": "regenerate"})
     assert p.current.data_seed == 1
+    send_custom(p, {"action": "step"})
+    send_custom(p, {"action": "reset"})
+    assert p.epoch == 0 and p.current.data_seed == 1
+    send_custom(p, "not a dict")       # ignored
+    send_custom(p, {"action": "fly"})  # ignored
+    assert p.epoch == 0 and p.error == "" and len(sent) == 2
+
+
+def test_play_and_pause_messages_start_and_stop_play():
+    p = Playground(**SMALL)
+
+    async def scenario():
+        send_custom(p, {"action": "play"})
+        assert p.playing
+        while p.epoch < 2:
+            await asyncio.sleep(0.01)
+        send_custom(p, {"action": "pause"})
+        assert not p.playing
+        await asyncio.sleep(2 * pg.FRAME_INTERVAL)
+        stopped = p.epoch
+        await asyncio.sleep(3 * pg.FRAME_INTERVAL)
+        return stopped
+
+    stopped = asyncio.run(scenario())
+    assert p.epoch == stopped >= 2 and not p.playing
+
+
+def test_play_outside_an_event_loop_is_refused_with_a_message(monkeypatch):
+    p = Playground(**SMALL)
+    sent = []
+    monkeypatch.setattr(p, "send", lambda content, buffers=None: sent.append(content))
+    send_custom(p, {"action": "play"})
+    assert "running asyncio event loop" in p.error and not p.playing and sent == [{"event": "rejected"}]
 
 
 def test_play_trains_without_blocking_the_event_loop():
@@ -559,7 +609,7 @@ def test_play_trains_without_blocking_the_event_loop():
 
     others, stopped = asyncio.run(scenario())
     assert others >= 3
-    assert p.epoch == stopped >= 3 and not p.playing and p._task is None
+    assert p.epoch == stopped >= 3 and not p.playing     # paused: no epoch after the pause's frame
     assert p.frame["epoch"] == p.epoch
 
 
@@ -570,14 +620,15 @@ def test_play_needs_a_running_loop_and_close_stops_it():
 
     async def scenario():
         p.play()
-        await asyncio.sleep(0.05)
-        task = p._task
+        while p.epoch < 1:
+            await asyncio.sleep(0.01)
         p.close()
-        await asyncio.sleep(0.05)
-        return task
+        closed_at = p.epoch
+        await asyncio.sleep(5 * pg.FRAME_INTERVAL)
+        return closed_at
 
-    task = asyncio.run(scenario())
-    assert task.done() and not p.playing
+    closed_at = asyncio.run(scenario())
+    assert p.epoch == closed_at and not p.playing          # no epoch after close
 
 
 def test_playing_true_is_play():
@@ -592,9 +643,12 @@ def test_playing_true_is_play():
             await asyncio.sleep(0.01)
         p.playing = False
         await asyncio.sleep(2 * pg.FRAME_INTERVAL)
+        stopped = p.epoch
+        await asyncio.sleep(3 * pg.FRAME_INTERVAL)
+        return stopped
 
-    asyncio.run(scenario())
-    assert p.epoch >= 2 and p._task is None
+    stopped = asyncio.run(scenario())
+    assert p.epoch == stopped >= 2
 
 
 def test_play_pauses_on_a_diverging_step():
@@ -616,7 +670,7 @@ def test_play_pauses_on_a_diverging_step():
 def test_mimebundle_has_the_widget_a_png_and_text():
     p = Playground(**SMALL)
     p.step(2)
-    data, _ = p._repr_mimebundle_()
+    data, _ = DisplayFormatter().format(p)      # what Jupyter stores in the notebook
     assert WIDGET_MIME in data and data[WIDGET_MIME]["model_id"] == p.model_id
     png = base64.b64decode(data["image/png"])
     assert png.startswith(b"\x89PNG\r\n\x1a\n") and len(png) > 10_000
@@ -626,14 +680,80 @@ def test_mimebundle_has_the_widget_a_png_and_text():
     assert text.endswith("\nconfig: " + p.config)
     q = Playground.from_config(p.config)
     q.step(2)
-    assert q._repr_mimebundle_()[0]["text/plain"] == text     # deterministic
+    assert DisplayFormatter().format(q)[0]["text/plain"] == text     # deterministic
     assert repr(Playground(**SMALL)).startswith("Playground(moons, 2-4-4-1 tanh, bce, adam lr=0.03; epoch 0)")
 
 
 def test_curves_are_thinned_to_a_bounded_size():
-    keep = pg._downsample(1000)
-    assert len(keep) <= pg.CURVE_POINTS and keep[0] == 0 and keep[-1] == 999
-    assert pg._downsample(5) == [0, 1, 2, 3, 4]
+    p = Playground(points=8, hidden=[1], batch_size=100)
+    epochs = pg.CURVE_POINTS + 40
+    p.step(epochs)
+    curves = p.frame["curves"]
+    kept = curves["epoch"]
+    assert len(kept) <= pg.CURVE_POINTS and kept[0] == 1 and kept[-1] == epochs    # the first and the last
+    assert kept == sorted(set(kept)) and max(np.diff(kept)) <= 2                    # evenly spread
+    assert all(len(series) == len(kept) for series in [curves["train_loss"], curves["test_loss"], *curves["grad"]])
+    h = p.history
+    assert curves["grad"][0] == [h["grad"][e - 1][0] for e in kept]
+
+
+# ---------------------------------------------------------------------------
+# The model on its own: widgets.training_session
+# ---------------------------------------------------------------------------
+
+def test_the_session_runs_without_any_widget_library():
+    """training_session imports no widget library: it trains with ipywidgets, anywidget and traitlets absent."""
+    code = (
+        "import sys, types\n"
+        "for name in ('ipywidgets', 'anywidget', 'traitlets', 'comm', 'IPython', 'matplotlib'):\n"
+        "    sys.modules[name] = None      # importing any of them now fails\n"
+        "package = types.ModuleType('widgets')\n"
+        "package.__path__ = ['widgets']    # the package without its __init__, which loads the widgets\n"
+        "sys.modules['widgets'] = package\n"
+        "from widgets.training_session import TrainingSession, parse_config\n"
+        "print(TrainingSession(parse_config('points=40;net=2-3-1')).step(2)['epoch'])\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "2"
+
+
+def test_a_session_is_the_run_the_widget_shows():
+    settings = Settings().changed(**UNUSUAL)
+    run = TrainingSession(settings)
+    assert run.settings == settings and run.epoch == 0 and run.history["epoch"] == []
+    last = run.step(4)
+    p = Playground(**UNUSUAL)
+    p.step(4)
+    assert run.model.state_dict() == p.model.state_dict() and run.history == p.history
+    assert last == {key: values[-1] for key, values in run.history.items()}
+    again = TrainingSession(settings, data=run.data)      # the same points, a fresh start
+    assert again.data is run.data and again.epoch == 0
+    again.step(4)
+    assert again.model.state_dict() == run.model.state_dict()
+
+
+def test_a_session_gives_copies_of_its_record():
+    run = TrainingSession(Settings().changed(**SMALL))
+    last = run.step(2)
+    last["grad"].append(9.0)
+    run.history["grad"][-1].append(9.0)
+    run.targets.append(5)
+    assert len(run.history["grad"][-1]) == 3 and 5 not in run.targets
+
+
+@pytest.mark.parametrize("loss, labels", [("hinge", (-1, 1)), ("bce", (0, 1))])
+def test_session_targets_are_the_labels_the_loss_wants(loss, labels):
+    run = TrainingSession(Settings().changed(loss=loss, **SMALL))
+    assert run.targets == [labels[c] for c in run.data.c_train]
+
+
+def test_settings_know_which_changes_keep_the_points():
+    s = Settings()
+    for keep in ({"lr": 0.1}, {"hidden": [3]}, {"seed": 4}, {"loss": "hinge"}, {"batch_size": 8}):
+        assert s.changed(**keep).same_data(s), keep
+    for new in ({"dataset": "xor"}, {"noise": 0.2}, {"ratio": 0.3}, {"points": 100}, {"data_seed": 1}):
+        assert not s.changed(**new).same_data(s), new
 
 
 # ---------------------------------------------------------------------------
