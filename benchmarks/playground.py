@@ -7,10 +7,11 @@ One frame of Play is what the kernel does between two sleeps: train one
 epoch, then build and send what the browser draws. Each is timed apart:
 
 * ``train``: one epoch of mini-batch training on the scalar engine
-  (`Playground._train_epoch`: forward, loss, backward and an optimizer
+  (``Playground.session.step()``: forward, loss, backward and an optimizer
   step per batch, and the end-of-epoch losses and accuracies);
 * ``frame``: the heatmap grid (one ``forward_array`` call on GRID_SIZE²
-  points), the metrics, the curves and the weights, as a dict (`Playground._frame`);
+  points), the metrics, the curves and the weights, as a dict
+  (`widgets.playground.frame_message`);
 * ``send``: handing it to the widget (the traitlet assignment, which
   ipywidgets serialises into an update message; without a kernel the comm
   drops it) plus ``json.dumps`` of the frame, the encoding Jupyter would do.
@@ -47,7 +48,7 @@ def playground_fps(n_points: int, hidden: Sequence[int], steps: int = STEPS) -> 
     The playground is the default one otherwise (moons, noise 0.1, half the
     points for training, tanh, BCE, Adam lr 0.03, batch 16).
     """
-    from widgets.playground import Playground
+    from widgets.playground import Playground, frame_message
 
     p = Playground(points=n_points, hidden=list(hidden))
     times: dict[str, list[float]] = {"train": [], "frame": [], "send": []}
@@ -55,9 +56,9 @@ def playground_fps(n_points: int, hidden: Sequence[int], steps: int = STEPS) -> 
     gc.collect()
     for i in range(steps + 1):
         t0 = time.perf_counter()
-        p._train_epoch()
+        p.session.step()
         t1 = time.perf_counter()
-        frame = p._frame()
+        frame = frame_message(p.session)
         t2 = time.perf_counter()
         p.frame = frame
         size = len(json.dumps(frame, allow_nan=False))
