@@ -1,7 +1,7 @@
 """`widgets.Playground` in a real JupyterLab, clicked as a teacher would.
 
 One notebook holds one playground per test (cells below). The DOM contract
-checked (see the docstring of widgets/playground.py): root ``.ad-playground``;
+checked (see docs/playground.md): root ``.ad-playground``;
 ``button[data-action=play|step|reset|regenerate|add-layer|remove-layer|neurons-plus|load-config]``;
 ``select[data-role=dataset]`` and the other selects; ``[data-role=epoch]``
 ("epoch N"); ``[data-role=metrics]``; ``canvas[data-role=boundary|loss|gradflow]``;
