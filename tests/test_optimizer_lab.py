@@ -1,4 +1,4 @@
-"""`widgets.OptimizerLab` and `widgets.surfaces`, driven from Python (the kernel side).
+"""`widgets.OptimizerLab`, its race (`widgets.optimizer_race`) and `widgets.surfaces`, from Python.
 
 Every expected value is worked out here, independently of the widget:
 
@@ -12,12 +12,18 @@ Every expected value is worked out here, independently of the widget:
   10·20480² = 4.19e9);
 * learning rates by the `autodiff.lr_scheduler` classes, built by hand.
 
+The widget is driven through its public API and, for what the browser does,
+through real messages on its comm (tests/comm_messages.py); what it sends
+back is caught by replacing ``widget.send``. The race underneath is also
+tested on its own, without a widget.
+
 The JS test runs the pure helpers of the lab's browser module (``OptimizerLab._esm``:
 widgets/common.js, then widgets/optimizer_lab.js) under node.
 """
 
 from __future__ import annotations
 
+import ast
 import asyncio
 import base64
 import io
@@ -33,12 +39,17 @@ from autodiff.lr_scheduler import CosineAnnealingLR, ExponentialLR, StepLR
 from autodiff.optim import SGD, Adam, RMSprop
 from autodiff.trace import format_number
 
+from comm_messages import send_custom, send_state
 from widgets import optimizer_lab as optlab_module
-from widgets.optimizer_lab import CONTOUR_LEVELS, GRID_SIZE, OptimizerLab, surface_payload
+from widgets import optimizer_race
+from widgets.contours import CONTOUR_LEVELS, GRID_SIZE, surface_payload
+from widgets.optimizer_lab import OptimizerLab
+from widgets.optimizer_race import MAX_STEPS, OPTIMIZERS, Hyper, Race
 from widgets.surfaces import SURFACES, get_surface
 
 REPO = Path(__file__).resolve().parents[1]
 LAB_JS = REPO / "widgets" / "optimizer_lab.js"
+LAB_DOC = REPO / "docs" / "optimizer-lab.md"
 WIDGET_MIME = "application/vnd.jupyter.widget-view+json"
 ALL = ("SGD", "Momentum", "Nesterov", "RMSprop", "Adam")
 
@@ -143,6 +154,11 @@ def capture(lab):
     sent = []
     lab.send = lambda content, buffers=None: sent.append(content)
     return sent
+
+
+def play_tasks():
+    """The tasks on the running event loop other than the test's own: Play's task, while it runs."""
+    return asyncio.all_tasks() - {asyncio.current_task()}
 
 
 # ---------------------------------------------------------------------------
@@ -409,11 +425,13 @@ def test_a_new_surface_brings_its_defaults_unless_given():
 def test_settings_from_the_browser_restart_the_race():
     lab = OptimizerLab("rosenbrock")
     lab.step(4)
-    lab.set_state({"start": [0.5, 2.0]})         # what a click on the map sends
+    send_state(lab, start=[0.5, 2.0])            # what a click on the map sends
     assert lab.start == [0.5, 2.0] and lab.step_count == 0
     assert lab.losses["Adam"] == [0.25 + 100 * 1.75 ** 2]          # (1 − 0.5)² + 100·(2 − 0.25)²
-    lab.set_state({"lr": 0.002, "momentum": 0.8, "beta1": 0.85, "beta2": 0.99, "schedule": "step"})
-    assert lab.hyper == optlab_module.Hyper(0.002, 0.8, (0.85, 0.99)) and lab.schedule == "step"
+    lab.step(3)
+    send_state(lab, lr=0.002, momentum=0.8, beta1=0.85, beta2=0.99, schedule="step")
+    assert lab.hyper == Hyper(0.002, 0.8, (0.85, 0.99)) and lab.schedule == "step"
+    assert lab.step_count == 0 and lab.current_lr == {n: 0.002 for n in ALL}
     assert lab.optimizer("Adam").param_groups[0]["betas"] == (0.85, 0.99)
 
 
@@ -434,15 +452,17 @@ def test_set_start_moves_the_start_point():
 def test_step_reset_and_resync_messages_from_the_browser():
     lab = OptimizerLab("bowl", optimizers=("SGD", "Adam"))
     sent = capture(lab)
-    lab._on_browser_message(lab, {"action": "step"}, [])
-    lab._on_browser_message(lab, {"action": "step"}, [])
+    send_custom(lab, {"action": "step"})
+    send_custom(lab, {"action": "step"})
     assert lab.step_count == 2 and lab.paths["SGD"] == [list(p) for p in lab.trajectories["SGD"]]
-    lab._on_browser_message(lab, {"action": "resync"}, [])
-    assert sent[-1] == {"kind": "paths", "paths": lab.paths}
-    lab._on_browser_message(lab, {"action": "reset"}, [])
+    assert sent == []                                           # the paths went as a synced trait
+    send_custom(lab, {"action": "resync"})
+    assert sent == [{"kind": "paths", "paths": lab.paths}]
+    send_custom(lab, {"action": "reset"})
     assert lab.step_count == 0 and lab.paths == {"SGD": [[-5.0, 2.5]], "Adam": [[-5.0, 2.5]]}
-    lab._on_browser_message(lab, {"action": "dance"}, [])       # unknown: ignored
-    assert lab.step_count == 0
+    send_custom(lab, {"action": "dance"})                       # unknown: ignored
+    send_custom(lab, "step")                                    # not a dict: ignored
+    assert lab.step_count == 0 and len(sent) == 1
 
 
 # ---------------------------------------------------------------------------
@@ -525,7 +545,21 @@ def test_bad_values_from_the_browser_or_traits_are_refused():
         lab.start = [100.0, 0.0]
     with pytest.raises(ValueError, match=r"OptimizerLab: beta2 must be in \[0, 1\), got 1.0"):
         lab.beta2 = 1.0
-    assert (lab.lr, lab.surface, lab.start, lab.beta2) == (0.001, "rosenbrock", [-1.5, 2.5], 0.999)
+    with pytest.raises(ValueError, match=r"OptimizerLab: beta1 must be in \[0, 1\), got -0.1"):
+        lab.beta1 = -0.1
+    with pytest.raises(ValueError, match=r"OptimizerLab: momentum must be in \[0, 1\), got 1.0"):
+        lab.momentum = 1.0
+    with pytest.raises(ValueError, match=r"unknown optimizer 'Adagrad'"):
+        lab.optimizer_names = ["SGD", "Adagrad"]
+    with pytest.raises(ValueError, match=r"OptimizerLab: schedule must be one of"):
+        lab.schedule = "linear"
+    with pytest.raises(ValueError, match=r"steps_per_frame must be at most 50, got 51"):
+        lab.steps_per_frame = 51
+    assert (lab.lr, lab.surface, lab.start, lab.beta1, lab.beta2, lab.momentum) == (
+        0.001, "rosenbrock", [-1.5, 2.5], 0.9, 0.999, 0.9)
+    assert (lab.names, lab.schedule, lab.steps_per_frame) == (ALL, "none", 5)
+    lab.optimizer_names = ("Adam",)                 # a good value passes, as the check returns it
+    assert lab.optimizer_names == ["Adam"] and lab.names == ("Adam",)
 
 
 def test_bad_step_counts_and_names():
@@ -555,8 +589,10 @@ def test_play_streams_only_new_points_and_pause_stops_it():
 
     async def scenario():
         lab.play()
-        assert lab.playing and lab._task is not None
-        while lab.step_count < 12:          # this coroutine runs between frames: the loop is free
+        assert lab.playing and len(play_tasks()) == 1
+        for _ in range(400):                # this coroutine runs between frames: the loop is free
+            if lab.step_count >= 12:
+                break
             ticks.append(lab.step_count)
             await asyncio.sleep(0.005)
         lab.pause()
@@ -588,28 +624,129 @@ def test_play_pause_play_keeps_one_task_and_close_stops_it():
 
     async def scenario():
         lab.play()
-        task = lab._task
+        (task,) = play_tasks()
         lab.pause()
         lab.play()                           # before the task noticed the pause
-        assert lab._task is task
+        assert play_tasks() == {task}        # it carries on: no second task
         await asyncio.sleep(0.12)
         assert lab.step_count >= 2
         lab.close()
         stopped_at = lab.step_count
         await asyncio.sleep(0.15)
+        assert play_tasks() == set()
         return task, stopped_at
 
     task, stopped_at = asyncio.run(scenario())
-    assert task.done() and lab._task is None and not lab.playing
+    assert task.done() and not lab.playing
     assert lab.step_count == stopped_at
 
 
-def test_max_steps_stops_the_race(monkeypatch):
-    monkeypatch.setattr(optlab_module, "MAX_STEPS", 30)
+def test_max_steps_stops_the_race():
     lab = OptimizerLab("bowl", optimizers=("Adam",))
-    assert lab.step(25) == 25
-    assert lab.step(25) == 5
-    assert lab.step_count == 30 and lab.notice.startswith("Stopped at 30 steps")
+    assert lab.step(MAX_STEPS - 10) == MAX_STEPS - 10 and lab.notice == ""
+    assert lab.step(25) == 10
+    assert lab.step_count == MAX_STEPS == 5000
+    assert lab.notice == "Stopped at 5000 steps, the most a race keeps: press Reset to race again."
+    assert lab.choices["max_steps"] == MAX_STEPS and not lab.diverged["Adam"]
+
+
+# ---------------------------------------------------------------------------
+# The race on its own (widgets.optimizer_race): no widget, no Jupyter
+# ---------------------------------------------------------------------------
+JUPYTER = {"ipywidgets", "anywidget", "traitlets", "IPython", "comm", "ipykernel"}
+
+
+def test_the_race_and_its_plot_data_import_nothing_of_jupyter():
+    """optimizer_race.py and contours.py, and the widgets modules they import, name no Jupyter package."""
+    seen, todo = set(), ["optimizer_race", "contours"]
+    while todo:
+        name = todo.pop()
+        if name in seen:
+            continue
+        seen.add(name)
+        tree = ast.parse((REPO / "widgets" / f"{name}.py").read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ImportFrom) and node.level:      # from .surfaces import ...
+                todo.append(node.module)
+            elif isinstance(node, (ast.Import, ast.ImportFrom)):
+                modules = [a.name for a in node.names] if isinstance(node, ast.Import) else [node.module]
+                assert not {m.split(".")[0] for m in modules} & JUPYTER, (name, modules)
+    assert seen == {"optimizer_race", "contours", "surfaces"}
+
+
+def bowl_race(names=ALL, lr=0.06, schedule="none"):
+    """A race on the bowl from its default start (-5, 2.5)."""
+    return Race(get_surface("bowl"), names, (-5.0, 2.5), Hyper(lr, 0.9, (0.9, 0.999)), schedule)
+
+
+@pytest.mark.parametrize("schedule", ["none", "step", "exponential", "cosine"])
+def test_a_race_steps_like_the_hand_run(schedule):
+    race = bowl_race(schedule=schedule)
+    assert race.advance(30) == 30 and race.count == 30 and race.names == ALL
+    for name in ALL:
+        points, lrs = hand_run(bowl, (-5.0, 2.5), name, 30, lr=0.06, schedule=SCHEDULE_BY_HAND.get(schedule))
+        assert hexes(race.trajectories[name]) == hexes(points), name
+        assert race.current_lr[name] == lrs[-1]
+        assert race.losses[name] == [float(bowl(x, y)) for x, y in points]
+
+
+def test_a_race_goes_on_while_one_racer_runs():
+    race = bowl_race(names=("SGD", "Adam"), lr=0.15)
+    assert race.advance(30) == 30
+    assert race.diverged == {"SGD": True, "Adam": False} and race.steps_taken == {"SGD": 14, "Adam": 30}
+    assert race.status["SGD"].startswith("diverged at step 14: the loss became too large (")
+    assert race.can_step and race.stop_reason == ""
+    alone = bowl_race(names=("SGD",), lr=0.15)
+    assert alone.advance(30) == 14 and not alone.can_step
+    assert alone.stop_reason == "Every optimizer has stopped: change a setting or press Reset."
+    assert alone.advance(5) == 0 and alone.count == 14
+
+
+def test_a_race_ends_at_max_steps():
+    race = bowl_race(names=("Adam",))
+    assert race.advance(MAX_STEPS + 7) == MAX_STEPS and race.count == MAX_STEPS
+    assert not race.can_step and race.status == {"Adam": "running"}
+    assert race.stop_reason == f"Stopped at {MAX_STEPS} steps, the most a race keeps: press Reset to race again."
+
+
+def test_a_race_hands_the_browser_its_paths_and_new_points():
+    race = bowl_race(names=("SGD", "Adam"))
+    race.advance(2)
+    first = race.path_lengths()
+    assert first == {"SGD": 3, "Adam": 3}
+    race.advance(3)
+    new = race.points_since(first)
+    for name in ("SGD", "Adam"):
+        assert new[name] == {"from": 3, "xy": [list(p) for p in race.trajectories[name][3:]]}
+        assert len(new[name]["xy"]) == 3
+    assert race.paths() == {name: [list(p) for p in points] for name, points in race.trajectories.items()}
+    json.dumps([race.paths(), new, race.readout()], allow_nan=False)
+
+
+def test_a_readout_row_is_texts_to_show_as_they_are():
+    race = Race(get_surface("himmelblau"), ("SGD",), (0.0, -0.75), Hyper(0.015, 0.9, (0.9, 0.999)))
+    assert race.readout() == [{
+        "name": "SGD", "colour": "#0072B2", "marker": "o", "recipe": "SGD(lr)",
+        "loss": format_number(himmelblau(0.0, -0.75)), "steps": 0, "points": 1, "lr": "0.015",
+        "position": "(0, −0.75)", "nearest": "(3.584, −1.848), 3.749 away",
+        "status": "running", "message": "running",
+    }]
+    with pytest.raises(ValueError, match=r"OptimizerLab: no optimizer 'Adam' in this race; it has SGD"):
+        race.optimizer("Adam")
+
+
+def test_the_checks_give_the_value_to_use():
+    bowl_surface = get_surface("bowl")
+    assert optimizer_race.check_optimizers("Adam") == ("Adam",)
+    assert optimizer_race.check_optimizers(["SGD", "Adam"]) == ("SGD", "Adam")
+    assert optimizer_race.check_schedule(None) == "none"
+    assert optimizer_race.check_betas([0.8, 0.99]) == (0.8, 0.99)
+    assert optimizer_race.check_beta(0.5, "beta1") == 0.5
+    assert optimizer_race.check_start(bowl_surface, [1.5, -2.0]) == (1.5, -2.0)
+    with pytest.raises(ValueError, match=r"OptimizerLab: beta1 must be in \[0, 1\), got 1"):
+        optimizer_race.check_beta(1, "beta1")
+    with pytest.raises(ValueError, match=r"start \(7, 0\) is outside the bowl window x in \[-6, 6\]"):
+        optimizer_race.check_start(bowl_surface, (7, 0))
 
 
 # ---------------------------------------------------------------------------
@@ -649,12 +786,12 @@ def test_the_png_draws_every_path_in_its_colour():
     after = lab.static_png()
     assert after != before
     assert matplotlib.image.imread(io.BytesIO(after)).shape[:2] == (640, 750)
-    for name, spec in optlab_module.OPTIMIZERS.items():
+    for name, spec in OPTIMIZERS.items():
         assert _colour_pixels(after, spec.colour) > 150, name
     assert "step 60" in repr(lab)
     only_sgd = OptimizerLab("himmelblau", optimizers=("SGD",))
     only_sgd.step(60)
-    assert _colour_pixels(only_sgd.static_png(), optlab_module.OPTIMIZERS["Adam"].colour) < 20
+    assert _colour_pixels(only_sgd.static_png(), OPTIMIZERS["Adam"].colour) < 20
 
 
 # ---------------------------------------------------------------------------
@@ -666,7 +803,8 @@ CONTRACT = ['.ad-optlab', 'canvas[data-role="contour"]', 'button[data-action="st
 
 
 def test_the_dom_contract_is_documented_and_built():
-    doc = optlab_module.__doc__
+    assert "docs/optimizer-lab.md" in optlab_module.__doc__
+    doc = LAB_DOC.read_text(encoding="utf-8")
     js = LAB_JS.read_text(encoding="utf-8")
     for item in CONTRACT:
         assert item in doc, item
