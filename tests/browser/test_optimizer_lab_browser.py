@@ -1,6 +1,6 @@
 """`widgets.OptimizerLab` in a real JupyterLab, clicked as a learner would.
 
-The DOM contract checked (see widgets/optimizer_lab.py): root ``.ad-optlab``;
+The DOM contract checked (see docs/optimizer-lab.md): root ``.ad-optlab``;
 ``canvas[data-role="contour"]`` with ``data-plot-left/top/width/height``,
 ``data-window`` and ``data-points``; ``button[data-action=step|play|reset]``;
 ``select[data-role=surface]``; ``[data-role=steps]`` ("step N");
