@@ -52,23 +52,30 @@ __all__ = ["topological_order", "backpropagate", "backward", "grad",
 def topological_order(root: "Var") -> list["Var"]:
     """Every node ``root`` depends on, each listed after all of its parents; root last.
 
-    A depth-first walk: a node is listed once all of its parents are. Operand
-    ``a`` is explored before ``b``, so the order is the same every time.
+    A depth-first walk: a node is listed once all of its parents are.
+    Operand ``a`` is explored before ``b``, so the order is the same every
+    time. The stack holds nothing but nodes, so a walk a million nodes deep
+    makes no objects for the garbage collector to track.
     """
     _check_var(root, "topological_order")
     order: list[Var] = []
-    visited = {root}
-    stack = [(root, iter((root._a, root._b)))]  # a path from root; each node's operands to go
+    visited: set[Var] = set()  # nodes whose parents have been pushed
+    listed: set[Var] = set()
+    stack = [root]
     while stack:
-        node, operands = stack[-1]
-        for parent in operands:
-            if parent is not None and parent not in visited:  # list this one (and its own) first
-                visited.add(parent)
-                stack.append((parent, iter((parent._a, parent._b))))
-                break
-        else:  # every operand of node is listed: list node
+        node = stack[-1]
+        if node not in visited:  # first time on top: push its parents, b first so a comes off first
+            visited.add(node)
+            a, b = node._a, node._b
+            if b is not None and b not in visited:
+                stack.append(b)
+            if a is not None and a not in visited:
+                stack.append(a)
+        else:  # on top again: every parent is listed
             stack.pop()
-            order.append(node)
+            if node not in listed:  # (a node pushed twice comes off twice)
+                listed.add(node)
+                order.append(node)
     return order
 
 
