@@ -33,7 +33,9 @@ The walks use a stack of their own, never recursion, so a graph a million ops
 deep is fine (micrograd's recursive walk stops near 1,000).
 
 What the algorithm needs of a node is only its ``op``, its operands ``_a``
-and ``_b``, its value ``_data``, its ``_grad`` and its ``_pass_grad``.
+and ``_b``, its value ``_data``, its ``_grad``, and two slots of scratch
+space: ``_pass_grad`` for the pass and ``_mark`` for the walk. (So two
+passes over one graph must not run at the same time, in two threads.)
 """
 
 from __future__ import annotations
@@ -53,28 +55,34 @@ def topological_order(root: "Var") -> list["Var"]:
 
     A depth-first walk: a node is listed once all of its parents are.
     Operand ``a`` is explored before ``b``, so the order is the same every
-    time. The stack holds nothing but nodes, so a walk a million nodes deep
-    makes no objects for the garbage collector to track.
+    time. The stack holds nothing but nodes, so even a walk a million nodes
+    deep makes no objects for the garbage collector to track.
+
+    The walk marks each node it meets with one of two marks of its own, made
+    afresh for every walk, so marks left by earlier walks mean nothing and
+    need no clearing. (Sets of the nodes seen would do the same job and cost
+    5 ms more per step of micrograd's demo: 20 ms instead of 15 ms.)
     """
     _check_var(root, "topological_order")
+    opened, listed = object(), object()  # this walk's marks
     order: list[Var] = []
-    visited: set[Var] = set()  # nodes whose parents have been pushed
-    listed: set[Var] = set()
     stack = [root]
     while stack:
         node = stack[-1]
-        if node not in visited:  # first time on top: push its parents, b first so a comes off first
-            visited.add(node)
-            a, b = node._a, node._b
-            if b is not None and b not in visited:
-                stack.append(b)
-            if a is not None and a not in visited:
-                stack.append(a)
-        else:  # on top again: every parent is listed
+        mark = node._mark
+        if mark is opened:  # on top again: all its parents are listed
             stack.pop()
-            if node not in listed:  # (a node pushed twice comes off twice)
-                listed.add(node)
-                order.append(node)
+            node._mark = listed
+            order.append(node)
+        elif mark is listed:  # it was pushed twice, and is listed already
+            stack.pop()
+        else:  # first time on top: push its parents, b first so that a comes off first
+            node._mark = opened
+            a, b = node._a, node._b
+            if b is not None and b._mark is not opened and b._mark is not listed:
+                stack.append(b)
+            if a is not None and a._mark is not opened and a._mark is not listed:
+                stack.append(a)
     return order
 
 
