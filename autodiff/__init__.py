@@ -10,9 +10,10 @@
 The engine, one job per module:
 
 * `autodiff.ops`: the op table, the one definition of every op
-* `autodiff.var`: `Var`, the graph-recording scalar, and `no_grad`
+* `autodiff.var`: `Var`, the graph-recording scalar; `autodiff.grad_mode`: `no_grad`
 * `autodiff.backprop`: reverse mode (`backward`, `grad`)
 * `autodiff.forward`: forward mode with dual numbers (`jvp`)
+* `autodiff.tensor`: `Tensor`, the same engine on numpy arrays
 * `autodiff.check`: `gradcheck`, and the cross-check against PyTorch
 
 On top of it, named as in PyTorch:
@@ -26,9 +27,11 @@ On top of it, named as in PyTorch:
 """
 
 from . import data, losses, lr_scheduler, nn, optim, train
-from .backprop import grad, topological_order
-from .forward import Dual, jvp
-from .functions import cos, exp, log, relu, sigmoid, sin, sqrt, tan, tanh
+from . import tensor
+from .backprop import topological_order
+from .forward import Dual
+from .functions import cos, exp, grad, jvp, log, relu, sigmoid, sin, sqrt, tan, tanh
+from .tensor import Tensor
 from .seed import manual_seed
 from .serialization import load, save
 from .var import Var, is_grad_enabled, no_grad
@@ -36,8 +39,8 @@ from .var import Var, is_grad_enabled, no_grad
 __version__ = "0.1.0"
 
 __all__ = [
-    "Var", "grad", "jvp", "Dual", "no_grad", "is_grad_enabled", "topological_order",
+    "Var", "Tensor", "grad", "jvp", "Dual", "no_grad", "is_grad_enabled", "topological_order",
     "exp", "log", "sqrt", "sin", "cos", "tan", "tanh", "sigmoid", "relu",
     "manual_seed", "save", "load",
-    "nn", "losses", "optim", "lr_scheduler", "data", "train",
+    "nn", "losses", "optim", "lr_scheduler", "data", "train", "tensor",
 ]

@@ -30,7 +30,7 @@ from numbers import Integral, Real
 from typing import Any, Collection
 
 __all__ = [
-    "short_repr", "type_and_value", "too_large", "is_int", "is_real", "to_float",
+    "short_repr", "type_name", "type_and_value", "too_large", "is_int", "is_real", "to_float",
     "integer", "positive_int", "flag", "real", "non_negative", "positive", "in_range", "one_of",
 ]
 
@@ -38,6 +38,14 @@ __all__ = [
 def short_repr(value: Any) -> str:
     """``repr(value)``, cut short if long, for an error message."""
     return reprlib.repr(value)
+
+
+def type_name(value: Any) -> str:
+    """The name of ``value``'s type, with its package when it is not Python's own: ``torch.Tensor``."""
+    kind = type(value)
+    if kind.__module__ == "builtins":
+        return kind.__name__
+    return f"{kind.__module__.split('.')[0]}.{kind.__qualname__}"
 
 
 def type_and_value(value: Any) -> str:

@@ -1,16 +1,48 @@
-"""Math functions that take a Var, a Dual or a plain number.
+"""Functions that take any of the engine's numbers: a Var, a Dual, a Tensor or a plain number.
 
 ``autodiff.exp(x)`` is the same op as ``x.exp()``. Given a plain number it
 simply returns a float, so one formula can be used with or without a graph.
+``grad`` and ``jvp`` work on the scalar engine and on the tensor engine
+alike: they hand the work to the one the arguments belong to.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Callable, Sequence
 
-from . import ops
+import numpy as np
 
-__all__ = ["exp", "log", "sqrt", "sin", "cos", "tan", "tanh", "sigmoid", "relu"]
+from . import backprop, forward, ops
+from .tensor import Tensor
+from .tensor import backprop as tensor_backprop
+
+__all__ = ["exp", "log", "sqrt", "sin", "cos", "tan", "tanh", "sigmoid", "relu", "grad", "jvp"]
+
+
+def grad(output: Any, inputs: Any, create_graph: bool = False) -> tuple:
+    """The gradient of ``output`` with respect to each of ``inputs``; ``.grad`` is left untouched.
+
+    For Vars see `autodiff.backprop.grad`, for Tensors `autodiff.tensor.backprop.grad`
+    (which also takes ``grad_output`` for a non-scalar output).
+    """
+    if isinstance(output, Tensor):
+        return tensor_backprop.grad(output, inputs, create_graph=create_graph)
+    return backprop.grad(output, inputs, create_graph=create_graph)
+
+
+def jvp(f: Callable[..., Any], primals: Sequence[Any], tangents: Sequence[Any]) -> tuple:
+    """``(f(x), J·v)``: forward mode, on numbers (dual numbers) or on arrays (Tensors).
+
+    With numbers, see `autodiff.forward.jvp`; with numpy arrays or Tensors
+    as primals, `autodiff.tensor.backprop.jvp`.
+    """
+    try:
+        as_list = list(primals)
+    except TypeError:
+        as_list = []
+    if any(isinstance(p, (Tensor, np.ndarray)) for p in as_list):
+        return tensor_backprop.jvp(f, as_list, tangents)
+    return forward.jvp(f, primals, tangents)
 
 
 def exp(x: Any) -> Any:

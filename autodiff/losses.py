@@ -19,6 +19,8 @@ from typing import Any, Iterable, Sequence
 from . import ops
 from .arguments import non_negative, one_of, to_float
 from .nn import Module
+from .tensor import Tensor
+from .tensor import losses as tensor_losses
 from .var import Var
 
 __all__ = [
@@ -81,6 +83,8 @@ def _reduce(terms: list, reduction: str, caller: str) -> Any:
 
 def mse_loss(input: Any, target: Any, reduction: str = "mean") -> Any:
     """Mean squared error: mean of (x_i - y_i)²."""
+    if isinstance(input, Tensor):  # a batch at once: autodiff.tensor.losses
+        return tensor_losses.mse_loss(input, target, reduction)
     terms = [(x - y) ** 2 for x, y in _pairs(input, target, "mse_loss")]
     return _reduce(terms, reduction, "mse_loss")
 
@@ -102,6 +106,8 @@ def binary_cross_entropy(input: Any, target: Any, reduction: str = "mean") -> An
     a model that outputs scores rather than probabilities, use
     `binary_cross_entropy_with_logits`, which is exact everywhere.
     """
+    if isinstance(input, Tensor):  # a batch at once: autodiff.tensor.losses
+        return tensor_losses.binary_cross_entropy(input, target, reduction)
     terms = []
     for i, (p, y) in enumerate(_pairs(input, target, "binary_cross_entropy")):
         if not 0.0 <= _value(p) <= 1.0:
@@ -125,6 +131,8 @@ def binary_cross_entropy_with_logits(input: Any, target: Any, reduction: str = "
     Equal to ``binary_cross_entropy(sigmoid(x), y)`` but stable for any x:
     it is softplus(x) - x·y, and its gradient is exactly sigmoid(x) - y.
     """
+    if isinstance(input, Tensor):  # a batch at once: autodiff.tensor.losses
+        return tensor_losses.binary_cross_entropy_with_logits(input, target, reduction)
     terms = []
     for i, (x, y) in enumerate(_pairs(input, target, "binary_cross_entropy_with_logits")):
         if not 0.0 <= y <= 1.0:
@@ -140,6 +148,8 @@ def hinge_loss(input: Any, target: Any, reduction: str = "mean") -> Any:
     PyTorch: ``torch.clamp(1 - y * s, min=0).mean()``; at a margin of exactly
     1 this takes the slope as 0 (relu's), where torch.clamp takes -y.
     """
+    if isinstance(input, Tensor):  # a batch at once: autodiff.tensor.losses
+        return tensor_losses.hinge_loss(input, target, reduction)
     terms = []
     for i, (s, y) in enumerate(_pairs(input, target, "hinge_loss")):
         if y not in (-1.0, 1.0):
@@ -176,6 +186,8 @@ def cross_entropy(input: Any, target: Any, reduction: str = "mean") -> Any:
 
     Computed through a stable log-softmax, as ``torch.nn.functional.cross_entropy``.
     """
+    if isinstance(input, Tensor):  # a batch at once: autodiff.tensor.losses
+        return tensor_losses.cross_entropy(input, target, reduction)
     if hasattr(input, "tolist") and not isinstance(input, Var):
         input = input.tolist()
     if not isinstance(input, (list, tuple)) or not input:
@@ -203,11 +215,11 @@ def l2_penalty(params: Iterable[Var], lam: float) -> Var:
     lam = non_negative(lam, "l2_penalty: lam")
     params = list(params)
     for i, p in enumerate(params):
-        if not isinstance(p, Var):
-            raise TypeError(f"l2_penalty: params[{i}] must be a Var, got {type(p).__name__}")
+        if not isinstance(p, (Var, Tensor)):
+            raise TypeError(f"l2_penalty: params[{i}] must be a Var or a Tensor, got {type(p).__name__}")
     if not params:
         raise ValueError("l2_penalty: got an empty parameter list")
-    return lam * _total([p * p for p in params])
+    return lam * _total([(p * p).sum() if isinstance(p, Tensor) else p * p for p in params])
 
 
 class _Loss(Module):

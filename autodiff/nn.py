@@ -8,7 +8,9 @@ one Var each, as ``torch.nn`` would give a tensor of shape (2, 1).
 Parameters are plain Vars kept in a module's attributes: a Var, or a (nested)
 list of Vars such as a weight matrix. `Module` finds them by walking its
 attributes in the order they were set, so ``parameters()`` is always in the
-same order.
+same order. The same `Module` serves the tensor engine, whose parameters are
+Tensors (`autodiff.tensor.nn`): a state dict holds the same nested lists of
+numbers either way, so a scalar model's weights load into its tensor twin.
 """
 
 from __future__ import annotations
@@ -16,15 +18,17 @@ from __future__ import annotations
 import math
 from typing import Any, Iterator, Optional, Sequence
 
+import numpy as np
 
 from . import ops
 from .arguments import one_of, positive_int, to_float
 from .seed import Seed, as_generator
+from .tensor import Tensor
 from .var import Var
 
 __all__ = [
     "Module", "Linear", "ReLU", "Tanh", "Sigmoid", "Identity", "Sequential", "MLP",
-    "ACTIVATIONS",
+    "ACTIVATIONS", "initial_weights",
 ]
 
 
@@ -35,13 +39,18 @@ def _is_var_tree(value: Any) -> bool:
     return isinstance(value, (list, tuple)) and len(value) > 0 and all(map(_is_var_tree, value))
 
 
+def _is_parameter(value: Any) -> bool:
+    """A parameter *tensor*: a Tensor, or a tree of Vars."""
+    return isinstance(value, Tensor) or _is_var_tree(value)
+
+
 def _tree_map(fn: Any, tree: Any) -> Any:
     return [_tree_map(fn, item) for item in tree] if isinstance(tree, (list, tuple)) else fn(tree)
 
 
-def _tree_items(name: str, tree: Any) -> Iterator[tuple[str, Var]]:
-    """(``weight[0][1]``, Var) for every Var in a tree."""
-    if isinstance(tree, Var):
+def _tree_items(name: str, tree: Any) -> Iterator[tuple[str, Any]]:
+    """(``weight[0][1]``, Var) for every Var in a tree; (``weight``, tensor) for a Tensor."""
+    if isinstance(tree, (Var, Tensor)):
         yield name, tree
     else:
         for i, item in enumerate(tree):
@@ -50,10 +59,17 @@ def _tree_items(name: str, tree: Any) -> Iterator[tuple[str, Var]]:
 
 def _shape(tree: Any) -> Any:
     """The nesting of a tree, for comparing a loaded value with a parameter: 3 or [2, 2]."""
+    if isinstance(tree, Tensor):
+        return _shape(tree.data.tolist())
     if isinstance(tree, (list, tuple)):
         inner = [_shape(item) for item in tree]
         return len(tree) if all(s == () for s in inner) else inner
     return ()
+
+
+def _values(tree: Any) -> Any:
+    """A parameter's numbers: a float, or nested lists of floats."""
+    return tree.data.tolist() if isinstance(tree, Tensor) else _tree_map(lambda v: v.data, tree)
 
 
 class Module:
@@ -86,18 +102,18 @@ class Module:
         return children
 
     def named_tensors(self, prefix: str = "") -> list[tuple[str, Any]]:
-        """Every parameter *tensor* (a Var or nested list of Vars), named as in ``state_dict``."""
-        found = [(prefix + name, value) for name, value in vars(self).items() if _is_var_tree(value)]
+        """Every parameter *tensor* (a Tensor, a Var or nested lists of Vars), named as in ``state_dict``."""
+        found = [(prefix + name, value) for name, value in vars(self).items() if _is_parameter(value)]
         for name, child in self.named_children():
             found.extend(child.named_tensors(f"{prefix}{name}."))
         return found
 
-    def named_parameters(self) -> list[tuple[str, Var]]:
-        """Every parameter Var with a name such as ``layers.0.weight[3][1]``."""
+    def named_parameters(self) -> list[tuple[str, Any]]:
+        """Every parameter with its name: a Var (``layers.0.weight[3][1]``) or a Tensor (``layers.0.weight``)."""
         return [item for name, tree in self.named_tensors() for item in _tree_items(name, tree)]
 
-    def parameters(self) -> list[Var]:
-        """Every parameter Var, in a fixed order (hand this to an optimizer)."""
+    def parameters(self) -> list[Any]:
+        """Every parameter (Vars, or Tensors), in a fixed order (hand this to an optimizer)."""
         return [var for _, var in self.named_parameters()]
 
     def zero_grad(self) -> None:
@@ -121,7 +137,7 @@ class Module:
     # ------------------------------------------------------------------
     def state_dict(self) -> dict[str, Any]:
         """Every parameter tensor's values as floats or nested lists of floats, by name."""
-        return {name: _tree_map(lambda v: v.data, tree) for name, tree in self.named_tensors()}
+        return {name: _values(tree) for name, tree in self.named_tensors()}
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
         """Set every parameter from ``state`` (as made by ``state_dict``).
@@ -144,10 +160,14 @@ class Module:
                 raise ValueError(
                     f"load_state_dict: {name!r} has shape {_shape(value)}, the model expects {_shape(tree)}"
                 )
+            if isinstance(tree, Tensor):
+                numbers = [to_float(number, f"load_state_dict: {item}") for item, number in _number_items(name, value)]
+                updates.append((tree, np.array(numbers, dtype=tree.dtype).reshape(tree.shape)))
+                continue
             for (item_name, var), (_, number) in zip(_tree_items(name, tree), _number_items(name, value)):
                 updates.append((var, to_float(number, f"load_state_dict: {item_name}")))
-        for var, number in updates:
-            var.data = number
+        for parameter, number in updates:
+            parameter.data = number
 
     # ------------------------------------------------------------------
     # Display
@@ -206,6 +226,19 @@ def _map_elements(fn: Any, x: Any) -> Any:
 # Layers
 # ----------------------------------------------------------------------
 
+def initial_weights(in_features: int, out_features: int, bias: bool,
+                    gen: Any) -> tuple[list[list[float]], list[float]]:
+    """A layer's first weights and biases, uniform on ±1/√in_features (PyTorch's default).
+
+    Drawn from ``gen``, the weights row by row, then the biases: both engines'
+    Linear layers draw here, so the same seed gives the same numbers.
+    """
+    bound = 1.0 / math.sqrt(in_features)
+    weight = [[gen.uniform(-bound, bound) for _ in range(in_features)] for _ in range(out_features)]
+    biases = [gen.uniform(-bound, bound) for _ in range(out_features)] if bias else []
+    return weight, biases
+
+
 class Linear(Module):
     """y = W·x + b, with W of shape (out_features, in_features) as in PyTorch.
 
@@ -219,15 +252,11 @@ class Linear(Module):
         super().__init__()
         in_features = positive_int(in_features, "Linear: in_features", type_error=ValueError)
         out_features = positive_int(out_features, "Linear: out_features", type_error=ValueError)
-        gen = as_generator(rng, "Linear")
-        bound = 1.0 / math.sqrt(in_features)
+        weight, biases = initial_weights(in_features, out_features, bias, as_generator(rng, "Linear"))
         self.in_features = in_features
         self.out_features = out_features
-        self.weight = [[Var(gen.uniform(-bound, bound)) for _ in range(in_features)]
-                       for _ in range(out_features)]
-        self.bias: Optional[list[Var]] = (
-            [Var(gen.uniform(-bound, bound)) for _ in range(out_features)] if bias else None
-        )
+        self.weight = [[Var(w) for w in row] for row in weight]
+        self.bias: Optional[list[Var]] = [Var(b) for b in biases] if bias else None
 
     def forward(self, x: Any) -> Any:
         if _is_batch(_as_list(x), self):
@@ -322,6 +351,10 @@ class MLP(Module):
     are scores (logits) for a loss to interpret.
     """
 
+    def linear_layer(self, n_in: int, n_out: int, bias: bool, rng: Any) -> Module:
+        """One Linear layer of the MLP (the tensor engine's MLP makes its own here)."""
+        return Linear(n_in, n_out, bias=bias, rng=rng)
+
     def __init__(self, nin: int, nouts: Sequence[int], activation: str = "relu",
                  bias: bool = True, rng: Seed = None) -> None:
         super().__init__()
@@ -333,7 +366,7 @@ class MLP(Module):
         sizes = [nin] + nouts
         layers: list[Module] = []
         for i, (n_in, n_out) in enumerate(zip(sizes[:-1], sizes[1:])):
-            layers.append(Linear(n_in, n_out, bias=bias, rng=gen))
+            layers.append(self.linear_layer(n_in, n_out, bias=bias, rng=gen))
             if i < len(nouts) - 1:
                 layers.append(ACTIVATIONS[activation]())
         self.activation = activation

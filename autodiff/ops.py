@@ -7,7 +7,9 @@ An op is a few rules about one operation, such as multiplication:
   numbers: for ``a * b`` that is ``(b, a)``;
 * ``text`` and ``derivative_texts``: the same two rules written for people,
   ``{a}·{b}`` and ``({b}, {a})``, which `formula` turns into
-  ``∂(a·b)/∂a = b`` for the graph drawings and the step-through panels.
+  ``∂(a·b)/∂a = b`` for the graph drawings and the step-through panels;
+* ``numpy``: the op on whole numpy arrays, element by element, which the
+  tensor engine (`autodiff.tensor`) uses.
 
 Everything else reads this table: `Var` (reverse mode) records which op made
 each value, `backward` multiplies by the op's local derivatives, `Dual`
@@ -18,7 +20,8 @@ A local-derivative rule receives the op's inputs followed by its output, so a
 rule can reuse the value already computed: d/da exp(a) = exp(a) is just
 ``out``. The rules use ordinary arithmetic and the ops themselves
 (``COS(a)``), so the *same* rule runs on floats, on Vars (a derivative with
-a graph of its own, for derivatives of derivatives) and on Duals.
+a graph of its own, for derivatives of derivatives), on Duals, and element
+by element on numpy arrays and Tensors.
 """
 
 from __future__ import annotations
@@ -26,6 +29,8 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from typing import Any, Callable, Optional, Sequence
+
+import numpy as np
 
 from .arguments import to_float
 
@@ -53,6 +58,7 @@ class Op:
     local_derivatives: Callable[..., tuple]  # (*inputs, out) -> one number per input
     text: str                                # the output, written: "{a}·{b}"
     derivative_texts: tuple[str, ...]        # each local derivative, written: ("{b}", "{a}")
+    numpy: Optional[Callable[..., np.ndarray]] = None  # the op on arrays, element by element
     torch_name: str = ""                     # torch.<torch_name> computes it, when not torch.<name>
     constant: Optional[float] = None         # a fixed extra argument, like the n of a^n
 
@@ -103,9 +109,11 @@ class Op:
         )
 
     def __call__(self, *operands: Any) -> Any:
-        """Apply the op to floats, Vars or Duals: ``EXP(1.0)`` is a float, ``EXP(x)`` a Var.
+        """Apply the op to floats, Vars, Duals, Tensors or numpy arrays.
 
-        A Var or a Dual says how an op applies to it, with its ``apply_op``.
+        ``EXP(1.0)`` is a float, ``EXP(x)`` a Var (or a Dual, or a Tensor:
+        each says how an op applies to it, with its ``apply_op``), and
+        ``EXP(array)`` an array, element by element.
         """
         if len(operands) != self.arity:
             raise TypeError(f"{self.name}: takes {self.arity} operand(s), got {len(operands)}")
@@ -113,6 +121,8 @@ class Op:
             apply_op = getattr(operand, "apply_op", None)
             if apply_op is not None:
                 return apply_op(self, *operands)
+        if any(isinstance(x, np.ndarray) for x in operands):
+            return self.numpy(*operands)
         return self.evaluate(*[to_float(x, self.name) for x in operands])
 
     def __repr__(self) -> str:
@@ -126,17 +136,17 @@ class Op:
 # ----------------------------------------------------------------------------
 
 ADD = Op(name="add", symbol="+",
-         forward=lambda a, b: a + b,
+         forward=lambda a, b: a + b, numpy=np.add,
          local_derivatives=lambda a, b, out: (1.0, 1.0),
          text="{a} + {b}", derivative_texts=("1", "1"))
 
 SUB = Op(name="sub", symbol="-",
-         forward=lambda a, b: a - b,
+         forward=lambda a, b: a - b, numpy=np.subtract,
          local_derivatives=lambda a, b, out: (1.0, -1.0),
          text="{a} - {b}", derivative_texts=("1", "-1"))
 
 MUL = Op(name="mul", symbol="*",
-         forward=lambda a, b: a * b,
+         forward=lambda a, b: a * b, numpy=np.multiply,
          local_derivatives=lambda a, b, out: (b, a),
          text="{a}·{b}", derivative_texts=("{b}", "{a}"))
 
@@ -148,7 +158,7 @@ def _div(a: float, b: float) -> float:
 
 
 DIV = Op(name="div", symbol="/",
-         forward=_div,
+         forward=_div, numpy=np.divide,
          local_derivatives=lambda a, b, out: (1.0 / b, -out / b),  # -a/b² is -(a/b)/b
          text="{a} / {b}", derivative_texts=("1 / {b}", "-{a} / {b}²"))
 
@@ -189,13 +199,13 @@ def _exponent_slope(a: Any, out: Any) -> Any:
 
 
 POW = Op(name="pow", symbol="**",
-         forward=_pow,
+         forward=_pow, numpy=np.power,
          local_derivatives=lambda a, b, out: (_base_slope(a, b), _exponent_slope(a, out)),
          text="{a}^{b}",
          derivative_texts=("0 if {b} = 0 else {b}·{a}^({b}-1)", "0 if {a} = 0 else {a}^{b}·log({a})"))
 
 NEG = Op(name="neg", symbol="neg",
-         forward=lambda a: -a,
+         forward=lambda a: -a, numpy=np.negative,
          local_derivatives=lambda a, out: (-1.0,),
          text="-{a}", derivative_texts=("-1",))
 
@@ -208,7 +218,7 @@ def _exp(a: float) -> float:
 
 
 EXP = Op(name="exp", symbol="exp",
-         forward=_exp,
+         forward=_exp, numpy=np.exp,
          local_derivatives=lambda a, out: (out,),
          text="exp({a})", derivative_texts=("exp({a})",))
 
@@ -220,7 +230,7 @@ def _log(a: float) -> float:
 
 
 LOG = Op(name="log", symbol="log",
-         forward=_log,
+         forward=_log, numpy=np.log,
          local_derivatives=lambda a, out: (1.0 / a,),
          text="log({a})", derivative_texts=("1 / {a}",))
 
@@ -232,27 +242,27 @@ def _sqrt(a: float) -> float:
 
 
 SQRT = Op(name="sqrt", symbol="sqrt",
-          forward=_sqrt,
+          forward=_sqrt, numpy=np.sqrt,
           local_derivatives=lambda a, out: (0.5 / out,),
           text="√{a}", derivative_texts=("1 / (2·√{a})",))
 
 SIN = Op(name="sin", symbol="sin",
-         forward=math.sin,
+         forward=math.sin, numpy=np.sin,
          local_derivatives=lambda a, out: (COS(a),),
          text="sin({a})", derivative_texts=("cos({a})",))
 
 COS = Op(name="cos", symbol="cos",
-         forward=math.cos,
+         forward=math.cos, numpy=np.cos,
          local_derivatives=lambda a, out: (-SIN(a),),
          text="cos({a})", derivative_texts=("-sin({a})",))
 
 TAN = Op(name="tan", symbol="tan",
-         forward=math.tan,
+         forward=math.tan, numpy=np.tan,
          local_derivatives=lambda a, out: (1.0 + out * out,),
          text="tan({a})", derivative_texts=("1 + tan({a})²",))
 
 TANH = Op(name="tanh", symbol="tanh",
-          forward=math.tanh,
+          forward=math.tanh, numpy=np.tanh,
           local_derivatives=lambda a, out: (1.0 - out * out,),
           text="tanh({a})", derivative_texts=("1 - tanh({a})²",))
 
@@ -265,30 +275,40 @@ def _sigmoid(a: float) -> float:
     return e / (1.0 + e)
 
 
+def _sigmoid_array(a: np.ndarray) -> np.ndarray:
+    """`_sigmoid` on every element: the same two forms, each where it cannot overflow."""
+    e = np.exp(-np.abs(a))  # exp(-a) where a >= 0, exp(a) where a < 0: never above 1
+    return np.where(a >= 0.0, 1.0 / (1.0 + e), e / (1.0 + e))
+
+
 SIGMOID = Op(name="sigmoid", symbol="σ",
-             forward=_sigmoid,
+             forward=_sigmoid, numpy=_sigmoid_array,
              local_derivatives=lambda a, out: (out * (1.0 - out),),
              text="σ({a})", derivative_texts=("σ({a})·(1 - σ({a}))",))
 
 
-def _step(a: Any) -> float:
-    """1 for positive inputs, else 0: the slope of relu (taken as 0 at 0, as PyTorch does)."""
-    return 1.0 if a > 0 else 0.0
+def _step(a: Any) -> Any:
+    """1 for positive inputs, else 0: the slope of relu (taken as 0 at 0, as PyTorch does).
+
+    Written as ``(a > 0) * 1.0`` so that it also works element by element on
+    arrays (and on Tensors, whose comparisons give arrays).
+    """
+    return (a > 0) * 1.0
 
 
 RELU = Op(name="relu", symbol="relu",
-          forward=lambda a: a if a > 0.0 else 0.0,
+          forward=lambda a: a if a > 0.0 else 0.0, numpy=lambda a: np.where(a > 0.0, a, 0.0),
           local_derivatives=lambda a, out: (_step(a),),
           text="relu({a})", derivative_texts=("1 if {a} > 0 else 0",))
 
 
-def _sign(a: Any) -> float:
-    """The slope of abs: -1, 0 or 1 (0 at 0, as PyTorch does)."""
-    return 1.0 if a > 0 else (-1.0 if a < 0 else 0.0)
+def _sign(a: Any) -> Any:
+    """The slope of abs: -1, 0 or 1 (0 at 0, as PyTorch does), element by element on arrays too."""
+    return (a > 0) * 1.0 - (a < 0) * 1.0
 
 
 ABS = Op(name="abs", symbol="abs",
-         forward=abs,
+         forward=abs, numpy=np.abs,
          local_derivatives=lambda a, out: (_sign(a),),
          text="|{a}|", derivative_texts=("sign({a})",))
 
@@ -322,7 +342,7 @@ def power(n: float) -> Op:
             slope = f"{exponent}·{{a}}" if n == 2.0 else f"{exponent}·{{a}}^{lower}"
             rule = lambda a, out: (n * a ** (n - 1.0),)  # noqa: E731
         op = Op(name=f"pow{exponent}", symbol=f"**{exponent}",
-                forward=lambda a: _pow(a, n),
+                forward=lambda a: _pow(a, n), numpy=lambda a: np.power(a, n),
                 local_derivatives=rule,
                 text=f"{{a}}^{exponent}", derivative_texts=(slope,),
                 torch_name="pow", constant=n)

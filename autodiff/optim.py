@@ -12,7 +12,8 @@ training loop written for ``torch.optim`` runs here line for line::
 
 Everything an optimizer knows lives in two places, as in PyTorch:
 
-* ``param_groups``: a list with one dict holding ``"params"`` (the Vars) and
+* ``param_groups``: a list with one dict holding ``"params"`` (the Vars, or
+  the Tensors: every optimizer works on both, with the same code) and
   every hyperparameter (``"lr"``, ``"momentum"``, ...). A learning-rate
   scheduler changes ``param_groups[0]["lr"]``; ``opt.lr`` is a shortcut.
 * ``state``: per-parameter memory, ``state[p]`` a dict such as
@@ -28,6 +29,10 @@ where Python rounds twice). Over 100 steps the difference stays around
 
 A step is all or nothing: every new value is computed first and written
 only if all of them are finite, so an overflowing step changes nothing.
+
+The update rules are written with arithmetic only (and `_sqrt`), so they
+run on a Var's float and on a Tensor's whole array alike: for a Tensor, the
+state holds arrays of the parameter's shape.
 """
 
 from __future__ import annotations
@@ -36,7 +41,10 @@ import math
 from collections import defaultdict
 from typing import Any, Callable, Iterable, Optional
 
-from .arguments import flag, in_range, non_negative, positive, real
+import numpy as np
+
+from .arguments import flag, in_range, non_negative, positive, real, type_name
+from .tensor import Tensor
 from .var import Var
 
 __all__ = ["Optimizer", "SGD", "Adam", "RMSprop"]
@@ -47,32 +55,45 @@ ParamState = dict[str, Any]  # e.g. {"step": 3, "exp_avg": 0.1, "exp_avg_sq": 0.
 # ----------------------------------------------------------------------
 # Checking arguments
 # ----------------------------------------------------------------------
-def _param_list(owner: str, params: Iterable[Var]) -> list[Var]:
-    """The parameters as a list of distinct leaf Vars, or a clear error."""
-    if isinstance(params, Var):
-        raise TypeError(f"{owner}: params must be an iterable of Vars, got a single Var; write [{params.label or 'x'}]")
+def _param_list(owner: str, params: Iterable[Any]) -> list[Any]:
+    """The parameters as a list of distinct leaf Vars or Tensors, or a clear error."""
+    if isinstance(params, (Var, Tensor)):
+        kind = type(params).__name__
+        raise TypeError(f"{owner}: params must be an iterable of Vars or Tensors, got a single {kind}; "
+                        f"write [{params.label or 'x'}]")
     if isinstance(params, (set, frozenset)):
         raise TypeError(f"{owner}: params must be an ordered iterable such as a list, got a {type(params).__name__} "
                         "(a set's order changes from run to run)")
     try:
         found = list(params)
     except TypeError:
-        raise TypeError(f"{owner}: params must be an iterable of Vars, got {type(params).__name__}") from None
+        raise TypeError(f"{owner}: params must be an iterable of Vars or Tensors, got {type_name(params)}") from None
     if not found:
         raise ValueError(f"{owner} got an empty parameter list")
     seen: set[int] = set()
     for i, p in enumerate(found):
         if isinstance(p, dict):
             raise TypeError(f"{owner}: params[{i}] is a dict; parameter groups are not supported, pass the Vars")
-        if not isinstance(p, Var):
-            raise TypeError(f"{owner}: params[{i}] must be a Var, got {type(p).__name__}")
+        if not isinstance(p, (Var, Tensor)):
+            raise TypeError(f"{owner}: params[{i}] must be a Var or a Tensor, got {type_name(p)}")
         if p.op is not None:
             raise ValueError(f"{owner}: params[{i}] is not a leaf (it was computed by {p.op.symbol!r}); "
-                             "optimize the leaf Vars it was computed from")
+                             "optimize the leaf it was computed from")
+        if isinstance(p, Tensor) and not p.requires_grad:
+            raise ValueError(f"{owner}: params[{i}] is a Tensor that does not require a gradient")
         if id(p) in seen:
             raise ValueError(f"{owner}: params[{i}] appears more than once in the parameter list")
         seen.add(id(p))
     return found
+
+
+def _sqrt(x: Any) -> Any:
+    """The square root of a float (math.sqrt) or of every element of an array (numpy.sqrt)."""
+    return math.sqrt(x) if isinstance(x, float) else np.sqrt(x)
+
+
+def _finite(x: Any) -> bool:
+    return math.isfinite(x) if isinstance(x, float) else bool(np.isfinite(x).all())
 
 
 def _lerp(start: float, end: float, weight: float) -> float:
@@ -146,12 +167,14 @@ class Optimizer:
         """The new value of one parameter. ``state`` is its own state, updated in place."""
         raise NotImplementedError
 
-    def _check_finite(self, i: int, value: float, state: ParamState) -> None:
-        numbers = [value, *(v for v in state.values() if isinstance(v, float))]
-        if not all(math.isfinite(x) for x in numbers):
+    def _check_finite(self, i: int, value: Any, state: ParamState) -> None:
+        numbers = [value, *(v for v in state.values() if isinstance(v, (float, np.ndarray)))]
+        if not all(map(_finite, numbers)):
+            shown = (f"new value {value!r}, state {state}" if isinstance(value, float)
+                     else f"a Tensor of shape {np.shape(value)}")
             raise OverflowError(
                 f"{type(self).__name__}.step: the update of params[{i}] is not finite "
-                f"(new value {value!r}, state {state}); nothing was changed. Is the learning rate too large?"
+                f"({shown}); nothing was changed. Is the learning rate too large?"
             )
 
     def __repr__(self) -> str:
@@ -264,7 +287,7 @@ class Adam(Optimizer):
         m = state["exp_avg"] = _lerp(state.get("exp_avg", 0.0), grad, 1 - beta1)
         v = state["exp_avg_sq"] = state.get("exp_avg_sq", 0.0) * beta2 + (1 - beta2) * grad * grad
         step_size = group["lr"] / (1 - beta1**t)
-        denom = math.sqrt(v) / (1 - beta2**t) ** 0.5 + group["eps"]
+        denom = _sqrt(v) / (1 - beta2**t) ** 0.5 + group["eps"]
         return p - step_size * m / denom
 
 
@@ -309,7 +332,7 @@ class RMSprop(Optimizer):
         if group["weight_decay"] != 0:
             grad = grad + group["weight_decay"] * p
         s = state["square_avg"] = state.get("square_avg", 0.0) * alpha + (1 - alpha) * grad * grad
-        d = math.sqrt(s) + group["eps"]
+        d = _sqrt(s) + group["eps"]
         if momentum > 0:
             buf = state["momentum_buffer"] = state.get("momentum_buffer", 0.0) * momentum + grad / d
             return p - lr * buf

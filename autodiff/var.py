@@ -18,41 +18,16 @@ Two design choices make this engine differ from micrograd:
 
 from __future__ import annotations
 
-from contextlib import contextmanager
 from math import isfinite
-from typing import Any, Iterator, Optional
+from typing import Any, Optional
 
-from . import backprop
+from . import backprop, grad_mode
 from .arguments import to_float
+from .grad_mode import is_grad_enabled, no_grad
 from .ops import (ABS, ADD, COS, DIV, EXP, LOG, MUL, NEG, POW, RELU, SIGMOID, SIN, SQRT, SUB, TAN,
                   TANH, Op, power)
 
 __all__ = ["Var", "apply", "unary", "binary", "no_grad", "is_grad_enabled"]
-
-_grad_enabled = True
-
-
-def is_grad_enabled() -> bool:
-    """True unless inside a `no_grad()` block."""
-    return _grad_enabled
-
-
-@contextmanager
-def no_grad() -> Iterator[None]:
-    """A block in which ops compute values but record no graph.
-
-    Use it for evaluation and for updating parameters::
-
-        with no_grad():
-            prediction = model(x)      # a plain value with no history
-    """
-    global _grad_enabled
-    previous, _grad_enabled = _grad_enabled, False
-    try:
-        yield
-    finally:
-        _grad_enabled = previous
-
 
 class Var:
     """A scalar value in a computation graph.
@@ -221,7 +196,7 @@ def _record(op: Op, data: float, a: Var, b: Optional[Var]) -> Var:
     out._grad = 0.0
     out._mark = None
     out.label = ""
-    if _grad_enabled:
+    if grad_mode.enabled:
         out.op, out._a, out._b = op, a, b
     else:
         out.op = out._a = out._b = None
