@@ -297,7 +297,7 @@ def _step(a: Any) -> Any:
 
 
 RELU = Op(name="relu", symbol="relu",
-          forward=lambda a: a if a > 0.0 else 0.0, numpy=lambda a: np.where(a > 0.0, a, 0.0),
+          forward=lambda a: a if a > 0.0 else 0.0, numpy=lambda a: np.maximum(a, 0.0),
           local_derivatives=lambda a, out: (_step(a),),
           text="relu({a})", derivative_texts=("1 if {a} > 0 else 0",))
 

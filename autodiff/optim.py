@@ -93,7 +93,10 @@ def _sqrt(x: Any) -> Any:
 
 
 def _finite(x: Any) -> bool:
-    return math.isfinite(x) if isinstance(x, float) else bool(np.isfinite(x).all())
+    """No inf or nan in a float or an array (for an array: its sum is finite, else look closer)."""
+    if isinstance(x, float):
+        return math.isfinite(x)
+    return bool(np.isfinite(x.sum())) or bool(np.isfinite(x).all())
 
 
 def _lerp(start: float, end: float, weight: float) -> float:

@@ -67,10 +67,11 @@ def backpropagate(order: list["Tensor"], seed: Any, create_graph: bool = False,
         if node.op is None:  # a leaf: nothing to pass on
             continue
         g = node._pass_grad  # complete: every node that uses this one came before it
+        needs = tuple(p.requires_grad for p in node.parents)
         if create_graph:
-            shares = node.op.vjp(g, node.parents, node, node.params)
+            shares = node.op.vjp(g, node.parents, node, node.params, needs)
         else:
-            shares = node.op.vjp(g, tuple(p._data for p in node.parents), node._data, node.params)
+            shares = node.op.vjp(g, tuple(p._data for p in node.parents), node._data, node.params, needs)
         for parent, share in zip(node.parents, shares):
             if not parent.requires_grad:
                 continue
@@ -126,7 +127,7 @@ def backward(root: "Tensor", gradient: Any = None) -> None:
     try:
         backpropagate(order, seed)
         totals = [node._pass_grad if node._grad is None else node._grad + node._pass_grad for node in order]
-        if not all(np.isfinite(total).all() for total in totals):
+        if not all(map(_all_finite, totals)):
             _refuse_overflow(order, totals)
     except BaseException:
         for node in order:
@@ -135,6 +136,11 @@ def backward(root: "Tensor", gradient: Any = None) -> None:
     for node, total in zip(order, totals):
         node._grad = total  # a new array: the pass makes one per node, and the seed is a copy
         node._pass_grad = 0.0
+
+
+def _all_finite(array: np.ndarray) -> bool:
+    """No inf or nan: a finite sum says so at once; only an overflowing one needs a closer look."""
+    return bool(np.isfinite(array.sum())) or bool(np.isfinite(array).all())
 
 
 def _describe(node: "Tensor") -> str:

@@ -93,6 +93,16 @@ def hinge_loss(input: Tensor, target: Any, reduction: str = "mean") -> Tensor:
     return _reduce((1.0 - y * input).relu(), reduction)
 
 
+def _class_indices(target: Any, caller: str) -> np.ndarray:
+    """The targets as an int64 array: ints, or floats that are whole numbers."""
+    classes = np.asarray(target.data if isinstance(target, Tensor) else target)
+    if classes.dtype.kind in "iu":
+        return classes.astype(np.int64, copy=False)
+    if classes.dtype.kind == "f" and np.all(classes == np.round(classes)):
+        return classes.astype(np.int64)
+    raise TypeError(f"{caller}: target must be class indices (ints), got an array of {classes.dtype}")
+
+
 def cross_entropy(input: Tensor, target: Any, reduction: str = "mean") -> Tensor:
     """-log softmax(logits)[class] for logits (B, C) (or (C,)) and integer class indices."""
     caller = "cross_entropy"
@@ -101,13 +111,9 @@ def cross_entropy(input: Tensor, target: Any, reduction: str = "mean") -> Tensor
     logits = input.reshape(1, -1) if single else input
     if logits.ndim != 2:
         raise ValueError(f"{caller}: input must be logits of shape (B, C) or (C,), got {input.shape}")
-    classes = np.asarray(target.data if isinstance(target, Tensor) else target)
+    classes = _class_indices(target, caller)
     if single:
         classes = classes.reshape(1)
-    if classes.dtype == object or not np.issubdtype(classes.dtype, np.integer) and not (
-            np.issubdtype(classes.dtype, np.floating) and np.all(classes == np.round(classes))):
-        raise TypeError(f"{caller}: target must be class indices (ints), got an array of {classes.dtype}")
-    classes = classes.astype(np.int64)
     if classes.shape != (logits.shape[0],):
         raise ValueError(f"{caller}: input has {logits.shape[0]} samples but target has shape {classes.shape}")
     out_of_range = (classes < 0) | (classes >= logits.shape[1])

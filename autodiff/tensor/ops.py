@@ -7,7 +7,9 @@ A `TensorOp` is the tensor version of `autodiff.ops.Op`:
   the output), it returns ∂L/∂input for each input: the chain rule for a
   whole array at once. A scalar op multiplies by a local derivative; a
   tensor op does whatever its Jacobian says, without ever building it
-  (for ``a @ b``: ∂L/∂a = g · bᵀ and ∂L/∂b = aᵀ · g);
+  (for ``a @ b``: ∂L/∂a = g · bᵀ and ∂L/∂b = aᵀ · g). ``needs`` says which
+  inputs want a gradient (data does not): a VJP may skip the others and
+  give None for them, as PyTorch's ``needs_input_grad`` lets it;
 * ``texts``: each of those written for people, with the operands' names;
 * ``torch_name``: the PyTorch function it must agree with.
 
@@ -54,7 +56,7 @@ class TensorOp:
     name: str
     symbol: str                                   # what a graph node shows: "@", "sum"
     forward: Callable[[tuple, Any], np.ndarray]   # (arrays, params) -> array; refuses bad input
-    vjp: Callable[[Any, Arrays, Any, Any], tuple]  # (g, inputs, out, params) -> ∂L/∂input for each
+    vjp: Callable[..., tuple]                     # (g, inputs, out, params, needs) -> ∂L/∂input for each
     texts: tuple[str, ...]                        # each of those, written: "∂L/∂{a} = ∂L/∂{out} · {b}ᵀ"
     torch_name: str = ""                          # torch.<torch_name>, when not torch.<name>
     arity: Optional[int] = None                   # how many operands; None for any number
@@ -168,15 +170,19 @@ def elementwise(op: Op) -> TensorOp:
             _refuse_bad_elements(op, arrays, out)
         return out
 
-    def vjp(g: Any, inputs: Arrays, out: Any, params: Any) -> tuple:
+    def vjp(g: Any, inputs: Arrays, out: Any, params: Any, needs: tuple) -> tuple:
         local = op.local_derivatives(*inputs, out)
         grads = []
-        for x, d in zip(inputs, local):
-            if type(d) is float and d == 1.0:  # a sum's slope: g passes on unchanged
+        for x, d, wanted in zip(inputs, local, needs):
+            if not wanted:
+                grads.append(None)
+            elif type(d) is float and d == 1.0:  # a sum's slope: g passes on unchanged
                 grads.append(sum_to(g, x.shape))
             elif type(d) is float and d == -1.0:
                 grads.append(sum_to(-g, x.shape))
             else:
+                if isinstance(d, np.ndarray) and d.dtype != g.dtype:  # a mask made of 0.0 and 1.0
+                    d = d.astype(g.dtype)
                 grads.append(sum_to(g * d, x.shape))
         return tuple(grads)
 
@@ -191,7 +197,7 @@ def _values(x: Any) -> np.ndarray:
     return x if isinstance(x, np.ndarray) else x.data
 
 
-def _pow_vjp(g: Any, inputs: Arrays, out: Any, params: Any) -> tuple:
+def _pow_vjp(g: Any, inputs: Arrays, out: Any, params: Any, needs: tuple) -> tuple:
     """a ** b with a Tensor exponent: ∂/∂a = b·a^(b-1), ∂/∂b = a^b·log(a), for a positive base.
 
     The scalar rule handles a = 0 and a < 0 case by case; for whole arrays
@@ -247,19 +253,20 @@ def _swap_last(x: Any) -> Any:
     return x.transpose(*axes)
 
 
-def _matmul_vjp(g: Any, inputs: Arrays, out: Any, params: Any) -> tuple:
+def _matmul_vjp(g: Any, inputs: Arrays, out: Any, params: Any, needs: tuple) -> tuple:
     a, b = inputs
     if a.ndim == 1 and b.ndim == 1:  # a dot product: out is one number
-        return g * b, g * a
+        return (g * b if needs[0] else None), (g * a if needs[1] else None)
     if a.ndim == 1:  # a row vector times matrices: as a (1, k) matrix
         g_rows = g.reshape(g.shape[:-1] + (1, g.shape[-1]))
-        grad_a = sum_to(g_rows @ _swap_last(b), (1, a.shape[0])).reshape(a.shape)
-        return grad_a, sum_to(a.reshape((a.shape[0], 1)) @ g_rows, b.shape)
+        grad_a = sum_to(g_rows @ _swap_last(b), (1, a.shape[0])).reshape(a.shape) if needs[0] else None
+        return grad_a, (sum_to(a.reshape((a.shape[0], 1)) @ g_rows, b.shape) if needs[1] else None)
     if b.ndim == 1:  # matrices times a column vector: as a (k, 1) matrix
         g_columns = g.reshape(g.shape + (1,))
-        grad_b = sum_to(_swap_last(a) @ g_columns, (b.shape[0], 1)).reshape(b.shape)
-        return sum_to(g_columns @ b.reshape((1, b.shape[0])), a.shape), grad_b
-    return sum_to(g @ _swap_last(b), a.shape), sum_to(_swap_last(a) @ g, b.shape)
+        grad_b = sum_to(_swap_last(a) @ g_columns, (b.shape[0], 1)).reshape(b.shape) if needs[1] else None
+        return (sum_to(g_columns @ b.reshape((1, b.shape[0])), a.shape) if needs[0] else None), grad_b
+    return (sum_to(g @ _swap_last(b), a.shape) if needs[0] else None,
+            sum_to(_swap_last(a) @ g, b.shape) if needs[1] else None)
 
 
 MATMUL = TensorOp(
@@ -278,11 +285,13 @@ def _linear(arrays: tuple, params: Any) -> np.ndarray:
     return out
 
 
-def _linear_vjp(g: Any, inputs: Arrays, out: Any, params: Any) -> tuple:
+def _linear_vjp(g: Any, inputs: Arrays, out: Any, params: Any, needs: tuple) -> tuple:
     x, w, b = inputs
-    g2 = g.reshape((-1, g.shape[-1]))            # every sample of the batch, as rows
-    x2 = x.reshape((-1, x.shape[-1]))
-    return (g @ w, g2.T @ x2, g2.sum(axis=0))
+    g2 = g if g.ndim == 2 else g.reshape((-1, g.shape[-1]))  # every sample of the batch, as rows
+    x2 = x if x.ndim == 2 else x.reshape((-1, x.shape[-1]))
+    return (g @ w if needs[0] else None,   # data (the usual x) needs none: no matmul
+            g2.T @ x2 if needs[1] else None,
+            g2.sum(axis=0) if needs[2] else None)
 
 
 LINEAR = TensorOp(
@@ -324,7 +333,7 @@ def _sum(arrays: tuple, params: Any) -> np.ndarray:
     return np.asarray(x.sum(axis=axes, keepdims=keepdims))
 
 
-def _sum_vjp(g: Any, inputs: Arrays, out: Any, params: Any) -> tuple:
+def _sum_vjp(g: Any, inputs: Arrays, out: Any, params: Any, needs: tuple) -> tuple:
     (x,), (axes, keepdims) = inputs, params
     return (BROADCAST_TO(g.reshape(_kept_shape(x.shape, axes)), params=x.shape),)
 
@@ -344,7 +353,7 @@ def _mean(arrays: tuple, params: Any) -> np.ndarray:
     return np.asarray(x.mean(axis=axes, keepdims=keepdims))
 
 
-def _mean_vjp(g: Any, inputs: Arrays, out: Any, params: Any) -> tuple:
+def _mean_vjp(g: Any, inputs: Arrays, out: Any, params: Any, needs: tuple) -> tuple:
     (x,), (axes, keepdims) = inputs, params
     share = BROADCAST_TO(g.reshape(_kept_shape(x.shape, axes)), params=x.shape)
     return (share * (1.0 / _count(x.shape, axes)),)
@@ -361,7 +370,7 @@ def _max(arrays: tuple, params: Any) -> np.ndarray:
     return np.asarray(x.max(axis=axes, keepdims=keepdims))
 
 
-def _max_vjp(g: Any, inputs: Arrays, out: Any, params: Any) -> tuple:
+def _max_vjp(g: Any, inputs: Arrays, out: Any, params: Any, needs: tuple) -> tuple:
     """The gradient goes to the largest elements, shared equally among ties (``torch.amax``)."""
     (x,), (axes, keepdims) = inputs, params
     kept = _kept_shape(x.shape, axes)
@@ -389,7 +398,7 @@ def _reshape(arrays: tuple, params: Any) -> np.ndarray:
 
 
 RESHAPE = TensorOp(name="reshape", symbol="reshape", forward=_reshape,
-                   vjp=lambda g, inputs, out, shape: (g.reshape(inputs[0].shape),),
+                   vjp=lambda g, inputs, out, shape, needs: (g.reshape(inputs[0].shape),),
                    texts=("∂L/∂{a} = ∂L/∂{out} reshaped back",), arity=1)
 
 
@@ -400,7 +409,7 @@ def _transpose(arrays: tuple, params: Any) -> np.ndarray:
     return x.transpose(axes)
 
 
-def _transpose_vjp(g: Any, inputs: Arrays, out: Any, axes: Any) -> tuple:
+def _transpose_vjp(g: Any, inputs: Arrays, out: Any, axes: Any, needs: tuple) -> tuple:
     if axes is None:
         return (g.transpose(),)
     return (g.transpose(*np.argsort(axes)),)
@@ -419,7 +428,7 @@ def _broadcast_to(arrays: tuple, params: Any) -> np.ndarray:
 
 
 BROADCAST_TO = TensorOp(name="broadcast_to", symbol="broadcast", forward=_broadcast_to,
-                        vjp=lambda g, inputs, out, shape: (sum_to(g, inputs[0].shape),),
+                        vjp=lambda g, inputs, out, shape, needs: (sum_to(g, inputs[0].shape),),
                         texts=("∂L/∂{a} = ∂L/∂{out} summed over the copies",), arity=1)
 
 
@@ -440,12 +449,12 @@ def _scatter_add(arrays: tuple, params: Any) -> np.ndarray:
 
 
 GETITEM = TensorOp(name="getitem", symbol="[]", forward=_getitem,
-                   vjp=lambda g, inputs, out, index: (SCATTER_ADD(g, params=(index, inputs[0].shape)),),
+                   vjp=lambda g, inputs, out, index, needs: (SCATTER_ADD(g, params=(index, inputs[0].shape)),),
                    texts=("∂L/∂{a} = ∂L/∂{out} put back where it was taken from, 0 elsewhere",),
                    torch_name="index", arity=1)
 
 SCATTER_ADD = TensorOp(name="scatter_add", symbol="scatter", forward=_scatter_add,
-                       vjp=lambda g, inputs, out, params: (GETITEM(g, params=params[0]),),
+                       vjp=lambda g, inputs, out, params, needs: (GETITEM(g, params=params[0]),),
                        texts=("∂L/∂{a} = ∂L/∂{out} taken at the index",), torch_name="index_put", arity=1)
 
 
@@ -470,7 +479,7 @@ def _concat(arrays: tuple, axis: Any) -> np.ndarray:
     return np.concatenate(arrays, axis=axis)
 
 
-def _concat_vjp(g: Any, inputs: Arrays, out: Any, axis: Any) -> tuple:
+def _concat_vjp(g: Any, inputs: Arrays, out: Any, axis: Any, needs: tuple) -> tuple:
     axis = axis % out.ndim
     grads, start = [], 0
     for x in inputs:
@@ -493,7 +502,7 @@ def _stack(arrays: tuple, axis: Any) -> np.ndarray:
     return np.stack(arrays, axis=_axis("stack", axis, arrays[0].ndim + 1))
 
 
-def _stack_vjp(g: Any, inputs: Arrays, out: Any, axis: Any) -> tuple:
+def _stack_vjp(g: Any, inputs: Arrays, out: Any, axis: Any, needs: tuple) -> tuple:
     axis = axis % out.ndim
     return tuple(GETITEM(g, params=(slice(None),) * axis + (i,)) for i in range(len(inputs)))
 
@@ -509,7 +518,7 @@ def _where_forward(arrays: tuple, condition: np.ndarray) -> np.ndarray:
     return np.where(condition, x, y)
 
 
-def _where_vjp(g: Any, inputs: Arrays, out: Any, condition: np.ndarray) -> tuple:
+def _where_vjp(g: Any, inputs: Arrays, out: Any, condition: np.ndarray, needs: tuple) -> tuple:
     x, y = inputs
     picked = np.broadcast_to(condition, out.shape).astype(out.dtype)
     return sum_to(g * picked, x.shape), sum_to(g * (1.0 - picked), y.shape)
@@ -531,7 +540,7 @@ def _logsumexp(arrays: tuple, params: Any) -> np.ndarray:
     return out if keepdims else out.squeeze(axis)
 
 
-def _logsumexp_vjp(g: Any, inputs: Arrays, out: Any, params: Any) -> tuple:
+def _logsumexp_vjp(g: Any, inputs: Arrays, out: Any, params: Any, needs: tuple) -> tuple:
     (x,), (axis, keepdims) = inputs, params
     if not keepdims:  # put the reduced axis back, to broadcast against x
         kept = out.shape[:axis] + (1,) + out.shape[axis:]
@@ -549,7 +558,7 @@ def _log_softmax(arrays: tuple, axis: Any) -> np.ndarray:
     return shifted - np.log(np.exp(shifted).sum(axis=axis, keepdims=True))
 
 
-def _log_softmax_vjp(g: Any, inputs: Arrays, out: Any, axis: Any) -> tuple:
+def _log_softmax_vjp(g: Any, inputs: Arrays, out: Any, axis: Any, needs: tuple) -> tuple:
     return (g - scalar.EXP(out) * g.sum(axis=axis, keepdims=True),)
 
 
@@ -564,7 +573,7 @@ def _softmax(arrays: tuple, axis: Any) -> np.ndarray:
     return e / e.sum(axis=axis, keepdims=True)
 
 
-def _softmax_vjp(g: Any, inputs: Arrays, out: Any, axis: Any) -> tuple:
+def _softmax_vjp(g: Any, inputs: Arrays, out: Any, axis: Any, needs: tuple) -> tuple:
     return (out * (g - (g * out).sum(axis=axis, keepdims=True)),)
 
 
@@ -579,7 +588,7 @@ def _cross_entropy(arrays: tuple, targets: np.ndarray) -> np.ndarray:
     return np.asarray(-log_p[np.arange(len(targets)), targets].mean(), dtype=logits.dtype)
 
 
-def _cross_entropy_vjp(g: Any, inputs: Arrays, out: Any, targets: np.ndarray) -> tuple:
+def _cross_entropy_vjp(g: Any, inputs: Arrays, out: Any, targets: np.ndarray, needs: tuple) -> tuple:
     (logits,) = inputs
     n = logits.shape[0]
     one_hot = np.zeros(logits.shape, dtype=_values(logits).dtype)

@@ -37,6 +37,7 @@ from .ops import (CONCAT, ELEMENTWISE, GETITEM, MATMUL, MAX, MEAN, RESHAPE, STAC
 __all__ = ["Tensor", "apply", "DTYPES"]
 
 DTYPES = (np.float64, np.float32)  # the dtypes a Tensor can hold
+_FLOATS = tuple(np.dtype(d) for d in DTYPES)
 
 ADD, SUB, MUL, DIV = (ELEMENTWISE[op] for op in (ops.ADD, ops.SUB, ops.MUL, ops.DIV))
 POW, NEG, ABS = ELEMENTWISE[ops.POW], ELEMENTWISE[ops.NEG], ELEMENTWISE[ops.ABS]
@@ -46,6 +47,10 @@ def as_array(data: Any, what: str, dtype: Any = None) -> np.ndarray:
     """``data`` as a finite float array of ``dtype`` (float64 by default), or a clear error."""
     if isinstance(data, Tensor):
         data = data._data
+    if type(data) is np.ndarray and data.dtype in _FLOATS and (dtype is None or data.dtype == dtype):
+        if not _all_finite(data):  # the common case (an optimizer's update), checked quickly
+            _refuse_non_finite(what, data)
+        return data
     if dtype is not None and np.dtype(dtype) not in DTYPES:
         raise TypeError(f"{what}: dtype must be float64 or float32, got {np.dtype(dtype)}")
     if isinstance(data, (str, bytes)) or data is None:
@@ -64,11 +69,25 @@ def as_array(data: Any, what: str, dtype: Any = None) -> np.ndarray:
         array.dtype if array.dtype in DTYPES else np.dtype(np.float64))
     with np.errstate(over="ignore"):
         array = array.astype(target, copy=False)
-    if not np.isfinite(array).all():
-        index = tuple(int(i) for i in np.argwhere(~np.isfinite(array))[0])
-        raise ValueError(f"{what}: expected finite numbers, got {array[index]!r}"
-                         + (f" at index {index}" if index else "") + " (or a number too large for the dtype)")
+    if not _all_finite(array):
+        _refuse_non_finite(what, array)
     return array
+
+
+def _all_finite(array: np.ndarray) -> bool:
+    """True if no element is inf or nan: the sum is finite exactly then, unless it overflows.
+
+    One sum costs less than isfinite(...).all(); only an overflowing sum
+    needs the element-by-element look.
+    """
+    total = array.sum()
+    return bool(np.isfinite(total)) or bool(np.isfinite(array).all())
+
+
+def _refuse_non_finite(what: str, array: np.ndarray) -> None:
+    index = tuple(int(i) for i in np.argwhere(~np.isfinite(array))[0])
+    raise ValueError(f"{what}: expected finite numbers, got {array[index]!r}"
+                     + (f" at index {index}" if index else "") + " (or a number too large for the dtype)")
 
 
 class Tensor:
@@ -297,17 +316,21 @@ def apply(op: TensorOp, *operands: Any, params: Any = None) -> Tensor:
     the Tensors' dtype) that need no gradient. The result records the graph
     only if some operand requires a gradient, and not under `no_grad`.
     """
-    dtype = next((x._data.dtype for x in operands if isinstance(x, Tensor)), np.dtype(np.float64))
-    tensors = tuple(x if isinstance(x, Tensor) else _constant(x, dtype, op) for x in operands)
-    out = op.forward(tuple(t._data for t in tensors), params)
-    if op.checks_result and not np.isfinite(out).all():
+    tensors = operands
+    for x in operands:
+        if type(x) is not Tensor:  # a constant among them: wrap each (rare in a model's forward)
+            dtype = next((t._data.dtype for t in operands if isinstance(t, Tensor)), _FLOATS[0])
+            tensors = tuple(t if isinstance(t, Tensor) else _constant(t, dtype, op) for t in operands)
+            break
+    out = op.forward(tuple([t._data for t in tensors]), params)
+    if op.checks_result and not _all_finite(out):
         _refuse_overflow(op, out)
     node = Tensor.__new__(Tensor)
     node._data = out
     node._grad = None
     node.label = ""
     node._mark = None
-    if grad_mode.enabled and any(t.requires_grad for t in tensors):
+    if grad_mode.enabled and any([t.requires_grad for t in tensors]):
         node.op, node.parents, node.params, node.requires_grad = op, tensors, params, True
     else:
         node.op, node.parents, node.params, node.requires_grad = None, (), None, False
