@@ -9,7 +9,7 @@ import sys
 import pytest
 
 from autodiff import ops
-from autodiff.check import Check, crosscheck, formulas, run_all_checks
+from autodiff.check import Check, crosscheck, formulas, run_all_checks, tensor_checks
 from autodiff.check.training import OPTIMIZER_CHECKS, SCHEDULER_CHECKS
 
 REPO = pathlib.Path(__file__).resolve().parent.parent
@@ -60,8 +60,9 @@ def test_one_row_per_check_and_no_duplicates(table):
     n_modules = 2 + 4                  # Linear with and without bias, MLP with each activation
     n_losses = 4 * 2 + 2               # four losses × (mean, sum), cross_entropy × (mean, sum)
     n_formulas = len(formulas.all_ops())  # every op's displayed formulas against its rules
+    n_tensor = len(list(tensor_checks._cases(__import__("numpy").random.default_rng(0)))) + 4  # ops, MLPs
     assert len(rows) == (n_formulas + n_ops + n_modules + n_losses
-                         + len(OPTIMIZER_CHECKS) + len(SCHEDULER_CHECKS))
+                         + len(OPTIMIZER_CHECKS) + len(SCHEDULER_CHECKS) + n_tensor)
 
 
 def test_a_row_for_every_op(table):
@@ -118,7 +119,7 @@ def test_a_row_for_every_scheduler_check(table):
 
 def test_tolerances(table):
     for name, _, tolerance, _ in table[1]:
-        expected = 1e-10 if name.startswith("optimizer ") else 1e-12
+        expected = 1e-10 if name.startswith(("optimizer ", "tensor ")) else 1e-12
         assert tolerance == expected, name
 
 
@@ -221,3 +222,29 @@ def test_without_torch_the_module_exits_non_zero():
     assert result.returncode == 1, result.stdout + result.stderr
     assert "PyTorch" in result.stdout and "not installed" in result.stdout
     assert "Traceback" not in result.stderr
+
+
+def test_a_row_for_every_tensor_op(table):
+    names = [r[0] for r in table[1]]
+    tensor_rows = [n for n in names if n.startswith("tensor op ")]
+    assert len(tensor_rows) >= 30
+    for needed in ("matmul", "linear", "softmax", "log_softmax", "logsumexp", "cross_entropy", "indexing",
+                   "concat", "stack", "where", "max over an axis", "pow, a Tensor exponent"):
+        assert any(n.startswith(f"tensor op {needed}") for n in tensor_rows), needed
+
+
+def test_a_wrong_tensor_vjp_fails_its_row(monkeypatch):
+    """The tensor rows can fail: a VJP with a wrong sign is caught."""
+    from autodiff.tensor import ops as tops
+
+    right = tops.MATMUL
+    monkeypatch.setattr(tops, "MATMUL", tops.TensorOp(
+        name="matmul", symbol="@", forward=right.forward,
+        vjp=lambda g, inputs, out, params, needs: tuple(
+            None if s is None else -s for s in right.vjp(g, inputs, out, params, needs)),
+        texts=right.texts, arity=2))
+    import autodiff.tensor.tensor as tensor_module
+    monkeypatch.setattr(tensor_module, "MATMUL", tops.MATMUL)
+    rows = {c.name: c for c in tensor_checks.tensor_op_checks()}
+    assert not rows["tensor op matmul: value, gradient, Hessian-vector product"].ok
+    assert rows["tensor op exp: value, gradient, Hessian-vector product"].ok

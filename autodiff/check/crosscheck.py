@@ -1,4 +1,5 @@
-"""The PyTorch cross-check: every op, module, loss, optimizer and schedule against torch (float64).
+"""The PyTorch cross-check: every op, module, loss, optimizer and schedule against torch (float64),
+for the scalar engine and the tensor engine.
 
 ``python -m autodiff.check`` runs it, prints one row per check, and exits
 non-zero if any check fails. PyTorch is used here and nowhere else in the
@@ -15,6 +16,7 @@ from ..var import Var
 from .formulas import formula_checks
 from .gradcheck import op_derivatives, torch_op_derivatives
 from .report import Check, relative_error
+from .tensor_checks import tensor_module_checks, tensor_op_checks
 from .training import optimizer_checks, scheduler_checks
 
 __all__ = ["Check", "run_all_checks"]
@@ -170,6 +172,8 @@ def all_checks() -> Iterator[Check]:
     yield from loss_checks()
     yield from optimizer_checks(OPTIMIZER_TOLERANCE)
     yield from scheduler_checks(SCHEDULER_TOLERANCE)
+    yield from tensor_op_checks()
+    yield from tensor_module_checks()
 
 
 def run_all_checks(verbose: bool = True) -> bool:
