@@ -38,7 +38,10 @@ a lesson blurs the picture instead of replacing it.
 >>> [len(xb) for xb, yb in batches(X_train, y_train, batch_size=3)]
 [3, 1]
 
-Inputs may be lists or numpy arrays; outputs are always plain lists.
+Inputs may be lists or numpy arrays; outputs are always plain lists, except
+from the two readers of real data (`autodiff.data_files`), which return numpy
+arrays: ``load_digits``, the 1,797 8×8 handwritten digits shipped with the kit,
+and ``load_idx``, which reads MNIST's IDX files.
 """
 
 from __future__ import annotations
@@ -51,10 +54,11 @@ from typing import Any, Iterator, Sequence, Union
 
 from .arguments import (flag, in_range, integer, is_int, is_real, non_negative, positive, positive_int,
                         real, short_repr, type_and_value)
+from .data_files import load_digits, load_idx
 
 __all__ = [
     "make_moons", "make_circles", "make_xor", "make_spirals", "make_blobs",
-    "make_regression", "train_test_split", "batches", "load_csv",
+    "make_regression", "train_test_split", "batches", "load_csv", "load_digits", "load_idx",
 ]
 
 Row = list[float]
