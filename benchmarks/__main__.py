@@ -15,7 +15,7 @@ import time
 from dataclasses import dataclass
 from typing import Optional, Protocol, Sequence
 
-from . import graphs, mlp_epoch, playground, report, stepper, teaching_core, workloads
+from . import graphs, mlp_epoch, playground, report, stepper, teaching_core, tensor_epoch, workloads
 from .report import Row
 
 OURS = "autodiff"
@@ -34,6 +34,17 @@ QUICK_ROUNDS, QUICK_STEPS = 1, 1
 CHECK_STEPS, QUICK_CHECK_STEPS = 3, 1  # steps over which the engines' losses must agree
 CHAIN_BACKWARD_TARGET_S = 10.0  # "finishes in seconds"
 BYTES_PER_NODE_TARGET = 200.0
+# The tensor engine's digits epoch (tensor_epoch.py): ours / other, with (target, goal) each;
+# None where the issue gives no target. An epoch takes tens of ms, so TENSOR_ROUND_FACTOR times
+# as many rounds as the other benchmarks.
+TENSOR_RATIOS: tuple[tuple[str, Optional[float], float], ...] = (
+    (tensor_epoch.TorchEpoch.name, 1.0, 0.5),
+    (tensor_epoch.NumpyEpoch.name, None, 1.6),
+)
+TENSOR_ROUND_FACTOR = 3
+TENSOR_PHASE_EPOCHS, QUICK_TENSOR_PHASE_EPOCHS = 10, 2  # the phase split and the collection counts
+TENSOR_CHAIN_DEPTH = 10_000
+TENSOR_NODES = 10_000
 # Graph drawing and GraphStepper, at TARGET_NODES nodes: the layout (each renderer), and the
 # 95th percentile of the in-browser step.
 TARGET_NODES = 500
@@ -197,6 +208,66 @@ def memory_rows(nodes: int) -> list[Row]:
 
 
 # ----------------------------------------------------------------------
+# The tensor engine: a digits epoch in three libraries, a chain, bytes per node
+# ----------------------------------------------------------------------
+def tensor_rows(args: argparse.Namespace) -> tuple[list[Row], dict[str, str]]:
+    """The rows of `tensor_epoch`'s measurements, and the README's fields for them.
+
+    All of it with numpy's BLAS on one thread (PyTorch's is set by `main`),
+    and the collector on for all three libraries, as a learner's loop runs.
+    """
+    rounds = TENSOR_ROUND_FACTOR * args.rounds
+    phase_epochs = QUICK_TENSOR_PHASE_EPOCHS if args.quick else TENSOR_PHASE_EPOCHS
+    with tensor_epoch.one_blas_thread() as blas:
+        data = tensor_epoch.digits()
+        say(f"checking that the three libraries compute the same losses over an epoch of the digits "
+            f"({data.source}; numpy's BLAS: {blas}) ...")
+        worst = tensor_epoch.check_epochs_agree(tensor_epoch.all_epochs(data))
+        say(f"timing a digits epoch in each library, {rounds} round{'s' * (rounds != 1)} of "
+            f"interleaved blocks of {args.steps} epoch{'s' * (args.steps != 1)} ...")
+        runs = {run.name: run for run in tensor_epoch.all_epochs(data)}
+        blocks = time_blocks(runs, rounds, args.steps)
+        say(f"splitting each library's epoch into its phases, {phase_epochs} epochs ...")
+        phases = {run.name: tensor_epoch.phase_times(run, phase_epochs)
+                  for run in tensor_epoch.all_epochs(data)}
+        collections = {run.name: tensor_epoch.collections_per_epoch(run, phase_epochs)
+                       for run in tensor_epoch.all_epochs(data)}
+        say(f"timing a {TENSOR_CHAIN_DEPTH:,}-op tensor chain and measuring bytes per tensor node ...")
+        chain = tensor_epoch.time_chain(TENSOR_CHAIN_DEPTH)
+        node_bytes = tensor_epoch.bytes_per_node(TENSOR_NODES)
+
+    ours = tensor_epoch.OursEpoch.name
+    rows = step_rows(blocks, "digits epoch", ratios=())  # ms per epoch of each, then gc.collect()
+    ratio_rows = []
+    for other, target, goal in TENSOR_RATIOS:
+        ratio = median_ratio(blocks.steps[ours], blocks.steps[other])
+        label, result = f"{ours} / {other}, digits epoch (goal ≤ {goal:g}×)", f"{ratio:.2f}×"
+        ratio_rows.append(Row(label, result) if target is None
+                          else Row(label, result, f"≤ {target:g}×", ratio <= target))
+    rows[len(runs):len(runs)] = ratio_rows
+    rows.append(Row("digits epoch: largest relative difference of a batch's loss from ours, first epoch",
+                    f"{worst:.1e}", f"≤ {tensor_epoch.REL_TOL:g}", worst <= tensor_epoch.REL_TOL))
+    for name, (forward, backward, update) in phases.items():
+        rows.append(Row(f"{name}: ms per digits epoch in forward · backward · optimizer",
+                        f"{1000 * forward:.1f} · {1000 * backward:.1f} · {1000 * update:.1f}"))
+    rows.append(Row("cyclic collections per digits epoch, generations 0 / 1 / 2", " · ".join(
+        f"{name} {' / '.join(f'{n:g}' for n in counts)}" for name, counts in collections.items())))
+    rows += [
+        Row(f"{chain.depth:,}-op tensor chain: forward", f"{chain.forward_s:.3f} s"),
+        Row(f"{chain.depth:,}-op tensor chain: backward", f"{chain.backward_s:.3f} s"),
+        Row(f"{ours}: bytes per tensor node (shape (4,) float32)", f"{node_bytes:.0f}"),
+    ]
+    fields = {
+        "source": data.source, "batches": str(len(runs[ours].batches)),
+        "blas": tensor_epoch.blas_description(), "blas_threads": blas,
+        "tolerance": f"{tensor_epoch.REL_TOL:g}", "rounds": str(rounds), "steps": str(args.steps),
+        "factor": str(TENSOR_ROUND_FACTOR), "phase_epochs": str(phase_epochs),
+        "depth": f"{chain.depth:,}", "nodes": f"{TENSOR_NODES:,}",
+    }
+    return rows, fields
+
+
+# ----------------------------------------------------------------------
 # Graph drawing and GraphStepper
 # ----------------------------------------------------------------------
 def _spread(values: list[float], unit: str, digits: int) -> str:
@@ -265,6 +336,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     say(f"measuring memory per node over {args.nodes:,} nodes ...")
     rows += memory_rows(args.nodes)
     rows += teaching_core.rows()
+    new_rows, tensor_fields = tensor_rows(args)
+    rows += new_rows
     stepper_results = stepper.run(args.stepper)
     rows += stepper_rows(stepper_results)
     say("timing Playground frames ...")
@@ -273,12 +346,14 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
 
     info = report.machine_info()
     info.update(stepper.machine_info(stepper_results))
+    info["numpy's BLAS"] = f"{tensor_fields['blas_threads']} for the tensor engine's benchmarks"
     print(report.format_table(rows))
     print()
     print(report.format_machine(info))
     if not args.quick:
         path = report.write_readme(rows, info, args.rounds, args.steps, args.check_steps,
-                                   args.depth, args.nodes, stepper.readme_fields(stepper_results))
+                                   args.depth, args.nodes, stepper.readme_fields(stepper_results),
+                                   tensor_fields)
         say(f"wrote {path}")
     return 0
 

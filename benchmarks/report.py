@@ -153,6 +153,67 @@ Bytes per node is the growth of `tracemalloc`'s traced memory while
 {nodes:,} `Var * Var` product nodes are built and kept alive, divided by
 {nodes:,}; micrograd's `Value` is measured the same way for comparison."""
 
+TENSOR_EXPLANATION = """\
+**The tensor engine: a digits epoch in three libraries (`tensor_epoch.py`).**
+One training epoch of an MLP 64-128-64-10 (ReLU hidden layers, logits out)
+on the 1,797 8×8 digits ({source}; pixels divided by 16), with
+cross-entropy and Adam (lr 1e-3, betas (0.9, 0.999), eps 1e-8), in
+{batches} batches of 64 (the last one of 5) in one fixed shuffled order, every
+array float32, on the CPU. It is written once per library, as its user
+writes the loop (zero the gradients, the loss of the model's output,
+`backward()`, the optimizer's `step()`, `loss.item()`): **ours**,
+`autodiff.tensor.nn.MLP` with `autodiff.losses.cross_entropy` (the fused
+op) and `autodiff.optim.Adam`; **torch**, `nn.Sequential` of `Linear` and
+`ReLU` with `F.cross_entropy` and `torch.optim.Adam` (its defaults
+otherwise); and **numpy by hand**, the same net's forward pass, backward
+pass and Adam written out with numpy arrays, no graph and no checks: the
+floor for an engine on numpy. The three start from the same float32
+weights (PyTorch's default, uniform on ±1/√in, drawn once by
+`autodiff.nn.initial_weights` from one seeded `random.Random`) and train on
+the same batches, each in its own container made before any timing: for
+ours, what `autodiff.tensor.data.batches(X, y, 64, shuffle=True, seed=0)`
+gives (Tensors that need no gradient), for the others the same rows as
+torch tensors and as arrays. Before anything
+is timed the run trains each for an epoch and checks every batch's loss
+against ours, to {tolerance} relative: float32 rounds to 6e-8, the libraries
+sum their matrix products in different orders (OpenBLAS, MKL), and Adam
+carries the differences from step to step; the largest difference is in
+the table.
+
+**One thread for everything:** `torch.set_num_threads(1)` for PyTorch (MKL
+and OpenMP), and numpy's BLAS ({blas}, as `numpy.show_config()` names it)
+held to one thread for the whole of these measurements: by threadpoolctl
+when it is installed, otherwise through the OpenBLAS library numpy loaded
+(its own `set_num_threads`, read back to check; without either the run
+stops and says so). Without that, OpenBLAS would share the larger products
+among the machine's CPUs. The other benchmarks are left as they were.
+
+**Timing:** as for the training step, in interleaved blocks of {steps}
+back-to-back epochs, ours, torch, numpy, for {rounds} rounds ({factor} times as
+many as the other benchmarks: an epoch takes only tens of ms). The table
+gives each library's ms per epoch, median (min–max) over all timed epochs,
+and the ratios ours / torch (target ≤ 1×, goal ≤ 0.5×) and ours / numpy by
+hand (goal ≤ 1.6×), each the median over the rounds of the ratio of the two
+block means. **The cyclic garbage collector is on** for all three: this is
+the loop as a learner writes and runs it, so the rule is "what a learner
+sees". Here it also costs next to nothing: a batch makes six graph nodes,
+freed by reference counting when the next batch's loss replaces the last
+(a Tensor graph has no cycles), so the collector rarely starts, and then
+only on young objects (the table counts its collections per epoch, with
+`gc.callbacks`, over {phase_epochs} epochs).
+
+**Where the time goes:** a second, untimed pass over {phase_epochs} epochs reads
+the clock between the parts of each library's batch: forward (the model
+and the loss), backward, and optimizer (`step()`, `zero_grad()` and
+`loss.item()`); the table gives the median of each per epoch. **Graph
+size:** a chain `y = tanh(y * w)` of {depth} ops on shape-(4,) float32
+Tensors, then `.sum()`, built and differentiated once; and bytes per tensor
+node, the growth of `tracemalloc`'s traced memory while {nodes} products
+`y = y * w` of shape-(4,) float32 Tensors are built and kept alive, divided
+by {nodes}: the Tensor object, its tuple of parents, its ndarray (the
+object, its shape and strides) and the array's 16 bytes of numbers, all
+counted (numpy reports its buffers to tracemalloc)."""
+
 STEPPER_EXPLANATION = """\
 **Graph drawing and `GraphStepper` (`stepper.py`).** Graphs of exactly
 {sizes} nodes (Vars, `len(topological_order(root))`: what `draw_graph`'s
@@ -197,20 +258,29 @@ Playwright (or with `--no-browser`) the in-browser rows are left out, and
 the run says why."""
 
 
+def _paragraph(template: str, fields: dict[str, str]) -> str:
+    """A template filled with figures of any length, each of its paragraphs wrapped again."""
+    return "\n\n".join(textwrap.fill(" ".join(text.split()), width=76, break_long_words=False,
+                                     break_on_hyphens=False)
+                       for text in template.format(**fields).split("\n\n"))
+
+
 def render_readme(rows: list[Row], info: dict[str, str], rounds: int, steps: int,
                   check_steps: int, depth: int, nodes: int,
-                  stepper: Optional[dict[str, str]] = None) -> str:
+                  stepper: Optional[dict[str, str]] = None,
+                  tensor: Optional[dict[str, str]] = None) -> str:
     """The whole README: what is measured, the table, the machine.
 
     ``stepper``: the fields of STEPPER_EXPLANATION (`stepper.readme_fields`);
+    ``tensor``: those of TENSOR_EXPLANATION (`benchmarks.__main__.tensor_rows`);
     without them that paragraph is left out.
     """
     explanation = EXPLANATION.format(rounds=rounds, steps=steps, check_steps=check_steps,
                                      depth=depth, nodes=nodes)
-    if stepper is not None:  # its figures are of any length: wrapped again
-        explanation += "\n\n" + textwrap.fill(
-            " ".join(STEPPER_EXPLANATION.format(**stepper).split()), width=76,
-            break_long_words=False, break_on_hyphens=False)
+    if tensor is not None:
+        explanation += "\n\n" + _paragraph(TENSOR_EXPLANATION, tensor)
+    if stepper is not None:
+        explanation += "\n\n" + _paragraph(STEPPER_EXPLANATION, stepper)
     return (
         "# Benchmarks\n\n"
         "Written by `make bench` (`python -m benchmarks`); edit `benchmarks/report.py`,\n"
@@ -225,9 +295,10 @@ def render_readme(rows: list[Row], info: dict[str, str], rounds: int, steps: int
 
 def write_readme(rows: list[Row], info: dict[str, str], rounds: int, steps: int,
                  check_steps: int, depth: int, nodes: int,
-                 stepper: Optional[dict[str, str]] = None) -> Path:
+                 stepper: Optional[dict[str, str]] = None,
+                 tensor: Optional[dict[str, str]] = None) -> Path:
     """Rewrite benchmarks/README.md with these results (atomically: a new file, then a rename)."""
-    text = render_readme(rows, info, rounds, steps, check_steps, depth, nodes, stepper)
+    text = render_readme(rows, info, rounds, steps, check_steps, depth, nodes, stepper, tensor)
     temporary = README.with_name(f".{README.name}.{os.getpid()}.tmp")
     try:
         temporary.write_text(text, encoding="utf-8")
