@@ -161,7 +161,7 @@ class Optimizer:
             self._check_finite(i, value, state)
             updates.append((p, value, state))
         for p, value, state in updates:
-            p.data = value
+            p._data = value  # checked above; the .data setter would check it a second time
             if state:
                 self.state[p].update(state)
         return loss
