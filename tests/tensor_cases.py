@@ -53,7 +53,8 @@ def to_numpy(t: Any) -> np.ndarray:
 
 
 def t64(a: Any, requires_grad: bool = False) -> torch.Tensor:
-    return torch.tensor(np.asarray(a, dtype=np.float64), dtype=torch.float64, requires_grad=requires_grad)
+    array = np.array(a, dtype=np.float64, order="C")  # a copy: torch takes no negative strides
+    return torch.tensor(array, dtype=torch.float64, requires_grad=requires_grad)
 
 
 # ----------------------------------------------------------------------------

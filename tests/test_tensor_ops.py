@@ -328,7 +328,7 @@ def torch_indexing(index, shape):
     positions = np.asarray(np.arange(math.prod(shape)).reshape(shape)[index])
 
     def theirs(t):
-        flat = torch.as_tensor(positions.reshape(-1), dtype=torch.long)
+        flat = torch.as_tensor(np.ascontiguousarray(positions.reshape(-1)), dtype=torch.long)
         return t.reshape(-1)[flat].reshape(positions.shape)
 
     return theirs
