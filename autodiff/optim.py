@@ -45,6 +45,7 @@ import numpy as np
 
 from .arguments import flag, in_range, non_negative, positive, real, type_name
 from .tensor import Tensor
+from .tensor.ops import all_finite
 from .var import Var
 
 __all__ = ["Optimizer", "SGD", "Adam", "RMSprop"]
@@ -93,10 +94,8 @@ def _sqrt(x: Any) -> Any:
 
 
 def _finite(x: Any) -> bool:
-    """No inf or nan in a float or an array (for an array: its sum is finite, else look closer)."""
-    if isinstance(x, float):
-        return math.isfinite(x)
-    return bool(np.isfinite(x.sum())) or bool(np.isfinite(x).all())
+    """No inf or nan in a float or an array."""
+    return math.isfinite(x) if isinstance(x, float) else all_finite(x)
 
 
 def _lerp(start: float, end: float, weight: float) -> float:
@@ -155,11 +154,12 @@ class Optimizer:
         loss = closure() if closure is not None else None
         group = self.param_groups[0]
         updates = []
-        for i, p in enumerate(group["params"]):
-            state = dict(self.state.get(p, {}))  # a copy: nothing changes until all is computed
-            value = self._update(p.data, p.grad, state, group)
-            self._check_finite(i, value, state)
-            updates.append((p, value, state))
+        with np.errstate(over="ignore", invalid="ignore"):  # an overflow is refused below, in words
+            for i, p in enumerate(group["params"]):
+                state = dict(self.state.get(p, {}))  # a copy: nothing changes until all is computed
+                value = self._update(p.data, p.grad, state, group)
+                self._check_finite(i, value, state)
+                updates.append((p, value, state))
         for p, value, state in updates:
             p._data = value  # checked above; the .data setter would check it a second time
             if state:

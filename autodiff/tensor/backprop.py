@@ -17,6 +17,8 @@ from typing import TYPE_CHECKING, Any, Callable, Optional, Sequence, Union
 
 import numpy as np
 
+from .ops import all_finite
+
 if TYPE_CHECKING:  # (tensor.py imports this module: Tensor.backward calls backward below)
     from .tensor import Tensor
 
@@ -125,9 +127,12 @@ def backward(root: "Tensor", gradient: Any = None) -> None:
     seed = _seed(root, gradient, "backward")
     order = topological_order(root)
     try:
-        backpropagate(order, seed)
-        totals = [node._pass_grad if node._grad is None else node._grad + node._pass_grad for node in order]
-        if not all(map(_all_finite, totals)):
+        with np.errstate(over="ignore", invalid="ignore"):  # an overflow is refused below, in words
+            backpropagate(order, seed)
+            totals = [node._pass_grad if node._grad is None else node._grad + node._pass_grad
+                      for node in order]
+            finite = all(map(all_finite, totals))
+        if not finite:
             _refuse_overflow(order, totals)
     except BaseException:
         for node in order:
@@ -136,11 +141,6 @@ def backward(root: "Tensor", gradient: Any = None) -> None:
     for node, total in zip(order, totals):
         node._grad = total  # a new array: the pass makes one per node, and the seed is a copy
         node._pass_grad = 0.0
-
-
-def _all_finite(array: np.ndarray) -> bool:
-    """No inf or nan: a finite sum says so at once; only an overflowing one needs a closer look."""
-    return bool(np.isfinite(array.sum())) or bool(np.isfinite(array).all())
 
 
 def _describe(node: "Tensor") -> str:
@@ -191,7 +191,8 @@ def grad(output: "Tensor", inputs: Union["Tensor", Sequence["Tensor"]], create_g
             seed = Tensor(seed, requires_grad=False)
     order = topological_order(output)
     try:
-        backpropagate(order, seed, create_graph=create_graph)
+        with np.errstate(over="ignore", invalid="ignore"):  # an overflow is refused below, in words
+            backpropagate(order, seed, create_graph=create_graph)
         reached = set(order)
         results = []
         for x in inputs:

@@ -40,7 +40,7 @@ from .. import ops as scalar
 from ..ops import Op
 
 __all__ = [
-    "TensorOp", "elementwise", "sum_to", "ELEMENTWISE",
+    "TensorOp", "elementwise", "sum_to", "all_finite", "ELEMENTWISE",
     "MATMUL", "LINEAR", "SUM", "MEAN", "MAX", "RESHAPE", "TRANSPOSE", "BROADCAST_TO",
     "GETITEM", "SCATTER_ADD", "CONCAT", "STACK", "WHERE", "SOFTMAX", "LOG_SOFTMAX", "LOGSUMEXP",
     "CROSS_ENTROPY",
@@ -96,6 +96,16 @@ def sum_to(g: Any, shape: tuple[int, ...]) -> Any:
     if axes:
         g = g.sum(axis=axes, keepdims=True)
     return g.reshape(shape)
+
+
+def all_finite(array: np.ndarray) -> bool:
+    """True if no element is inf or nan: the sum is finite exactly then, unless it overflows.
+
+    One sum costs less than isfinite(...).all(); only an overflowing sum
+    needs the element-by-element look. (Callers that may meet huge numbers
+    call it under ``np.errstate(over="ignore")``, so numpy does not warn.)
+    """
+    return bool(np.isfinite(array.sum())) or bool(np.isfinite(array).all())
 
 
 def _first_bad(out: np.ndarray) -> tuple[int, ...]:
@@ -156,13 +166,16 @@ def elementwise(op: Op) -> TensorOp:
     on whole arrays, and sums each product down to its input's shape.
     """
     numpy_rule = op.numpy
-    careful = op.name in ("div", "log", "sqrt", "pow", "exp") or op.constant is not None
+    # Ops that can meet a domain error or overflow: numpy would warn before we refuse.
+    careful = op.name in ("add", "sub", "mul", "div", "log", "sqrt", "pow", "exp", "tan") or op.constant is not None
     # Finite inputs give finite outputs for these, so their results need no look (5 µs a call).
     always_finite = op.name in ("neg", "abs", "relu", "sigmoid", "tanh", "sin", "cos")
 
     def forward(arrays: tuple, params: Any) -> np.ndarray:
         if len(arrays) == 2:
             _broadcast_shape(op.name, arrays)
+            if arrays[0].dtype != arrays[1].dtype:
+                _check_same_dtype(op.name, arrays)
         if careful:  # domain errors: numpy would warn, then give inf or nan; we refuse instead
             with np.errstate(all="ignore"):
                 out = numpy_rule(*arrays)
@@ -200,20 +213,24 @@ def _values(x: Any) -> np.ndarray:
 
 
 def _pow_vjp(g: Any, inputs: Arrays, out: Any, params: Any, needs: tuple) -> tuple:
-    """a ** b with a Tensor exponent: ∂/∂a = b·a^(b-1), ∂/∂b = a^b·log(a), for a positive base.
+    """a ** b with a Tensor exponent: ∂/∂a = b·a^(b-1), ∂/∂b = a^b·log(a).
 
-    The scalar rule handles a = 0 and a < 0 case by case; for whole arrays
-    this op asks for a positive base instead (``x ** 2``, with a number for
-    the exponent, has no such limit).
+    The scalar rule handles a = 0 and a < 0 case by case; for whole arrays,
+    the exponent's gradient asks for a positive base instead (``x ** 2``,
+    with a number for the exponent, has no such limit, and neither does a
+    constant exponent, whose gradient nobody wants).
     """
     a, b = inputs
+    base = sum_to(g * (b * a ** (b - 1.0)), a.shape) if needs[0] else None
+    if not needs[1]:
+        return base, None
     bad = np.broadcast_to(_values(a) <= 0, out.shape)
     if bad.any():
         index = tuple(int(i) for i in np.argwhere(bad)[0])
         value = float(np.broadcast_to(_values(a), out.shape)[index])
-        raise ValueError(f"pow: the derivative of a ** b with a Tensor exponent needs a positive base, "
-                         f"got {value!r}{_where(index)}")
-    return (sum_to(g * (b * a ** (b - 1.0)), a.shape), sum_to(g * (out * scalar.LOG(a)), b.shape))
+        raise ValueError(f"pow: the derivative of a ** b with respect to a Tensor exponent b needs a "
+                         f"positive base, got {value!r}{_where(index)}")
+    return base, sum_to(g * (out * scalar.LOG(a)), b.shape)
 
 
 ELEMENTWISE: dict[Op, TensorOp] = {op: elementwise(op) for op in scalar.OPS.values()}
@@ -289,8 +306,8 @@ def _linear(arrays: tuple, params: Any) -> np.ndarray:
 
 def _linear_vjp(g: Any, inputs: Arrays, out: Any, params: Any, needs: tuple) -> tuple:
     x, w, b = inputs
-    g2 = g if g.ndim == 2 else g.reshape((-1, g.shape[-1]))  # every sample of the batch, as rows
-    x2 = x if x.ndim == 2 else x.reshape((-1, x.shape[-1]))
+    g2 = g if g.ndim == 2 else g.reshape((math.prod(g.shape[:-1]), g.shape[-1]))  # the samples, as rows
+    x2 = x if x.ndim == 2 else x.reshape((math.prod(x.shape[:-1]), x.shape[-1]))
     return (g @ w if needs[0] else None,   # data (the usual x) needs none: no matmul
             g2.T @ x2 if needs[1] else None,
             g2.sum(axis=0) if needs[2] else None)
@@ -362,7 +379,8 @@ def _mean_vjp(g: Any, inputs: Arrays, out: Any, params: Any, needs: tuple) -> tu
 
 
 MEAN = TensorOp(name="mean", symbol="mean", forward=_mean, vjp=_mean_vjp,
-                texts=("∂L/∂{a} = ∂L/∂{out} / n, copied along the averaged axes",), arity=1)
+                texts=("∂L/∂{a} = ∂L/∂{out} / n, copied along the averaged axes",), arity=1,
+                checks_result=True)
 
 
 def _max(arrays: tuple, params: Any) -> np.ndarray:
@@ -457,7 +475,8 @@ GETITEM = TensorOp(name="getitem", symbol="[]", forward=_getitem,
 
 SCATTER_ADD = TensorOp(name="scatter_add", symbol="scatter", forward=_scatter_add,
                        vjp=lambda g, inputs, out, params, needs: (GETITEM(g, params=params[0]),),
-                       texts=("∂L/∂{a} = ∂L/∂{out} taken at the index",), torch_name="index_put", arity=1)
+                       texts=("∂L/∂{a} = ∂L/∂{out} taken at the index",), torch_name="index_put", arity=1,
+                       checks_result=True)
 
 
 def _axis(name: str, axis: Any, ndim: int) -> int:
@@ -537,6 +556,9 @@ WHERE = TensorOp(name="where", symbol="where", forward=_where_forward, vjp=_wher
 
 def _logsumexp(arrays: tuple, params: Any) -> np.ndarray:
     (x,), (axis, keepdims) = arrays, params
+    if x.shape[axis] == 0:
+        raise ValueError(f"logsumexp: axis {axis} of shape {x.shape} is empty: the log of a sum of "
+                         "nothing is -inf, not a number")
     m = x.max(axis=axis, keepdims=True)
     out = np.log(np.exp(x - m).sum(axis=axis, keepdims=True)) + m  # exp of numbers <= 0: no overflow
     return out if keepdims else out.squeeze(axis)
@@ -556,6 +578,8 @@ LOGSUMEXP = TensorOp(name="logsumexp", symbol="logsumexp", forward=_logsumexp, v
 
 def _log_softmax(arrays: tuple, axis: Any) -> np.ndarray:
     (x,) = arrays
+    if x.size == 0:  # nothing to normalise: an empty result, as PyTorch gives
+        return x.copy()
     shifted = x - x.max(axis=axis, keepdims=True)
     return shifted - np.log(np.exp(shifted).sum(axis=axis, keepdims=True))
 
@@ -566,11 +590,14 @@ def _log_softmax_vjp(g: Any, inputs: Arrays, out: Any, axis: Any, needs: tuple) 
 
 LOG_SOFTMAX = TensorOp(name="log_softmax", symbol="log_softmax", forward=_log_softmax,
                        vjp=_log_softmax_vjp,
-                       texts=("∂L/∂{a} = ∂L/∂{out} − softmax({a}) · Σ ∂L/∂{out}",), arity=1)
+                       texts=("∂L/∂{a} = ∂L/∂{out} − softmax({a}) · Σ ∂L/∂{out}",), arity=1,
+                       checks_result=True)
 
 
 def _softmax(arrays: tuple, axis: Any) -> np.ndarray:
     (x,) = arrays
+    if x.size == 0:  # nothing to normalise: an empty result, as PyTorch gives
+        return x.copy()
     e = np.exp(x - x.max(axis=axis, keepdims=True))
     return e / e.sum(axis=axis, keepdims=True)
 

@@ -32,7 +32,7 @@ from .. import grad_mode, ops
 from ..arguments import type_and_value
 from . import backprop
 from .ops import (CONCAT, ELEMENTWISE, GETITEM, MATMUL, MAX, MEAN, RESHAPE, STACK, SUM, TRANSPOSE,
-                  TensorOp, _axes, power)
+                  TensorOp, _axes, all_finite, power)
 
 __all__ = ["Tensor", "apply", "DTYPES"]
 
@@ -48,7 +48,9 @@ def as_array(data: Any, what: str, dtype: Any = None) -> np.ndarray:
     if isinstance(data, Tensor):
         data = data._data
     if type(data) is np.ndarray and data.dtype in _FLOATS and (dtype is None or data.dtype == dtype):
-        if not _all_finite(data):  # the common case (an optimizer's update), checked quickly
+        with np.errstate(over="ignore"):  # the common case, checked quickly
+            finite = all_finite(data)
+        if not finite:
             _refuse_non_finite(what, data)
         return data
     if dtype is not None and np.dtype(dtype) not in DTYPES:
@@ -69,24 +71,15 @@ def as_array(data: Any, what: str, dtype: Any = None) -> np.ndarray:
         array.dtype if array.dtype in DTYPES else np.dtype(np.float64))
     with np.errstate(over="ignore"):
         array = array.astype(target, copy=False)
-    if not _all_finite(array):
+        finite = all_finite(array)
+    if not finite:
         _refuse_non_finite(what, array)
     return array
 
 
-def _all_finite(array: np.ndarray) -> bool:
-    """True if no element is inf or nan: the sum is finite exactly then, unless it overflows.
-
-    One sum costs less than isfinite(...).all(); only an overflowing sum
-    needs the element-by-element look.
-    """
-    total = array.sum()
-    return bool(np.isfinite(total)) or bool(np.isfinite(array).all())
-
-
 def _refuse_non_finite(what: str, array: np.ndarray) -> None:
     index = tuple(int(i) for i in np.argwhere(~np.isfinite(array))[0])
-    raise ValueError(f"{what}: expected finite numbers, got {array[index]!r}"
+    raise ValueError(f"{what}: expected finite numbers, got {float(array[index])!r}"
                      + (f" at index {index}" if index else "") + " (or a number too large for the dtype)")
 
 
@@ -106,7 +99,7 @@ class Tensor:
     # requires_grad: whether backward computes a gradient for it
     # _pass_grad, _mark: scratch space of a backward pass and of a walk (backprop.py)
     __slots__ = ("_data", "_grad", "label", "op", "parents", "params", "requires_grad",
-                 "_pass_grad", "_mark")
+                 "_pass_grad", "_mark", "__weakref__")
 
     __array_ufunc__ = None  # numpy defers to us: array * tensor is a Tensor
 
@@ -115,7 +108,7 @@ class Tensor:
             raise TypeError(f"Tensor: label must be a str, got {type(label).__name__}")
         if not isinstance(requires_grad, bool):
             raise TypeError(f"Tensor: requires_grad must be True or False, got {type_and_value(requires_grad)}")
-        self._data = as_array(data, "Tensor", dtype)
+        self._data = np.array(as_array(data, "Tensor", dtype))  # its own copy, as torch.tensor makes
         self._grad: Optional[np.ndarray] = None
         self.label = label
         self.op: Optional[TensorOp] = None
@@ -225,7 +218,7 @@ class Tensor:
         array = as_array(value, "Tensor.data", self._data.dtype)
         if array.shape != self._data.shape:
             raise ValueError(f"Tensor.data: expected shape {self.shape}, got {array.shape}")
-        self._data = array
+        self._data = np.array(array)  # its own copy: later changes to value do not reach it
 
     @property
     def grad(self) -> np.ndarray:
@@ -322,9 +315,14 @@ def apply(op: TensorOp, *operands: Any, params: Any = None) -> Tensor:
             dtype = next((t._data.dtype for t in operands if isinstance(t, Tensor)), _FLOATS[0])
             tensors = tuple(t if isinstance(t, Tensor) else _constant(t, dtype, op) for t in operands)
             break
-    out = op.forward(tuple([t._data for t in tensors]), params)
-    if op.checks_result and not _all_finite(out):
-        _refuse_overflow(op, out)
+    if op.checks_result:  # it can overflow: look, and refuse in our words rather than numpy's warning
+        with np.errstate(over="ignore", invalid="ignore"):
+            out = op.forward(tuple([t._data for t in tensors]), params)
+            finite = all_finite(out)
+        if not finite:
+            _refuse_overflow(op, out)
+    else:
+        out = op.forward(tuple([t._data for t in tensors]), params)
     node = Tensor.__new__(Tensor)
     node._data = out
     node._grad = None
@@ -370,10 +368,15 @@ def _flag(name: str, value: Any) -> bool:
 def _index(index: Any) -> Any:
     """An index, with lists turned into arrays (so ``t[[0, 2]]`` picks rows, as in numpy)."""
     if isinstance(index, list):
-        return np.asarray(index)
+        return _index_array(index)
     if isinstance(index, tuple):
-        return tuple(np.asarray(i) if isinstance(i, list) else i for i in index)
+        return tuple(_index_array(i) if isinstance(i, list) else i for i in index)
     return index
+
+
+def _index_array(items: list) -> np.ndarray:
+    """A list of indices as an array; an empty list picks nothing (an int array, not numpy's floats)."""
+    return np.asarray(items, dtype=np.intp) if not items else np.asarray(items)
 
 
 def concat(tensors: Sequence[Any], axis: int = 0) -> Tensor:
