@@ -227,16 +227,21 @@ def _map_elements(fn: Any, x: Any) -> Any:
 # ----------------------------------------------------------------------
 
 def initial_weights(in_features: int, out_features: int, bias: bool,
-                    gen: Any) -> tuple[list[list[float]], list[float]]:
-    """A layer's first weights and biases, uniform on ±1/√in_features (PyTorch's default).
+                    rng: Seed) -> tuple[int, int, list[list[float]], list[float]]:
+    """A Linear layer's sizes, checked, and its first weights and biases.
 
-    Drawn from ``gen``, the weights row by row, then the biases: both engines'
+    Uniform on ±1/√in_features (PyTorch's default), drawn from ``rng`` (a
+    `random.Random`, an int seed, or None for `autodiff.manual_seed`'s
+    generator): the weights row by row, then the biases. Both engines'
     Linear layers draw here, so the same seed gives the same numbers.
     """
+    in_features = positive_int(in_features, "Linear: in_features", type_error=ValueError)
+    out_features = positive_int(out_features, "Linear: out_features", type_error=ValueError)
+    gen = as_generator(rng, "Linear")
     bound = 1.0 / math.sqrt(in_features)
     weight = [[gen.uniform(-bound, bound) for _ in range(in_features)] for _ in range(out_features)]
     biases = [gen.uniform(-bound, bound) for _ in range(out_features)] if bias else []
-    return weight, biases
+    return in_features, out_features, weight, biases
 
 
 class Linear(Module):
@@ -250,11 +255,7 @@ class Linear(Module):
 
     def __init__(self, in_features: int, out_features: int, bias: bool = True, rng: Seed = None) -> None:
         super().__init__()
-        in_features = positive_int(in_features, "Linear: in_features", type_error=ValueError)
-        out_features = positive_int(out_features, "Linear: out_features", type_error=ValueError)
-        weight, biases = initial_weights(in_features, out_features, bias, as_generator(rng, "Linear"))
-        self.in_features = in_features
-        self.out_features = out_features
+        self.in_features, self.out_features, weight, biases = initial_weights(in_features, out_features, bias, rng)
         self.weight = [[Var(w) for w in row] for row in weight]
         self.bias: Optional[list[Var]] = [Var(b) for b in biases] if bias else None
 

@@ -112,7 +112,7 @@ def initial_weights(sizes: tuple[int, ...] = LAYER_SIZES, seed: int = WEIGHT_SEE
     gen = random.Random(seed)
     layers = []
     for n_in, n_out in zip(sizes, sizes[1:]):
-        weight, bias = draw(n_in, n_out, True, gen)
+        _, _, weight, bias = draw(n_in, n_out, True, gen)
         layers.append((np.array(weight, dtype=DTYPE), np.array(bias, dtype=DTYPE)))
     return layers
 
@@ -428,24 +428,14 @@ def bytes_per_node(n: int = 10_000) -> float:
 
     Everything a node keeps alive is counted: the Tensor object, its tuple of
     parents, its ndarray (object, shape and strides) and the array's 16 bytes
-    of numbers.
+    of numbers. The measurement is the scalar engine's (`graphs.bytes_per_node`),
+    with Tensors for leaves.
     """
     from autodiff.tensor import Tensor
 
-    gc.collect()
-    tracemalloc.start()
-    try:
-        y = Tensor(np.ones(SMALL_SHAPE), dtype=DTYPE)
-        w = Tensor(np.full(SMALL_SHAPE, 0.9999), dtype=DTYPE)
-        before = tracemalloc.get_traced_memory()[0]
-        for _ in range(n):
-            y = y * w
-        after = tracemalloc.get_traced_memory()[0]
-    finally:
-        tracemalloc.stop()
-    del y
-    gc.collect()
-    return (after - before) / n
+    from .graphs import bytes_per_node as chain_bytes_per_node
+
+    return chain_bytes_per_node(lambda value: Tensor(np.full(SMALL_SHAPE, value), dtype=DTYPE), n)
 
 
 @dataclass(frozen=True)

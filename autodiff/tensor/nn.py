@@ -23,9 +23,8 @@ from typing import Any, Optional, Sequence
 import numpy as np
 
 from .. import nn
-from ..arguments import positive_int
 from ..nn import ACTIVATIONS, Identity, Module, ReLU, Sequential, Sigmoid, Tanh, initial_weights
-from ..seed import Seed, as_generator
+from ..seed import Seed
 from . import linear
 from .tensor import Tensor
 
@@ -42,11 +41,7 @@ class Linear(Module):
     def __init__(self, in_features: int, out_features: int, bias: bool = True, rng: Seed = None,
                  dtype: Any = None) -> None:
         super().__init__()
-        in_features = positive_int(in_features, "Linear: in_features", type_error=ValueError)
-        out_features = positive_int(out_features, "Linear: out_features", type_error=ValueError)
-        weight, biases = initial_weights(in_features, out_features, bias, as_generator(rng, "Linear"))
-        self.in_features = in_features
-        self.out_features = out_features
+        self.in_features, self.out_features, weight, biases = initial_weights(in_features, out_features, bias, rng)
         self.weight = Tensor(weight, label="weight", dtype=dtype)
         self.bias: Optional[Tensor] = Tensor(biases, label="bias", dtype=dtype) if bias else None
 
