@@ -48,8 +48,9 @@ class TraceNode:
     name: str        # the Var's label, or the id when it has none
     kind: str        # "leaf", "parameter", "op" or "output"
     op: str          # the op's symbol ("*", "tanh"), "" for a leaf
-    data: float
+    data: float               # (a numpy array in a trace of Tensors)
     parents: tuple[str, ...]  # operand ids, in operand order
+    shape: tuple[int, ...] = ()  # () for a number
 
 
 @dataclass(frozen=True)
@@ -121,7 +122,7 @@ class Trace:
             if not step.contributions:  # the seed
                 grads[step.node] = step.upstream
             for c in step.contributions:
-                grads[c.parent] += c.value
+                grads[c.parent] = grads[c.parent] + c.value  # (a new array: the trace's stay as they are)
         return grads
 
 
@@ -154,9 +155,13 @@ def trace(root: Var, parameters: Iterable[Var] = (), output_name: str = "L") -> 
     """Trace the graph behind ``root`` (``parameters`` are drawn as parameters).
 
     In explanation texts the output is called by its label, or ``output_name``.
+    A `Tensor` root is traced by `autodiff.tensor.trace`, with shapes.
     """
+    if _is_tensor(root):
+        from .tensor.trace import trace as trace_tensors
+        return trace_tensors(root, parameters, output_name)
     if not isinstance(root, Var):
-        raise TypeError(f"trace: expected a Var, got {type(root).__name__}")
+        raise TypeError(f"trace: expected a Var or a Tensor, got {type(root).__name__}")
     order = topological_order(root)
     nodes = describe_nodes(order, parameters, output_name)
     names = [n.name for n in nodes]
@@ -221,6 +226,11 @@ def _backward_steps(order: list[Var], nodes: tuple[TraceNode, ...]) -> tuple[Bac
         for i, cs in steps)
 
 
+def _is_tensor(x: object) -> bool:
+    """Whether ``x`` is a Tensor (without importing the tensor engine, which imports this module's types)."""
+    return type(x).__name__ == "Tensor" and type(x).__module__ == "autodiff.tensor.tensor"
+
+
 def reevaluate(root: Var) -> None:
     """Recompute every op node's value from its operands, after leaves' ``.data`` changed.
 
@@ -229,6 +239,9 @@ def reevaluate(root: Var) -> None:
     take its new inputs raises the same error as building the graph afresh
     would, and then no value has changed.
     """
+    if _is_tensor(root):
+        from .tensor.trace import reevaluate as reevaluate_tensors
+        return reevaluate_tensors(root)
     order = topological_order(root)
     values = {v: v.data for v in order}
     for v in order:

@@ -326,7 +326,7 @@ def test_quiz_right_answers():
     assert s.pending_quiz is None       # the seed asks nothing
     s.next()
     assert s.pending_quiz == {
-        "prompt": "L now passes ∂L/∂L = 1 back to d and f. How much does each receive?",
+        "prompt": "L now passes ∂L/∂L = 1 back to d and f. How much does each receive?", "stage": "values",
         "questions": ["∂L/∂d gets how much from this step?", "∂L/∂f gets how much from this step?"],
     }
     text = s.answer([-2, 4.0])
@@ -372,7 +372,7 @@ def test_quiz_bad_answers():
     with pytest.raises(RuntimeError, match="no quiz is pending at step 0"):
         s.answer([])
     s.go_to(1)
-    with pytest.raises(ValueError, match="expected 2 number"):
+    with pytest.raises(ValueError, match="expected 2 answer"):
         s.answer([1])
     for bad in (["-2", 4], [float("nan"), 4], [math.inf, 4], [True, 4], [None, 4]):
         with pytest.raises(ValueError, match="finite numbers"):
@@ -503,7 +503,7 @@ def test_phase_switching(s):
 
 def test_bad_constructor_arguments():
     L = lecture()[0]
-    with pytest.raises(TypeError, match="root must be a Var, got float"):
+    with pytest.raises(TypeError, match="root must be a Var or a Tensor, got float"):
         GraphStepper(3.0)
     with pytest.raises(TypeError, match="parameters must be Vars"):
         GraphStepper(L, parameters=[1.0])

@@ -362,7 +362,7 @@ def test_pow_with_negative_base_has_no_exponent_slope():
 
 @pytest.mark.parametrize("thing", [2.0, 3, None, "x", [Var(1.0)]])
 def test_trace_of_a_non_var_is_a_type_error(thing):
-    with pytest.raises(TypeError, match=rf"^trace: expected a Var, got {type(thing).__name__}$"):
+    with pytest.raises(TypeError, match=rf"^trace: expected a Var or a Tensor, got {type(thing).__name__}$"):
         trace(thing)
 
 

@@ -4,7 +4,10 @@
 
 * `draw_graph(root)`: the computation graph behind a `Var`, as SVG in Jupyter
 * `GraphStepper(root)`: step through the forward and backward passes node by
-  node, with the chain-rule arithmetic of every step (and an optional quiz)
+  node, with the chain-rule arithmetic of every step (and an optional quiz);
+  a Tensor graph is stepped too, its boxes showing shapes and heatmaps
+* `unroll(node)`: one tensor op written out as its scalar graph, stepped
+  entry by entry beside the tensor VJP it adds up to
 * `Playground(...)`: pick data, shape a network, press Play and watch the
   decision boundary, the losses and the gradient flow (a classroom demo)
 * `OptimizerLab(...)`: SGD, momentum, Nesterov, RMSprop and Adam racing on
@@ -25,6 +28,7 @@ from .optimizer_lab import OptimizerLab
 from .playground import Playground
 from .render import graphviz_renderer, render_svg
 from .stepper import GraphStepper
+from .unroll import unroll
 
-__all__ = ["draw_graph", "GraphStepper", "Playground", "OptimizerLab", "Exercise", "forward_array", "doctor",
+__all__ = ["draw_graph", "GraphStepper", "unroll", "Playground", "OptimizerLab", "Exercise", "forward_array", "doctor",
            "render_svg", "graphviz_renderer"]

@@ -1,4 +1,4 @@
-"""Drawing the computation graph behind a `Var`, micrograd style.
+"""Drawing the computation graph behind a `Var` or a `Tensor`, micrograd style.
 
 Every value is a box with its name, ``data`` and ``grad``; every operation is
 a small ellipse with the op's symbol, between its operands and its result::
@@ -34,6 +34,9 @@ highlights nodes this way). With the trace ids ``n0, n1, ...``
 Every node also has the classes ``ad-node ad-kind-<kind>`` (and
 ``ad-opnode`` for ellipses); arrows have ``ad-edge`` (and ``ad-edge-out``
 from an ellipse to its result).
+
+A Tensor's box also shows its shape, and a heatmap of its values and grad
+when it has more than a few numbers (`widgets.tensor_boxes`).
 """
 
 from __future__ import annotations
@@ -41,17 +44,22 @@ from __future__ import annotations
 import re
 import warnings
 from collections import Counter
-from typing import Iterable, Optional
+from typing import Any, Iterable, Optional, Union
 
 import graphviz
+import numpy as np
 
-from autodiff import Var
+from autodiff import Tensor, Var
 from autodiff.backprop import topological_order
+from autodiff.tensor.trace import describe_nodes as describe_tensor_nodes
+from autodiff.tensor.trace import graph_order, shape_text
 from autodiff.trace import Trace, describe_nodes, format_number
 
+from . import tensor_boxes
 from .render import render_svg, use_renderer
+from .tensor_boxes import Cells
 
-__all__ = ["draw_graph", "GraphDrawing", "KIND_COLOURS", "OP_COLOUR", "RANKDIRS", "FIELDS"]
+__all__ = ["draw_graph", "stepper_drawing", "GraphDrawing", "KIND_COLOURS", "OP_COLOUR", "RANKDIRS", "FIELDS"]
 
 RANKDIRS = ("LR", "TB")
 FIELDS = ("label", "data", "grad")
@@ -107,9 +115,13 @@ def _record_text(text: str) -> str:
     return _RECORD_SPECIAL.sub(r"\\\1", text)
 
 
-def _check_options(rankdir: str, show: Iterable[str] | str) -> tuple[str, ...]:
+def _check_rankdir(rankdir: str, caller: str) -> None:
     if rankdir not in RANKDIRS:
-        raise ValueError(f"draw_graph: rankdir must be one of {RANKDIRS}, got {rankdir!r}")
+        raise ValueError(f"{caller}: rankdir must be one of {RANKDIRS}, got {rankdir!r}")
+
+
+def _check_options(rankdir: str, show: Iterable[str] | str) -> tuple[str, ...]:
+    _check_rankdir(rankdir, "draw_graph")
     fields = (show,) if isinstance(show, str) else tuple(show)
     unknown = [f for f in fields if f not in FIELDS]
     if unknown or not fields:
@@ -119,10 +131,11 @@ def _check_options(rankdir: str, show: Iterable[str] | str) -> tuple[str, ...]:
     return fields  # drawn in the order of FIELDS, whatever the order given
 
 
-def draw_graph(root: Var, rankdir: str = "LR", show: Iterable[str] = ("label", "data", "grad"),
-               parameters: Iterable[Var] = (), max_nodes: int = 2000,
+def draw_graph(root: Union[Var, Tensor], rankdir: str = "LR",
+               show: Iterable[str] = ("label", "data", "grad"),
+               parameters: Iterable[Union[Var, Tensor]] = (), max_nodes: int = 2000,
                trace: Optional[Trace] = None) -> GraphDrawing:
-    """Draw the graph that computed ``root`` (see the module docstring for what is drawn).
+    """Draw the graph that computed ``root``, a Var or a Tensor (see the module docstring).
 
     In Jupyter, a cell ending in a drawing shows it:
 
@@ -132,40 +145,74 @@ def draw_graph(root: Var, rankdir: str = "LR", show: Iterable[str] = ("label", "
 
     * ``rankdir``: ``"LR"`` (left to right) or ``"TB"`` (top to bottom).
     * ``show``: which fields each box shows, among ``"label"``, ``"data"``,
-      ``"grad"``. Until ``root.backward()`` has run (``root.grad == 0``),
-      ``grad`` reads "grad: not computed yet" rather than a misleading 0.
-    * ``parameters``: Vars to colour as parameters (e.g. ``model.parameters()``).
+      ``"grad"``. Until ``root.backward()`` has run, ``grad`` reads "grad:
+      not computed yet" rather than a misleading 0.
+    * ``parameters``: Vars (or Tensors) to colour as parameters (e.g.
+      ``model.parameters()``).
     * ``max_nodes``: a bigger graph is not laid out (that could take minutes);
       you get a one-box summary and a warning instead.
     * ``trace``: an existing ``autodiff.trace.trace(root, ...)`` to take names
       and kinds from (then ``parameters`` is not used). Ids are the same
       either way.
 
+    A Tensor's box shows its shape and a preview of its values and its grad
+    (`widgets.tensor_boxes`); data and constants, which need no gradient,
+    say so.
+
     Numbers are written as in the step-by-step explanations
     (`autodiff.trace.format_number`): 4 significant digits, a real minus sign.
     """
-    if not isinstance(root, Var):
-        raise TypeError(f"draw_graph: expected a Var, got {type(root).__name__}")
     if isinstance(max_nodes, bool) or not isinstance(max_nodes, int) or max_nodes < 1:
         raise ValueError(f"draw_graph: max_nodes must be a positive int, got {max_nodes!r}")
     fields = _check_options(rankdir, show)
-    order = topological_order(root)
+    order = _order(root, "draw_graph")
     if len(order) > max_nodes:
         return _summary(order, max_nodes, rankdir)
     nodes = _describe(order, parameters, trace)
-    computed = root.grad != 0.0
+    computed = root._grad is not None if isinstance(root, Tensor) else root.grad != 0.0
+    return _drawing(order, nodes, rankdir, fields, computed)
+
+
+def stepper_drawing(root: Union[Var, Tensor], trace: Trace, rankdir: str,
+                    widest: Optional[dict[str, str]] = None) -> tuple[GraphDrawing, Optional[Cells]]:
+    """The layout a step-through widget draws once, so its boxes have room for every text it shows.
+
+    Grads read "not computed yet", the widest text of a Var's box; a
+    Tensor's written-out grad may be wider, and ``widest`` gives, per node
+    id, the widest grad text the widget will show there. For a Tensor graph
+    the heatmap cells are keyed (`widgets.tensor_boxes`): the Cells returned
+    know each one's real colour, and each node's cell numbers are in
+    ``drawing.cells``.
+    """
+    _check_rankdir(rankdir, "GraphStepper")
+    order = _order(root, "stepper_drawing")
+    keys = Cells() if isinstance(root, Tensor) else None
+    return _drawing(order, _describe(order, (), trace), rankdir, FIELDS, False, keys, widest or {}), keys
+
+
+def _order(root: Any, caller: str) -> list:
+    if isinstance(root, Tensor):
+        return graph_order(root)
+    if not isinstance(root, Var):
+        raise TypeError(f"{caller}: expected a Var or a Tensor, got {type(root).__name__}")
+    return topological_order(root)
+
+
+def _drawing(order: list, nodes: tuple, rankdir: str, fields: tuple[str, ...], computed: bool,
+             keys: Optional[Cells] = None, widest: Optional[dict[str, str]] = None) -> GraphDrawing:
+    """Value boxes, op ellipses and arrows, with the ids of the module docstring."""
     dot = _new_drawing(rankdir)
+    dot.cells = {}
     operand_edges = []
     for v, node in zip(order, nodes):
-        parts = []
-        if "label" in fields:
-            parts.append(_record_text(node.name))
-        if "data" in fields:
-            parts.append(f"data {format_number(v.data)}")
-        if "grad" in fields:
-            parts.append(f"grad {format_number(v.grad)}" if computed else NOT_COMPUTED)
-        dot.node(node.id, "{ " + " | ".join(parts) + " }", shape="record", id=f"ad-{node.id}",
-                 fillcolor=KIND_COLOURS[node.kind], **{"class": f"ad-node ad-kind-{node.kind}"})
+        attrs = {"id": f"ad-{node.id}", "fillcolor": KIND_COLOURS[node.kind],
+                 "class": f"ad-node ad-kind-{node.kind}"}
+        if isinstance(v, Tensor):
+            label, dot.cells[node.id] = _tensor_label(v, node, fields, computed, keys,
+                                                      (widest or {}).get(node.id, NOT_COMPUTED))
+            dot.node(node.id, label, shape="box", margin="0.04,0.02", **attrs)
+        else:
+            dot.node(node.id, _record_label(v, node, fields, computed), shape="record", **attrs)
         if v.op is not None:
             dot.node(f"{node.id}_op", v.op.symbol, shape="ellipse", id=f"ad-{node.id}-op", fillcolor=OP_COLOUR,
                      margin="0.05,0.02", width="0.4", height="0.3",
@@ -177,21 +224,60 @@ def draw_graph(root: Var, rankdir: str = "LR", show: Iterable[str] = ("label", "
     return dot
 
 
-def _describe(order: list[Var], parameters: Iterable[Var], trace: Optional[Trace]):
-    """Each node's id, name and kind, as `autodiff.trace` gives them (or from ``trace``).
+def _record_label(v: Var, node, fields: tuple[str, ...], computed: bool) -> str:
+    """A Var's box: ``{ name | data 2 | grad −3 }``."""
+    parts = []
+    if "label" in fields:
+        parts.append(_record_text(node.name))
+    if "data" in fields:
+        parts.append(f"data {format_number(v.data)}")
+    if "grad" in fields:
+        parts.append(f"grad {format_number(v.grad)}" if computed else NOT_COMPUTED)
+    return "{ " + " | ".join(parts) + " }"
+
+
+def _tensor_label(t: Tensor, node, fields: tuple[str, ...], computed: bool, keys: Optional[Cells],
+                  not_computed: str = NOT_COMPUTED) -> tuple[str, tuple[list[int], list[int]]]:
+    """A Tensor's box (`widgets.tensor_boxes`), and the numbers of its keyed data and grad cells."""
+    big = tensor_boxes.has_heatmap(t.shape)
+    data_line = data_map = grad_line = grad_map = None
+    data_keys: list[int] = []
+    grad_keys: list[int] = []
+    if "data" in fields:
+        data_line = tensor_boxes.value_text(t._data)
+        if big:
+            data_map, data_keys = tensor_boxes.heatmap_label(t._data, tensor_boxes.colours(t._data), keys)
+    if "grad" in fields:
+        shown = computed and t.requires_grad
+        if not t.requires_grad:
+            grad_line = tensor_boxes.NOT_NEEDED
+        else:
+            grad_line = tensor_boxes.grad_text(t.grad) if shown else not_computed
+            if big:
+                cell_colours = (tensor_boxes.colours(t.grad) if shown else
+                                [tensor_boxes.UNKNOWN_CELL] * tensor_boxes.as_grid(t._data)[0].size)
+                grad_map, grad_keys = tensor_boxes.heatmap_label(t._data, cell_colours, keys)
+    title = tensor_boxes.title_text(node.name, t.shape) if "label" in fields else shape_text(t.shape)
+    return tensor_boxes.box_label(title, data_line, data_map, grad_line, grad_map), (data_keys, grad_keys)
+
+
+def _describe(order: list, parameters: Iterable, trace: Optional[Trace]):
+    """Each node's id, name and kind, as the trace gives them (or from ``trace``).
 
     The graph is not traced here: a trace also works out the backward pass,
     which fails where a local derivative does (``sqrt`` at 0), and a graph
     should still be drawable then.
     """
     if trace is not None:
-        if len(trace.nodes) != len(order) or trace.root.data != order[-1].data:
+        if len(trace.nodes) != len(order) or not np.array_equal(trace.root.data, order[-1].data):
             raise ValueError("draw_graph: trace= is not a trace of this root")
         return trace.nodes
+    if isinstance(order[-1], Tensor):
+        return describe_tensor_nodes(order, parameters)
     return describe_nodes(order, parameters)
 
 
-def _summary(order: list[Var], max_nodes: int, rankdir: str) -> GraphDrawing:
+def _summary(order: list, max_nodes: int, rankdir: str) -> GraphDrawing:
     """The drawing for a graph too big to lay out: one box saying what is in it."""
     ops = Counter(v.op.symbol for v in order if v.op)
     computed = sum(ops.values())

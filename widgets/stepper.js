@@ -35,17 +35,70 @@ export function verdict(items, answers) {
     : item.wrong_template.replace("{answer}", () => formatNumber(answers[i]))).join("\n");
 }
 
+// A shape as a learner types it ("3×2", "3x2", "(3, 2)", "3", "scalar"), or null: widgets.stepper.parse_shape.
+export function parseShape(text) {
+  const s = String(text).trim().toLowerCase();
+  if (s === "scalar" || s === "()" || s === "[]") return [];
+  const parts = s.replace(/[()[\]]/g, " ").split(/[\s,×x*]+/).filter(Boolean);
+  if (!parts.length || !parts.every((p) => /^[0-9]+$/.test(p))) return null;
+  return parts.map(Number);
+}
+
+// A shape as people write it: 3×2, 3, scalar (autodiff.tensor.trace.shape_text).
+export function shapeText(shape) {
+  return shape.length ? shape.join("×") : "scalar";
+}
+
+// Numbers typed for a tensor ("[[1, -2], [0.5, 3]]" or "1 -2 0.5 3"), or null if one is not a number.
+export function parseNumbers(text) {
+  const parts = String(text).replace(/−/g, "-").split(/[\s,;()[\]]+/).filter(Boolean);
+  const numbers = parts.map(Number);
+  return numbers.length && numbers.every(Number.isFinite) ? numbers : null;
+}
+
+// Flat numbers written with the brackets of `shape` (autodiff.tensor.trace.array_text).
+export function arrayText(numbers, shape) {
+  if (!shape.length) return formatNumber(numbers[0]);
+  const size = shape.slice(1).reduce((a, b) => a * b, 1);
+  const rows = [];
+  for (let i = 0; i < shape[0]; i++) rows.push(arrayText(numbers.slice(i * size, (i + 1) * size), shape.slice(1)));
+  return "[" + rows.join(", ") + "]";
+}
+
+// The verdicts of a Tensor quiz: on the shapes, then on the numbers (GraphStepper.answer).
+export function shapeVerdict(items, shapes) {
+  return items.map((item, i) => shapes[i].join() === item.shape.join() && shapes[i].length === item.shape.length
+    ? item.shape_right_text
+    : item.shape_wrong_template.replace("{answer}", () => shapeText(shapes[i]))).join("\n");
+}
+export function valuesVerdict(items, answers) {
+  return items.map((item, i) => answers[i].every((x, j) => isClose(x, item.values[j]))
+    ? item.right_text
+    : item.wrong_template.replace("{answer}", () => arrayText(answers[i], item.shape))).join("\n");
+}
+
 // Everything shown at step k of a phase (the same as GraphStepper.view_state in Python).
 export function viewState(data, phase, k) {
   const forward = phase === "forward";
   const steps = data[phase];
   const state = { current: null, lit: [], done: [], targets: [], flow: [], texts: {} };
-  const grads = {};
-  if (!forward) for (const s of steps.slice(0, k)) Object.assign(grads, s.grad_texts);
+  const grads = {}, colours = {};
+  if (!forward) for (const s of steps.slice(0, k)) {
+    Object.assign(grads, s.grad_texts);
+    if (s.grad_colours) Object.assign(colours, s.grad_colours);
+  }
+  const tensors = data.nodes.length > 0 && data.nodes[0].cells !== undefined;
+  if (tensors) state.colours = {};
   for (const n of data.nodes) {
     const computed = !forward || k >= n.computed_at;
     state.texts[n.id] = [computed ? n.data_text : data.texts.data_unknown,
-                         grads[n.id] ?? data.texts.grad_unknown];
+                         grads[n.id] ?? (n.no_grad || data.texts.grad_unknown)];
+    if (tensors) {
+      const unknown = data.texts.cell_unknown;
+      const [dataCells, gradCells] = n.cells;
+      state.colours[n.id] = [computed ? n.data_colours : dataCells.map(() => unknown),
+                             colours[n.id] ?? gradCells.map(() => unknown)];
+    }
     if (forward && n.computed_at && computed) state.lit.push(n.id);
     if (!forward && n.done_at !== null && k >= n.done_at) state.done.push(n.id);
   }
@@ -81,6 +134,7 @@ function buildLayout(el) {
     quiz: make("div", { "data-role": "quiz", class: "ad-quiz" }),
     feedback: make("div", { "data-role": "quiz-feedback", class: "ad-feedback", "aria-live": "polite" }),
     explanation: make("div", { "data-role": "explanation", class: "ad-explanation", "aria-live": "polite" }),
+    grids: make("div", { "data-role": "grids", class: "ad-grids" }),
     inputs: make("details", { "data-role": "inputs", class: "ad-inputs" }),
     error: make("div", { "data-role": "error", class: "ad-error" }),
   };
@@ -91,7 +145,7 @@ function buildLayout(el) {
   phase.append(ui.phase);
   bar.append(ui.reset, ui.back, ui.step, ui.play, delay, phase, ui.fit, ui.counter);
   ui.quiz.hidden = true;
-  root.append(bar, ui.graph, ui.quiz, ui.feedback, ui.explanation, ui.inputs, ui.error);
+  root.append(bar, ui.graph, ui.grids, ui.quiz, ui.feedback, ui.explanation, ui.inputs, ui.error);
   el.append(root);
   return ui;
 }
@@ -107,7 +161,8 @@ function indexSvg(graphEl, nodes) {
     if (!g) continue;  // a graph too big to draw is only a summary box
     const texts = [...g.querySelectorAll("text")];
     const last = (word) => texts.filter((t) => t.textContent.startsWith(word)).pop() || null;
-    boxes[n.id] = { g, op: groups.get(`ad-${n.id}-op`), data: last("data"), grad: last("grad") };
+    const cells = (n.cells || [[], []]).map((keys) => keys.map((k) => g.querySelector(`#ad-c${k}`)));
+    boxes[n.id] = { g, op: groups.get(`ad-${n.id}-op`), data: last("data"), grad: last("grad"), cells };
   }
   return { groups, boxes };
 }
@@ -126,10 +181,55 @@ function paint({ groups, boxes }, state, shown) {
     const [dataText, gradText] = state.texts[id];
     if (box.data && box.data.textContent !== dataText) box.data.textContent = dataText;
     if (box.grad && box.grad.textContent !== gradText) box.grad.textContent = gradText;
+    if (state.colours) {  // a Tensor's heatmaps: one colour per cell
+      state.colours[id].forEach((fills, part) => box.cells[part].forEach((cell, j) => {
+        if (cell && cell.getAttribute("fill") !== fills[j]) cell.setAttribute("fill", fills[j]);
+      }));
+    }
   }
   for (const id of shown.flow) groups.get(id)?.classList.remove("ad-flow");
   for (const id of state.flow) groups.get(id)?.classList.add("ad-flow");
   shown.flow = state.flow;
+}
+
+// Grids: tables of nodes' gradients that fill in as the backward pass reaches them
+// (widgets.unroll shows ∂L/∂W entry by entry). A cell reads "?" until a gradient
+// arrives, is "partial" while more may come, and "done" once its node is done.
+function buildGrids(el, grids) {
+  el.replaceChildren();
+  const cells = [];
+  for (const grid of grids || []) {
+    const box = make("div", { class: "ad-grid" });
+    box.append(make("div", { class: "ad-grid-title" }, grid.title));
+    const table = make("table", { "data-role": "grid" });
+    for (const row of grid.ids) {
+      const tr = make("tr");
+      for (const id of row) {
+        const td = make("td", { "data-node": id }, "?");
+        cells.push(td);
+        tr.append(td);
+      }
+      table.append(tr);
+    }
+    box.append(table);
+    if (grid.note) box.append(make("div", { class: "ad-grid-note" }, grid.note));
+    el.append(box);
+  }
+  el.hidden = cells.length === 0;
+  return cells;
+}
+
+function paintGrids(cells, state) {
+  const done = new Set(state.done);
+  for (const td of cells) {
+    const id = td.dataset.node;
+    const text = state.texts[id][1];
+    const known = text.startsWith("grad ");
+    const shown = known ? text.slice(5) : "?";
+    if (td.textContent !== shown) td.textContent = shown;
+    td.classList.toggle("ad-grid-done", known && done.has(id));
+    td.classList.toggle("ad-grid-partial", known && !done.has(id));
+  }
 }
 
 // ---------------------------------------------------------------- the widget
@@ -138,6 +238,7 @@ function render({ model, el }) {
   const ui = buildLayout(el);
   const shown = { flow: [] };
   let svg = { groups: new Map(), boxes: {} };  // see indexSvg
+  let gridCells = [];                           // see buildGrids
   let asking = null;  // index of the backward step whose quiz is open
   let timer = null;
 
@@ -163,6 +264,7 @@ function render({ model, el }) {
     if (asking !== null && (phase() !== "backward" || asking !== k)) closeQuiz();
     const state = viewState(data(), phase(), k);
     paint(svg, state, shown);
+    paintGrids(gridCells, state);
     ui.explanation.textContent = state.explanation;
     ui.counter.textContent = `step ${k} / ${n}`;
     ui.phase.value = phase();
@@ -204,16 +306,24 @@ function render({ model, el }) {
     commit({ playing: true });
   }
 
-  // The quiz: one box per contribution, then Check (or Enter).
-  function openQuiz(i) {
+  // The quiz: one box per contribution, then Check (or Enter). A Tensor graph asks
+  // each gradient's shape first ("shape" stage), then the numbers of the small ones.
+  let stage = "values";
+  function openQuiz(i, nextStage) {
     asking = i;
     const s = data().backward[i];
+    const tensors = data().engine === "tensor";
+    stage = nextStage || (tensors ? "shape" : "values");
+    const items = stage === "values" && tensors ? s.quiz.filter((q) => q.values !== null) : s.quiz;
     ui.quiz.replaceChildren(make("p", { class: "ad-quiz-prompt" }, s.prompt));
-    for (const item of s.quiz) {
-      const row = make("label", { class: "ad-quiz-row" }, item.question + " ");
-      const input = make("input", { type: "text", inputmode: "decimal", autocomplete: "off",
+    ui.quiz.dataset.stage = stage;
+    for (const item of items) {
+      const question = stage === "shape" ? item.shape_question : item.question;
+      const row = make("label", { class: "ad-quiz-row" }, question + " ");
+      const input = make("input", { type: "text", inputmode: tensors ? "text" : "decimal", autocomplete: "off",
                                     "data-role": "quiz-answer", "data-parent": item.parent,
-                                    "data-operand": String(item.operand) });
+                                    "data-operand": String(item.operand),
+                                    placeholder: stage === "shape" ? "e.g. 3×2" : "" });
       input.addEventListener("keydown", (event) => { if (event.key === "Enter") check(); });
       row.append(input);
       ui.quiz.append(row);
@@ -235,12 +345,35 @@ function render({ model, el }) {
   }
   function check() {
     const inputs = [...ui.quiz.querySelectorAll('input[data-role="quiz-answer"]')];
+    const i = asking;
+    const quiz = data().backward[i].quiz;
+    if (data().engine === "tensor") return checkTensor(inputs, i, quiz);
     const answers = inputs.map((input) => parseNumber(input.value));
     inputs.forEach((input, j) => input.classList.toggle("ad-invalid", !Number.isFinite(answers[j])));
     if (!answers.every(Number.isFinite)) return;  // type a number in every box first
-    const i = asking;
     closeQuiz();
-    commit({ step: i + 1, feedback: verdict(data().backward[i].quiz, answers) });
+    commit({ step: i + 1, feedback: verdict(quiz, answers) });
+  }
+  function checkTensor(inputs, i, quiz) {
+    if (stage === "shape") {
+      const shapes = inputs.map((input) => parseShape(input.value));
+      inputs.forEach((input, j) => input.classList.toggle("ad-invalid", shapes[j] === null));
+      if (shapes.includes(null)) return;
+      const text = shapeVerdict(quiz, shapes);
+      if (quiz.some((q) => q.values !== null)) {  // now the numbers
+        commit({ feedback: text });
+        return openQuiz(i, "values");
+      }
+      closeQuiz();
+      return commit({ step: i + 1, feedback: text });
+    }
+    const items = quiz.filter((q) => q.values !== null);
+    const answers = inputs.map((input) => parseNumbers(input.value));
+    const fits = answers.map((a, j) => a !== null && a.length === items[j].values.length);
+    inputs.forEach((input, j) => input.classList.toggle("ad-invalid", !fits[j]));
+    if (!fits.every(Boolean)) return;  // every number of every gradient first
+    closeQuiz();
+    commit({ step: i + 1, feedback: valuesVerdict(items, answers) });
   }
 
   function setFit(on) {  // a view setting, not synced
@@ -249,8 +382,11 @@ function render({ model, el }) {
   }
 
   // Editable inputs: one number box per leaf; Python recomputes and re-traces.
+  // (A Tensor graph's inputs are arrays, changed from Python: no boxes.)
   function buildInputs() {
-    const leaves = data().nodes.filter((n) => n.kind === "leaf" || n.kind === "parameter");
+    const leaves = data().engine === "tensor" ? []
+      : data().nodes.filter((n) => n.kind === "leaf" || n.kind === "parameter");
+    ui.inputs.hidden = leaves.length === 0;
     const list = make("div", { class: "ad-inputs-list" });
     for (const n of leaves) {
       const label = make("label", { class: `ad-input ad-kind-${n.kind}` }, n.name + " ");
@@ -298,7 +434,7 @@ function render({ model, el }) {
   // ...and the model: whoever changed it (a control here, or Python), redraw.
   const listeners = {
     "change:step": update, "change:phase": update, "change:feedback": update,
-    "change:data": () => { svg = indexSvg(ui.graph, data().nodes); update(); },
+    "change:data": () => { svg = indexSvg(ui.graph, data().nodes); gridCells = buildGrids(ui.grids, data().grids); update(); },
     "change:svg": () => { drawSvg(); update(); },
     "change:playing": () => setPlaying(model.get("playing")),
     "change:speed_ms": () => { showSpeed(); if (model.get("playing")) setPlaying(true); },
@@ -308,6 +444,7 @@ function render({ model, el }) {
   const stopListening = listen(model, listeners);
 
   drawSvg();
+  gridCells = buildGrids(ui.grids, data().grids);
   buildInputs();
   showSpeed();
   listeners["change:error"]();

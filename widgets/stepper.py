@@ -45,18 +45,26 @@ from typing import Any, Iterable, Optional, Union
 
 import traitlets
 
+import numpy as np
+
 from autodiff.backprop import topological_order
 from autodiff.ops import OPERAND_NAMES
+from autodiff.tensor import Tensor
+from autodiff.tensor.tensor import as_array
+from autodiff.tensor.trace import array_text, graph_order, shape_text
 from autodiff.trace import BackwardStep, ForwardStep, Trace, format_number, reevaluate
 from autodiff.trace import trace as make_trace
 from autodiff.var import Var
 
+from . import tensor_boxes
 from ._live import LiveWidget, esm
-from .graph import NOT_COMPUTED, draw_graph
+from .graph import NOT_COMPUTED, stepper_drawing
 from .render import render_svg
+from .tensor_boxes import recolour, tag_cells
 from .text import plural
 
-__all__ = ["GraphStepper", "PHASES", "DATA_UNKNOWN", "GRAD_UNKNOWN", "is_close"]
+__all__ = ["GraphStepper", "PHASES", "DATA_UNKNOWN", "GRAD_UNKNOWN", "is_close", "parse_shape",
+           "QUIZ_NUMBERS"]
 
 HERE = pathlib.Path(__file__).parent
 PHASES = ("forward", "backward")
@@ -67,6 +75,7 @@ SPEED_RANGE = (20, 10_000)    # Play's delay between steps, in ms
 # Quiz tolerance: learners type rounded numbers ("-0.67" for −0.6667).
 ABS_TOL = 1e-6
 REL_TOL = 1e-3
+QUIZ_NUMBERS = 6   # a Tensor quiz asks for the numbers of a gradient this small, after its shape
 
 
 def is_close(answer: float, value: float) -> bool:
@@ -80,6 +89,44 @@ def _data_text(x: float) -> str:
 
 def _grad_text(x: float) -> str:
     return f"grad {format_number(x)}"
+
+
+_SHAPE_SEPARATORS = re.compile(r"[\s,×x*]+")
+
+
+def parse_shape(text: Any) -> Optional[tuple[int, ...]]:
+    """A shape as a learner types it ("3×2", "3x2", "(3, 2)", "3", "scalar"), or None if it is not one.
+
+    The same rule as ``parseShape`` in stepper.js. A tuple or list of ints is taken as it is.
+    """
+    if isinstance(text, (tuple, list)):
+        ok = all(isinstance(d, int) and not isinstance(d, bool) and d >= 0 for d in text)
+        return tuple(text) if ok else None
+    if not isinstance(text, str):
+        return None
+    s = text.strip().lower()
+    if s in ("scalar", "()", "[]"):
+        return ()
+    parts = [p for p in _SHAPE_SEPARATORS.split(re.sub(r"[()\[\]]", " ", s)) if p]
+    if not parts or not all(p.isdigit() for p in parts):
+        return None
+    return tuple(int(p) for p in parts)
+
+
+def _parse_numbers(value: Any) -> Optional[list[float]]:
+    """A learner's numbers for a tensor: an array-like, or text such as "[[1, -2], [0.5, 3]]"; None if not numbers."""
+    if isinstance(value, str):
+        parts = [p for p in re.split(r"[\s,;()\[\]]+", value.replace("−", "-")) if p]
+        try:
+            numbers = [float(p) for p in parts]
+        except ValueError:
+            return None
+    else:
+        try:
+            numbers = [float(x) for x in np.asarray(value, dtype=float).ravel()]
+        except (TypeError, ValueError):
+            return None
+    return numbers if numbers and all(math.isfinite(x) for x in numbers) else None
 
 
 def _is_finite_number(x: Any) -> bool:
@@ -116,20 +163,27 @@ class GraphStepper(LiveWidget):
     feedback = traitlets.Unicode("").tag(sync=True)   # the quiz's last verdict
     error = traitlets.Unicode("").tag(sync=True)      # why the last edit of an input was refused
 
-    def __init__(self, root: Var, parameters: Iterable[Var] = (), quiz: bool = False,
-                 phase: str = "backward", speed_ms: int = 500, rankdir: str = "LR") -> None:
-        if not isinstance(root, Var):
-            raise TypeError(f"GraphStepper: root must be a Var, got {type(root).__name__}")
+    def __init__(self, root: Union[Var, Tensor], parameters: Iterable[Union[Var, Tensor]] = (),
+                 quiz: bool = False, phase: str = "backward", speed_ms: int = 500,
+                 rankdir: str = "LR", grids: Iterable[tuple[str, Any]] = ()) -> None:
+        kind = Tensor if isinstance(root, Tensor) else Var
+        if not isinstance(root, (Var, Tensor)):
+            raise TypeError(f"GraphStepper: root must be a Var or a Tensor, got {type(root).__name__}")
         parameters = tuple(parameters)
         for p in parameters:
-            if not isinstance(p, Var):
-                raise TypeError(f"GraphStepper: parameters must be Vars, got {type(p).__name__}")
+            if not isinstance(p, kind):
+                raise TypeError(f"GraphStepper: parameters must be {kind.__name__}s, like the root, "
+                                f"got {type(p).__name__}")
         if not isinstance(quiz, bool):
             raise TypeError(f"GraphStepper: quiz must be True or False, got {quiz!r}")
         self._root = root
         self._parameters = parameters
-        self._vars = topological_order(root)    # the same order, so the same ids, as the trace
+        self._tensors = kind is Tensor
+        # the same order, so the same ids, as the trace
+        self._vars = graph_order(root) if self._tensors else topological_order(root)
         self._trace = make_trace(root, parameters)
+        self._quiz_stage = "shape" if self._tensors else "values"
+        self._grids = self._check_grids(grids)
         svg = self._draw(rankdir)
         super().__init__(svg=svg, data=self._build_data(), quiz=quiz, phase=phase,
                          speed_ms=speed_ms, leaf_values=self._current_leaf_values())
@@ -141,16 +195,48 @@ class GraphStepper(LiveWidget):
         """The SVG, laid out as before any backward pass: grads read "not computed yet".
 
         That is the widest a grad text gets, so the boxes have room for every
-        number shown later. ``root.grad`` is 0 while drawing (draw_graph shows
-        grads only after a backward pass) and is put back at once.
+        number shown later. For a Tensor graph, the heatmap cells get their
+        ids (``ad-c<k>``; ``self._cells`` lists each node's).
         """
-        saved = self._root.grad
-        try:
-            self._root.grad = 0.0
-            drawing = draw_graph(self._root, rankdir=rankdir, trace=self._trace)
-        finally:
-            self._root.grad = saved
-        return render_svg(drawing)
+        widest = {}
+        if self._tensors:  # room for the widest grad text each box will show
+            for step in self._trace.backward:
+                shown = [(c.parent, c.after) for c in step.contributions] or [(step.node, step.upstream)]
+                for node_id, value in shown:
+                    text = tensor_boxes.grad_text(value)
+                    if len(text) > len(widest.get(node_id, GRAD_UNKNOWN)):
+                        widest[node_id] = text
+        drawing, keys = stepper_drawing(self._root, self._trace, rankdir, widest)
+        self._cells = drawing.cells
+        svg = render_svg(drawing)
+        return tag_cells(svg, keys.real) if keys is not None else svg
+
+    def _check_grids(self, grids: Iterable[tuple[str, Any]]) -> list[dict]:
+        """``grids``: (title, array of Vars of this graph) pairs, as {title, ids} rows of node ids."""
+        index = {id(v): f"n{i}" for i, v in enumerate(self._vars)}
+        checked = []
+        for item in grids:
+            if not (isinstance(item, tuple) and len(item) == 2 and isinstance(item[0], str)):
+                raise TypeError(f"GraphStepper: grids must be (title, array of Vars) pairs, got {item!r}")
+            title, entries = item
+            entries = np.asarray(entries, dtype=object)
+            rows = entries.reshape(1, -1) if entries.ndim < 2 else entries.reshape(-1, entries.shape[-1])
+            for v in rows.ravel():
+                if id(v) not in index:
+                    raise ValueError(f"GraphStepper: grid {title!r} holds {v!r}, which is not a node of this graph")
+            checked.append({"title": title, "ids": [[index[id(v)] for v in row] for row in rows]})
+        return checked
+
+    def grid_values(self) -> list[np.ndarray]:
+        """The numbers each grid shows now: its nodes' gradients at this step (0 where none has arrived)."""
+        grads = self.grads
+        return [np.array([[float(grads[i]) for i in row] for row in grid["ids"]]) for grid in self._grids]
+
+    def _value_text(self, value: Any) -> str:
+        return tensor_boxes.value_text(value) if self._tensors else _data_text(value)
+
+    def _gradient_text(self, value: Any) -> str:
+        return tensor_boxes.grad_text(value) if self._tensors else _grad_text(value)
 
     def _build_data(self) -> dict:
         """Everything the browser shows, as plain JSON (the ``data`` trait).
@@ -185,15 +271,29 @@ class GraphStepper(LiveWidget):
                 return None
             return k
 
-        nodes = [{"id": n.id, "name": n.name, "kind": n.kind, "data_text": _data_text(n.data),
+        nodes = [{"id": n.id, "name": n.name, "kind": n.kind, "data_text": self._value_text(n.data),
                   "computed_at": computed_at.get(n.id, 0), "done_at": done_at(n.id)}
                  for n in t.nodes]
+        final = t.replay()
+        if self._tensors:
+            for node, n, v in zip(nodes, t.nodes, self._vars):
+                data_cells, grad_cells = self._cells[n.id]
+                node["cells"] = [data_cells, grad_cells]
+                node["data_colours"] = tensor_boxes.colours(n.data) if data_cells else []
+                node["no_grad"] = None if v.requires_grad else tensor_boxes.NOT_NEEDED
+
+        def grad_colours(node_id: str, value: Any) -> dict:
+            if not self._tensors or not self._cells[node_id][1]:
+                return {}
+            scale = float(np.abs(np.asarray(final[node_id])).max(initial=0.0))
+            return {node_id: tensor_boxes.colours(value, scale)}
 
         forward = []
         for k, f in enumerate(t.forward, start=1):
             text = f.text
             if k == len(t.forward):
-                text += (f"\n\nForward pass complete: {out} = {format_number(f.value)}. "
+                value = array_text(f.value) if self._tensors else format_number(f.value)
+                text += (f"\n\nForward pass complete: {out} = {value}. "
                          f"Switch to the backward phase for the gradients.")
             edges = [edge_id[(p, f.node, j)] for j, (p, _) in enumerate(f.inputs)]
             forward.append({"node": f.node, "text": f.text, "explanation": text,
@@ -202,27 +302,38 @@ class GraphStepper(LiveWidget):
         backward = []
         for i, s in enumerate(t.backward):
             node = t.node(s.node)
+            grad_of = f"∂{out}/∂{node.name}" + (f" ({shape_text(node.shape)})" if self._tensors else "")
             if s.contributions:
-                operands = " and ".join(dict.fromkeys(name[p] for p in node.parents))
-                head = (f"{node.name} passes ∂{out}/∂{node.name} = {format_number(s.upstream)} "
-                        f"back to {operands}:")
-                prompt = (f"{node.name} now passes ∂{out}/∂{node.name} = {format_number(s.upstream)} "
-                          f"back to {operands}. How much does each receive?")
+                operands = " and ".join(dict.fromkeys(name[c.parent] for c in s.contributions))
+                head = f"{node.name} passes {grad_of} = {self._upstream_text(s.upstream)} back to {operands}:"
+                prompt = (f"{node.name} now passes {grad_of} = {self._upstream_text(s.upstream)} "
+                          f"back to {operands}. " + ("What does each receive? First, its shape."
+                                                     if self._tensors else "How much does each receive?"))
             else:
                 head = f"Start at the output: {out} changes one-for-one with itself."
                 prompt = ""
             text = f"{head}\n{s.text}"
             if i == len(t.backward) - 1:
                 text += f"\n\nBackward pass complete: every ∂{out}/∂node is known."
-            grad_texts = ({c.parent: _grad_text(c.after) for c in s.contributions}
-                          if s.contributions else {s.node: _grad_text(s.upstream)})
-            backward.append({
+            grad_texts, colours = {}, {}
+            if s.contributions:
+                for c in s.contributions:
+                    grad_texts[c.parent] = self._gradient_text(c.after)
+                    colours.update(grad_colours(c.parent, c.after))
+            else:
+                grad_texts[s.node] = self._gradient_text(s.upstream)
+                colours.update(grad_colours(s.node, s.upstream))
+            quiz = self._tensor_quiz_item if self._tensors else self._quiz_item
+            step = {
                 "node": s.node, "text": s.text, "explanation": text,
                 "targets": list(dict.fromkeys(c.parent for c in s.contributions)),
                 "edges": [edge_id[(c.parent, s.node, c.operand)] for c in s.contributions],
                 "grad_texts": grad_texts, "prompt": prompt,
-                "quiz": [self._quiz_item(node, c, out, name) for c in s.contributions],
-            })
+                "quiz": [quiz(node, c, out, name) for c in s.contributions],
+            }
+            if self._tensors:
+                step["grad_colours"] = colours
+            backward.append(step)
 
         first = t.node(t.forward[0].node).name if t.forward else None
         intro = {
@@ -232,10 +343,21 @@ class GraphStepper(LiveWidget):
             "backward": (f"Backward pass: from {out} back to the inputs, each node passes "
                          f"∂{out}/∂node to its operands, by the chain rule:\n"
                          f"    ∂{out}/∂operand += ∂{out}/∂node · ∂node/∂operand\n"
-                         f"Press Step to seed ∂{out}/∂{out} = 1."),
+                         + ("For Tensors, each op's VJP does that for a whole array at once; "
+                            "∂L/∂operand always has the operand's shape.\n" if self._tensors else "")
+                         + f"Press Step to seed ∂{out}/∂{out} = 1."),
         }
-        return {"output": out, "nodes": nodes, "forward": forward, "backward": backward,
-                "intro": intro, "texts": {"data_unknown": DATA_UNKNOWN, "grad_unknown": GRAD_UNKNOWN}}
+        texts = {"data_unknown": DATA_UNKNOWN, "grad_unknown": GRAD_UNKNOWN}
+        if self._tensors:
+            texts["cell_unknown"] = tensor_boxes.UNKNOWN_CELL
+        return {"output": out, "engine": "tensor" if self._tensors else "scalar", "nodes": nodes,
+                "forward": forward, "backward": backward, "intro": intro, "texts": texts,
+                "grids": self._grids}
+
+    def _upstream_text(self, value: Any) -> str:
+        if not self._tensors:
+            return format_number(value)
+        return array_text(value) if np.size(value) <= tensor_boxes.NUMBERS_IN_BOX else "(an array)"
 
     @staticmethod
     def _quiz_item(node, c, out: str, name: dict) -> dict:
@@ -253,7 +375,38 @@ class GraphStepper(LiveWidget):
             "wrong_template": f"Not quite: you said {{answer}}, but {c.text} ({why}).",
         }
 
+    @staticmethod
+    def _tensor_quiz_item(node, c, out: str, name: dict) -> dict:
+        """A Tensor quiz question, in two parts: the shape of what ``c.parent`` receives, then its numbers.
+
+        The numbers are asked only for a gradient of at most `QUIZ_NUMBERS` numbers.
+        """
+        parent = name[c.parent]
+        repeated = list(node.parents).count(c.parent) > 1
+        where = f" (as operand {c.operand + 1})" if repeated else ""
+        shape = list(np.shape(c.value))
+        rule = c.text.split("\n", 1)[0]
+        result = f"{rule} = {array_text(c.value)}" if np.size(c.value) <= tensor_boxes.NUMBERS_IN_BOX * 4 else rule
+        small = np.size(c.value) <= QUIZ_NUMBERS
+        return {
+            "parent": c.parent, "parent_name": parent, "operand": c.operand,
+            "shape": shape,
+            "shape_question": f"What shape is ∂{out}/∂{parent}{where}?",
+            "shape_right_text": f"Right: ∂{out}/∂{parent} has the shape of {parent}, {shape_text(tuple(shape))}.",
+            "shape_wrong_template": (f"Not quite: you said {{answer}}, but ∂{out}/∂{parent} always has the "
+                                     f"shape of {parent} itself: {shape_text(tuple(shape))}."),
+            "values": [float(x) for x in np.ravel(c.value)] if small else None,
+            "question": (f"∂{out}/∂{parent} gets what from this step{where}? "
+                         f"{plural(int(np.size(c.value)), 'number')}, row by row"),
+            "right_text": f"Right: {result}",
+            "wrong_template": f"Not quite: you said {{answer}}, but {result}.",
+        }
+
     def _current_leaf_values(self) -> dict:
+        """Each input's value, for the number boxes under the graph (none for a Tensor graph:
+        its inputs are arrays, changed from Python with `set_input`)."""
+        if self._tensors:
+            return {}
         return {n.id: self._vars[i].data for i, n in enumerate(self._trace.nodes)
                 if n.kind in ("leaf", "parameter")}
 
@@ -295,6 +448,11 @@ class GraphStepper(LiveWidget):
         wanted = change["new"]
         current = self._current_leaf_values()
         if wanted == current:
+            return
+        if self._tensors:
+            self.error = ("GraphStepper: the inputs of a Tensor graph are arrays; change one from Python, "
+                          "e.g. stepper.set_input('W', new_values)")
+            self.leaf_values = current
             return
         try:
             self._apply_inputs({k: v for k, v in wanted.items() if current.get(k) != v})
@@ -353,10 +511,22 @@ class GraphStepper(LiveWidget):
         if not forward:
             for s in steps[:k]:
                 grads.update(s["grad_texts"])
+        colours = {}
+        if not forward:
+            for s in steps[:k]:
+                colours.update(s.get("grad_colours", {}))
+        if "cells" in data["nodes"][0]:
+            state["colours"] = {}
         for n in data["nodes"]:
             computed = not forward or k >= n["computed_at"]
             state["texts"][n["id"]] = [n["data_text"] if computed else DATA_UNKNOWN,
-                                       grads.get(n["id"], GRAD_UNKNOWN)]
+                                       grads.get(n["id"], n.get("no_grad") or GRAD_UNKNOWN)]
+            if "colours" in state:
+                unknown = data["texts"]["cell_unknown"]
+                data_cells, grad_cells = n["cells"]
+                state["colours"][n["id"]] = [
+                    n["data_colours"] if computed else [unknown] * len(data_cells),
+                    colours.get(n["id"], [unknown] * len(grad_cells))]
             if forward and n["computed_at"] and computed:
                 state["lit"].append(n["id"])
             if not forward and n["done_at"] is not None and k >= n["done_at"]:
@@ -378,6 +548,7 @@ class GraphStepper(LiveWidget):
             raise TypeError(f"GraphStepper.go_to: step must be an int, got {type(k).__name__}")
         self.step = k            # validated: IndexError naming the range
         self.feedback = ""
+        self._quiz_stage = "shape" if self._tensors else "values"
 
     def next(self) -> None:
         """One step on (nothing at the last step). Skips the quiz: see `answer`."""
@@ -406,47 +577,99 @@ class GraphStepper(LiveWidget):
     # ------------------------------------------------------------------
     @property
     def pending_quiz(self) -> Optional[dict]:
-        """The quiz for the step that Step reveals next: {prompt, questions}, or None."""
+        """The quiz for the step that Step reveals next: {prompt, stage, questions}, or None.
+
+        A Var graph's quiz has one stage, "values". A Tensor graph's asks the
+        "shape" of each gradient first, then the "values" of the small ones.
+        """
         if self.phase != "backward" or self.step >= self.total_steps:
             return None
         s = self.data["backward"][self.step]
         if not s["quiz"]:
             return None
-        return {"prompt": s["prompt"], "questions": [q["question"] for q in s["quiz"]]}
+        if self._quiz_stage == "shape":
+            questions = [q["shape_question"] for q in s["quiz"]]
+        else:
+            questions = [q["question"] for q in s["quiz"] if not self._tensors or q["values"] is not None]
+        return {"prompt": s["prompt"], "stage": self._quiz_stage, "questions": questions}
 
-    def answer(self, values: Iterable[float]) -> str:
-        """Answer the pending quiz (one number per question), then reveal the step.
+    def answer(self, values: Iterable[Any]) -> str:
+        """Answer the pending quiz (one answer per question), then reveal the step.
+
+        A Var graph takes one number per question. A Tensor graph takes, at
+        the "shape" stage, one shape per question (``(3, 2)`` or the text a
+        learner types, "3×2"), and then, at the "values" stage, one array (or
+        text such as "[[1, 2], [3, 4]]") per question: the step is revealed
+        after the last stage.
 
         Returns the verdict, the text the browser shows after Check: one line
         per question, "Right: ..." or "Not quite: you said ..., but ...".
         """
-        if self.pending_quiz is None:
+        quiz = self.pending_quiz
+        if quiz is None:
             raise RuntimeError(
                 f"GraphStepper.answer: no quiz is pending at step {self.step} of the "
                 f"{self.phase} phase (quizzes come before backward steps that pass gradients on)")
         items = self.data["backward"][self.step]["quiz"]
+        if quiz["stage"] == "values" and self._tensors:
+            items = [q for q in items if q["values"] is not None]
         values = list(values)
         if len(values) != len(items):
-            raise ValueError(f"GraphStepper.answer: expected {len(items)} number(s), one per "
+            raise ValueError(f"GraphStepper.answer: expected {len(items)} answer(s), one per "
                              f"question, got {len(values)}")
-        for v in values:
-            if not _is_finite_number(v):
-                raise ValueError(f"GraphStepper.answer: answers must be finite numbers, got {v!r}")
-        text = "\n".join(
-            item["right_text"] if is_close(float(v), item["value"])
-            else item["wrong_template"].replace("{answer}", format_number(float(v)))
-            for item, v in zip(items, values))
+        if quiz["stage"] == "shape":
+            text = self._check_shapes(items, values)
+            if any(q["values"] is not None for q in items):
+                self._quiz_stage = "values"
+                self.feedback = text
+                return text
+        elif self._tensors:
+            text = self._check_tensor_values(items, values)
+        else:
+            for v in values:
+                if not _is_finite_number(v):
+                    raise ValueError(f"GraphStepper.answer: answers must be finite numbers, got {v!r}")
+            text = "\n".join(
+                item["right_text"] if is_close(float(v), item["value"])
+                else item["wrong_template"].replace("{answer}", format_number(float(v)))
+                for item, v in zip(items, values))
         self.go_to(self.step + 1)
         self.feedback = text
         return text
 
+    @staticmethod
+    def _check_shapes(items: list[dict], answers: list[Any]) -> str:
+        shapes = [parse_shape(a) for a in answers]
+        for a, shape in zip(answers, shapes):
+            if shape is None:
+                raise ValueError(f"GraphStepper.answer: {a!r} is not a shape; write one like (3, 2), "
+                                 "'3×2', '3' or 'scalar'")
+        return "\n".join(
+            item["shape_right_text"] if list(shape) == item["shape"]
+            else item["shape_wrong_template"].replace("{answer}", shape_text(shape))
+            for item, shape in zip(items, shapes))
+
+    @staticmethod
+    def _check_tensor_values(items: list[dict], answers: list[Any]) -> str:
+        lines = []
+        for item, a in zip(items, answers):
+            numbers = _parse_numbers(a)
+            if numbers is None or len(numbers) != len(item["values"]):
+                raise ValueError(f"GraphStepper.answer: expected {len(item['values'])} finite number(s) for "
+                                 f"∂/∂{item['parent_name']}, got {a!r}")
+            right = all(is_close(x, v) for x, v in zip(numbers, item["values"]))
+            typed = array_text(np.reshape(numbers, item["shape"]))
+            lines.append(item["right_text"] if right else item["wrong_template"].replace("{answer}", typed))
+        return "\n".join(lines)
+
     # ------------------------------------------------------------------
     # Editable inputs
     # ------------------------------------------------------------------
-    def set_input(self, name_or_id: str, value: float) -> None:
+    def set_input(self, name_or_id: str, value: Any) -> None:
         """Give a leaf (by id ``"n0"`` or by name) a new value, and recompute everything.
 
-        The layout stays: only the numbers and texts change.
+        A number for a Var; for a Tensor, an array of the leaf's shape. The
+        layout stays: only the numbers, texts and colours change.
         """
         self._apply_inputs({self._leaf_id(name_or_id): value})
         self.error = ""
@@ -486,10 +709,17 @@ class GraphStepper(LiveWidget):
         for node_id, value in values.items():
             if node_id not in leaves:
                 raise ValueError(f"GraphStepper: {node_id!r} is not an input (a leaf) of this graph")
-            if not _is_finite_number(value):
-                raise ValueError(f"GraphStepper: the value of {self._trace.node(node_id).name} must be "
-                                 f"a finite number, got {value!r}")
-            checked[int(node_id[1:])] = float(value)
+            i = int(node_id[1:])
+            what = f"GraphStepper: the value of {self._trace.node(node_id).name}"
+            if self._tensors:
+                array = as_array(value, what, self._vars[i].dtype)   # a TypeError or ValueError in words
+                if array.shape != self._vars[i].shape:
+                    raise ValueError(f"{what} must have shape {self._vars[i].shape}, got {array.shape}")
+                checked[i] = array
+            elif not _is_finite_number(value):
+                raise ValueError(f"{what} must be a finite number, got {value!r}")
+            else:
+                checked[i] = float(value)
         saved = {i: self._vars[i].data for i in checked}
         try:
             for i, value in checked.items():
@@ -510,7 +740,15 @@ class GraphStepper(LiveWidget):
     def static_svg(self) -> str:
         """The graph at the last step of the current phase, as SVG (no highlights)."""
         state = self.view_state(self.phase, self.total_steps)
-        return substitute_texts(self.svg, state["texts"])
+        svg = substitute_texts(self.svg, state["texts"])
+        if "colours" in state:
+            fills = {}
+            for node_id, (data_colours, grad_colours) in state["colours"].items():
+                data_cells, grad_cells = self._cells[node_id]
+                fills.update(zip(data_cells, data_colours))
+                fills.update(zip(grad_cells, grad_colours))
+            svg = recolour(svg, fills)
+        return svg
 
     def __repr__(self) -> str:
         return (f"GraphStepper({plural(len(self._trace.nodes), 'node')}, phase={self.phase!r}, "

@@ -25,11 +25,13 @@ if TYPE_CHECKING:  # (tensor.py imports this module: Tensor.backward calls backw
 __all__ = ["topological_order", "backpropagate", "backward", "grad", "jvp"]
 
 
-def topological_order(root: "Tensor") -> list["Tensor"]:
+def topological_order(root: "Tensor", constants: bool = False) -> list["Tensor"]:
     """Every node that requires a gradient and that ``root`` depends on, parents first; root last.
 
     The same depth-first walk as the scalar engine's, over ``parents`` in
-    order; a walk marks nodes with two marks of its own.
+    order; a walk marks nodes with two marks of its own. With
+    ``constants=True`` the constants met on the way (data, the 2 in
+    ``x * 2``) are listed too, for a drawing of the whole graph.
     """
     opened, listed = object(), object()
     order: list[Tensor] = []
@@ -46,7 +48,7 @@ def topological_order(root: "Tensor") -> list["Tensor"]:
         else:  # first time on top: push its parents, the last first so the first comes off first
             node._mark = opened
             for parent in reversed(node.parents):
-                if parent.requires_grad and parent._mark is not opened and parent._mark is not listed:
+                if (parent.requires_grad or constants) and parent._mark is not opened and parent._mark is not listed:
                     stack.append(parent)
     return order
 

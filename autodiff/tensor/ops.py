@@ -31,6 +31,7 @@ stretched copies' (`sum_to`).
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass
 from typing import Any, Callable, Optional, Sequence
 
@@ -61,10 +62,19 @@ class TensorOp:
     torch_name: str = ""                          # torch.<torch_name>, when not torch.<name>
     arity: Optional[int] = None                   # how many operands; None for any number
     checks_result: bool = False                   # can finite inputs give inf or nan? then look
+    text: str = ""                                # the output, written: "{a} @ {b}"; "name({a})" if not given
+    scalar: Optional[Op] = None                   # the scalar op it applies to every element, if it does
 
     def __post_init__(self) -> None:
         if not self.torch_name:
             object.__setattr__(self, "torch_name", self.name)
+        if not self.text:
+            object.__setattr__(self, "text", f"{self.name}({{a}})")
+
+    @property
+    def operand_names(self) -> tuple[str, ...]:
+        """What the texts call each operand, read off their left-hand sides: ("a", "b") for "∂L/∂{a} = ..."."""
+        return tuple(re.match(r"∂L/∂\{(\w+)\}", text).group(1) for text in self.texts)
 
     def __call__(self, *operands: Any, params: Any = None) -> Any:
         """On Tensors, record a node; on arrays, just compute (as VJPs on arrays do)."""
@@ -201,10 +211,29 @@ def elementwise(op: Op) -> TensorOp:
                 grads.append(sum_to(g * d, x.shape))
         return tuple(grads)
 
-    texts = tuple(f"∂L/∂{{{name}}} = ∂L/∂{{out}} ⊙ ({scalar.fill(text)})"
-                  for name, text in zip(scalar.OPERAND_NAMES, op.derivative_texts))
-    return TensorOp(name=op.name, symbol=op.symbol, forward=forward, vjp=vjp, texts=texts,
-                    torch_name=op.torch_name, arity=op.arity)
+    return TensorOp(name=op.name, symbol=op.symbol, forward=forward, vjp=vjp, texts=_elementwise_texts(op),
+                    torch_name=op.torch_name, arity=op.arity, text=_elementwise(op.text), scalar=op)
+
+
+def _elementwise(text: str) -> str:
+    """A scalar op's text, for whole arrays: a product of two of them is elementwise, ⊙."""
+    return text.replace("·", " ⊙ ")
+
+
+def _elementwise_texts(op: Op) -> tuple[str, ...]:
+    """Each VJP of an elementwise op, written: ∂L/∂out times the scalar rule's local derivative."""
+    texts = []
+    for name, local in zip(scalar.OPERAND_NAMES, op.derivative_texts):
+        if local == "1":
+            rule = "∂L/∂{out}"
+        elif local == "-1":
+            rule = "−∂L/∂{out}"
+        elif " " not in local and not local.startswith("-"):  # one term: ⊙ b, ⊙ exp(a)
+            rule = f"∂L/∂{{out}} ⊙ {_elementwise(local)}"
+        else:
+            rule = f"∂L/∂{{out}} ⊙ ({_elementwise(local)})"
+        texts.append(f"∂L/∂{{{name}}} = {rule}")
+    return tuple(texts)
 
 
 def _values(x: Any) -> np.ndarray:
@@ -236,7 +265,7 @@ def _pow_vjp(g: Any, inputs: Arrays, out: Any, params: Any, needs: tuple) -> tup
 ELEMENTWISE: dict[Op, TensorOp] = {op: elementwise(op) for op in scalar.OPS.values()}
 ELEMENTWISE[scalar.POW] = TensorOp(
     name="pow", symbol="**", forward=ELEMENTWISE[scalar.POW].forward, vjp=_pow_vjp,
-    texts=ELEMENTWISE[scalar.POW].texts, arity=2)
+    texts=ELEMENTWISE[scalar.POW].texts, arity=2, text=ELEMENTWISE[scalar.POW].text, scalar=scalar.POW)
 
 
 def power(n: float) -> TensorOp:
@@ -290,7 +319,8 @@ def _matmul_vjp(g: Any, inputs: Arrays, out: Any, params: Any, needs: tuple) -> 
 
 MATMUL = TensorOp(
     name="matmul", symbol="@", forward=_matmul, vjp=_matmul_vjp,
-    texts=("∂L/∂{a} = ∂L/∂{out} · {b}ᵀ", "∂L/∂{b} = {a}ᵀ · ∂L/∂{out}"), arity=2, checks_result=True)
+    texts=("∂L/∂{a} = ∂L/∂{out} · {b}ᵀ", "∂L/∂{b} = {a}ᵀ · ∂L/∂{out}"), arity=2, checks_result=True,
+    text="{a} @ {b}")
 
 
 def _linear(arrays: tuple, params: Any) -> np.ndarray:
@@ -316,7 +346,7 @@ def _linear_vjp(g: Any, inputs: Arrays, out: Any, params: Any, needs: tuple) -> 
 LINEAR = TensorOp(
     name="linear", symbol="linear", forward=_linear, vjp=_linear_vjp,
     texts=("∂L/∂{x} = ∂L/∂{out} · {W}", "∂L/∂{W} = ∂L/∂{out}ᵀ · {x}", "∂L/∂{b} = Σ_rows ∂L/∂{out}"),
-    torch_name="nn.functional.linear", arity=3, checks_result=True)
+    torch_name="nn.functional.linear", arity=3, checks_result=True, text="{x} @ {W}ᵀ + {b}")
 
 
 # ----------------------------------------------------------------------------
@@ -436,7 +466,8 @@ def _transpose_vjp(g: Any, inputs: Arrays, out: Any, axes: Any, needs: tuple) ->
 
 
 TRANSPOSE = TensorOp(name="transpose", symbol="ᵀ", forward=_transpose, vjp=_transpose_vjp,
-                     texts=("∂L/∂{a} = ∂L/∂{out} transposed back",), torch_name="permute", arity=1)
+                     texts=("∂L/∂{a} = ∂L/∂{out} transposed back",), torch_name="permute", arity=1,
+                     text="{a}ᵀ")
 
 
 def _broadcast_to(arrays: tuple, params: Any) -> np.ndarray:
@@ -471,7 +502,7 @@ def _scatter_add(arrays: tuple, params: Any) -> np.ndarray:
 GETITEM = TensorOp(name="getitem", symbol="[]", forward=_getitem,
                    vjp=lambda g, inputs, out, index, needs: (SCATTER_ADD(g, params=(index, inputs[0].shape)),),
                    texts=("∂L/∂{a} = ∂L/∂{out} put back where it was taken from, 0 elsewhere",),
-                   torch_name="index", arity=1)
+                   torch_name="index", arity=1, text="{a}[index]")
 
 SCATTER_ADD = TensorOp(name="scatter_add", symbol="scatter", forward=_scatter_add,
                        vjp=lambda g, inputs, out, params, needs: (GETITEM(g, params=params[0]),),
@@ -547,7 +578,8 @@ def _where_vjp(g: Any, inputs: Arrays, out: Any, condition: np.ndarray, needs: t
 
 WHERE = TensorOp(name="where", symbol="where", forward=_where_forward, vjp=_where_vjp,
                  texts=("∂L/∂{a} = ∂L/∂{out} where the condition holds, else 0",
-                        "∂L/∂{b} = ∂L/∂{out} where it does not, else 0"), arity=2)
+                        "∂L/∂{b} = ∂L/∂{out} where it does not, else 0"), arity=2,
+                 text="where(condition, {a}, {b})")
 
 
 # ----------------------------------------------------------------------------
@@ -627,4 +659,5 @@ def _cross_entropy_vjp(g: Any, inputs: Arrays, out: Any, targets: np.ndarray, ne
 
 CROSS_ENTROPY = TensorOp(name="cross_entropy", symbol="CE", forward=_cross_entropy, vjp=_cross_entropy_vjp,
                          texts=("∂L/∂{a} = (softmax({a}) − one_hot(targets)) · ∂L/∂{out} / n",),
-                         torch_name="nn.functional.cross_entropy", arity=1)
+                         torch_name="nn.functional.cross_entropy", arity=1,
+                         text="cross_entropy({a}, targets)")
