@@ -9,6 +9,9 @@
 * `Tensor`: a numpy array that records the graph (`autodiff.tensor.tensor`)
 * the tensor op table, each op's forward rule and VJP (`autodiff.tensor.ops`)
 * reverse mode, ``grad`` and forward mode on Tensors (`autodiff.tensor.backprop`)
+* `checkpoint`, `checkpoint_sequential`: store less, recompute in the backward
+  pass (`autodiff.tensor.checkpoint`); `saved_memory`: the bytes a graph keeps
+  for its backward pass, node by node (`autodiff.tensor.memory`)
 * functions: `concat`, `stack`, `where`, `softmax`, `log_softmax`,
   `logsumexp`, `linear`, `cross_entropy`
 """
@@ -19,10 +22,12 @@ import numpy as np
 
 from . import ops
 from .backprop import grad, jvp
+from .checkpoint import checkpoint, checkpoint_sequential
+from .memory import saved_memory
 from .tensor import DTYPES, Tensor, apply, concat, stack
 
 __all__ = ["Tensor", "DTYPES", "concat", "stack", "where", "softmax", "log_softmax", "logsumexp",
-           "linear", "grad", "jvp", "ops"]
+           "linear", "grad", "jvp", "ops", "checkpoint", "checkpoint_sequential", "saved_memory"]
 
 
 def where(condition: Any, x: Any, y: Any) -> Tensor:
