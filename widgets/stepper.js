@@ -66,8 +66,11 @@ export function arrayText(numbers, shape) {
 }
 
 // The verdicts of a Tensor quiz: on the shapes, then on the numbers (GraphStepper.answer).
+export function sameShape(a, b) {
+  return a.length === b.length && a.every((n, i) => n === b[i]);
+}
 export function shapeVerdict(items, shapes) {
-  return items.map((item, i) => shapes[i].join() === item.shape.join() && shapes[i].length === item.shape.length
+  return items.map((item, i) => sameShape(shapes[i], item.shape)
     ? item.shape_right_text
     : item.shape_wrong_template.replace("{answer}", () => shapeText(shapes[i]))).join("\n");
 }
@@ -360,6 +363,11 @@ function render({ model, el }) {
       inputs.forEach((input, j) => input.classList.toggle("ad-invalid", shapes[j] === null));
       if (shapes.includes(null)) return;
       const text = shapeVerdict(quiz, shapes);
+      const wrong = shapes.map((shape, j) => !sameShape(shape, quiz[j].shape));
+      if (wrong.some(Boolean)) {  // refused: the verdict says why; the shapes are asked again
+        inputs.forEach((input, j) => input.classList.toggle("ad-invalid", wrong[j]));
+        return commit({ feedback: text });
+      }
       if (quiz.some((q) => q.values !== null)) {  // now the numbers
         commit({ feedback: text });
         return openQuiz(i, "values");

@@ -92,6 +92,7 @@ def _grad_text(x: float) -> str:
 
 
 _SHAPE_SEPARATORS = re.compile(r"[\s,×x*]+")
+_DIGITS = re.compile(r"[0-9]+")
 
 
 def parse_shape(text: Any) -> Optional[tuple[int, ...]]:
@@ -108,7 +109,7 @@ def parse_shape(text: Any) -> Optional[tuple[int, ...]]:
     if s in ("scalar", "()", "[]"):
         return ()
     parts = [p for p in _SHAPE_SEPARATORS.split(re.sub(r"[()\[\]]", " ", s)) if p]
-    if not parts or not all(p.isdigit() for p in parts):
+    if not parts or not all(_DIGITS.fullmatch(p) for p in parts):  # (not isdigit: "²" and "٣" are digits)
         return None
     return tuple(int(p) for p in parts)
 
@@ -441,6 +442,12 @@ class GraphStepper(LiveWidget):
     def _phase_changed(self, change) -> None:
         self.step = 0          # each phase starts at its introduction
         self.feedback = ""
+        self._quiz_stage = "shape" if self._tensors else "values"
+
+    @traitlets.observe("step")
+    def _step_changed(self, change) -> None:
+        """Moved (here or in the browser): a half-answered quiz starts again at its first stage."""
+        self._quiz_stage = "shape" if self._tensors else "values"
 
     @traitlets.observe("leaf_values")
     def _leaf_values_changed(self, change) -> None:
@@ -600,7 +607,8 @@ class GraphStepper(LiveWidget):
         the "shape" stage, one shape per question (``(3, 2)`` or the text a
         learner types, "3×2"), and then, at the "values" stage, one array (or
         text such as "[[1, 2], [3, 4]]") per question: the step is revealed
-        after the last stage.
+        after the last stage. A wrong shape is refused: the verdict says
+        which shape it is, and the shapes are asked again.
 
         Returns the verdict, the text the browser shows after Check: one line
         per question, "Right: ..." or "Not quite: you said ..., but ...".
@@ -618,7 +626,10 @@ class GraphStepper(LiveWidget):
             raise ValueError(f"GraphStepper.answer: expected {len(items)} answer(s), one per "
                              f"question, got {len(values)}")
         if quiz["stage"] == "shape":
-            text = self._check_shapes(items, values)
+            text, right = self._check_shapes(items, values)
+            if not right:  # refused: the verdict says why, and the shapes are asked again
+                self.feedback = text
+                return text
             if any(q["values"] is not None for q in items):
                 self._quiz_stage = "values"
                 self.feedback = text
@@ -638,16 +649,17 @@ class GraphStepper(LiveWidget):
         return text
 
     @staticmethod
-    def _check_shapes(items: list[dict], answers: list[Any]) -> str:
+    def _check_shapes(items: list[dict], answers: list[Any]) -> tuple[str, bool]:
+        """The verdict on the shapes, and whether every one is right."""
         shapes = [parse_shape(a) for a in answers]
         for a, shape in zip(answers, shapes):
             if shape is None:
                 raise ValueError(f"GraphStepper.answer: {a!r} is not a shape; write one like (3, 2), "
                                  "'3×2', '3' or 'scalar'")
+        right = [list(shape) == item["shape"] for item, shape in zip(items, shapes)]
         return "\n".join(
-            item["shape_right_text"] if list(shape) == item["shape"]
-            else item["shape_wrong_template"].replace("{answer}", shape_text(shape))
-            for item, shape in zip(items, shapes))
+            item["shape_right_text"] if ok else item["shape_wrong_template"].replace("{answer}", shape_text(shape))
+            for item, shape, ok in zip(items, shapes, right)), all(right)
 
     @staticmethod
     def _check_tensor_values(items: list[dict], answers: list[Any]) -> str:

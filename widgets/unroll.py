@@ -40,8 +40,9 @@ class UnrollStepper(GraphStepper):
                          grids=grids)
 
     def _build_data(self) -> dict:
-        data = super()._build_data()
         u = self.unrolled
+        u.refresh()  # (an input changed in the widget: the VJP of the new values)
+        data = super()._build_data()
         for grid, name in zip(data["grids"], [n for n in u.inputs if n in u.vjp]):
             grid["note"] = f"the tensor VJP in one go: {u.vjp_rule(name)} = {array_text(u.vjp[name])}"
         y = u.output_name

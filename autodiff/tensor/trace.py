@@ -195,15 +195,21 @@ def _vjp_text(op: TensorOp, k: int, g: np.ndarray, names: dict[str, str], values
     lhs, rhs = template.split(" = ", 1)
     placeholder = op.operand_names[min(k, len(op.operand_names) - 1)]
     rule = rhs.format(**names)
-    shaped, shown, last = [], [], 0
-    for start, end, name, is_grad in _terms(rhs):
+    terms = _terms(rhs)
+    shown = []
+    for start, end, name, is_grad in terms:
         transposed = rhs[end - 1] == "ᵀ"
         value = g if is_grad else values[name]
         if transposed:
             value = value.T
-        written = (f"∂L/∂{names[name]}" if is_grad else names[name]) + ("ᵀ" if transposed else "")
-        shaped += [rhs[last:start].format(**names), f"{written} ({shape_text(value.shape)})"]
-        shown.append((written, value))
+        shown.append(((f"∂L/∂{names[name]}" if is_grad else names[name]) + ("ᵀ" if transposed else ""), value))
+    if op.name == "matmul" and values[placeholder].ndim == 2 and all(np.ndim(v) == 1 for _, v in shown):
+        # a 1-d operand of a 2-d gradient: an outer product, a column times a row
+        (w1, v1), (w2, v2) = shown
+        shown = [(w1, np.reshape(v1, (-1, 1))), (w2, np.reshape(v2, (1, -1)))]
+    shaped, last = [], 0
+    for (start, end, _, _), (written, value) in zip(terms, shown):
+        shaped += [rhs[last:start].format(**names), f"{written} ({shape_text(np.shape(value))})"]
         last = end
     shaped.append(rhs[last:].format(**names))
     grad_of = f"∂L/∂{names[placeholder]}"

@@ -31,6 +31,7 @@ from typing import Any, Optional
 
 import numpy as np
 
+from ..trace import format_number
 from ..var import Var
 from .ops import TensorOp
 from .tensor import Tensor, as_array
@@ -64,6 +65,15 @@ class Unrolled:
     output: np.ndarray
     upstream: np.ndarray
     vjp: dict[str, np.ndarray]
+    weights: np.ndarray       # the Vars that hold g in L = Σ g·y, entry by entry
+    params: Any               # the op's own arguments (the axes of a sum)
+    needs: tuple[bool, ...]   # which operands need a gradient, in operand order
+
+    def refresh(self) -> None:
+        """Recompute ``upstream`` and ``vjp`` from the Vars' values, after a leaf of the scalar graph changed."""
+        self.upstream = _values(self.weights)
+        operands = tuple(_values(self.inputs[name]) for name in self.names)
+        self.vjp = _vjp(self.op, self.names, self.needs, self.upstream, operands, _values(self.output), self.params)
 
     @property
     def op_name(self) -> str:
@@ -95,6 +105,11 @@ def _vars(name: str, values: np.ndarray) -> np.ndarray:
     for index in np.ndindex(values.shape):
         out[index] = Var(float(values[index]), label=_entry_name(name, index))
     return out
+
+
+def _constant_name(t: Tensor) -> str:
+    """An unlabelled one-number constant (the 2 in ``2 ** a``) is called by its value; else ""."""
+    return format_number(float(t._data)) if t.ndim == 0 and not t.requires_grad else ""
 
 
 def _sum(terms: list) -> Any:
@@ -164,8 +179,8 @@ def unroll(node: Tensor, upstream: Any = None) -> Unrolled:
     supported = op.scalar is not None or op.name in ("matmul", "linear", "sum", "mean")
     if not supported:
         raise ValueError(f"unroll: cannot unroll {op.name}; unroll takes {', '.join(UNROLLS)}")
-    if op.name == "matmul" and any(p.ndim > 2 for p in node.parents):
-        raise ValueError("unroll: matmul unrolls for 1-d and 2-d operands only, got shapes "
+    if op.name in ("matmul", "linear") and any(p.ndim > 2 for p in node.parents):
+        raise ValueError(f"unroll: {op.name} unrolls for 1-d and 2-d operands only, got shapes "
                          + " and ".join(shape_text(p.shape) for p in node.parents))
     size = _size_of(op.name, [p.shape for p in node.parents], node.shape)
     if size > MAX_NODES:
@@ -182,8 +197,10 @@ def unroll(node: Tensor, upstream: Any = None) -> Unrolled:
     names, entries, made = [], [], {}
     for k, p in enumerate(node.parents):
         if id(p) not in made:  # x * x: one operand used twice is one set of Vars, used twice
-            name = p.label or placeholders[k]
-            if any(name == n for n, _ in made.values()):
+            name = p.label or _constant_name(p) or placeholders[k]
+            # (a name must not be another operand's: 2 ** a is not "a^a2")
+            taken = {n for n, _ in made.values()} | {q.label for q in node.parents if q is not p}
+            if name in taken:
                 name = f"{name}{k + 1}"
             made[id(p)] = (name, _vars(name, p._data))
         names.append(made[id(p)][0])
@@ -210,11 +227,22 @@ def unroll(node: Tensor, upstream: Any = None) -> Unrolled:
     loss.label = "L"
 
     needs = tuple(p.requires_grad for p in node.parents)
-    shares = op.vjp(g, tuple(p._data for p in node.parents), node._data, node.params, needs)
+    vjp = _vjp(op, names, needs, g, tuple(p._data for p in node.parents), node._data, node.params)
+    expression = (op.text.format(**dict(zip(placeholders, names))) if op.arity else op.name).replace("-", "−")
+    inputs = dict(zip(names, entries))
+    return Unrolled(op, names, expression, out_name, loss, inputs, output, g, vjp, weights, node.params, needs)
+
+
+def _vjp(op: TensorOp, names: list[str], needs: tuple[bool, ...], g: np.ndarray, operands: tuple,
+         out: np.ndarray, params: Any) -> dict[str, np.ndarray]:
+    """What the op table's VJP gives each operand that needs a gradient, by name."""
+    shares = op.vjp(g, operands, out, params, needs)
     vjp: dict[str, np.ndarray] = {}
     for name, share, need in zip(names, shares, needs):
         if need:  # an operand used twice gets the sum of its two shares
             vjp[name] = vjp[name] + share if name in vjp else np.asarray(share)
-    expression = op.text.format(**dict(zip(placeholders, names))) if op.arity else op.name
-    inputs = dict(zip(names, entries))
-    return Unrolled(op, names, expression, out_name, loss, inputs, output, g, vjp)
+    return vjp
+
+
+def _values(entries: np.ndarray) -> np.ndarray:
+    return np.vectorize(lambda v: v.data, otypes=[float])(entries)
