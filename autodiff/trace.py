@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Iterable, Optional
+from typing import Any, Iterable, Optional
 
 from .backprop import backpropagate, topological_order
 from .ops import fill
@@ -126,27 +126,29 @@ class Trace:
         return grads
 
 
-def describe_nodes(order: list[Var], parameters: Iterable[Var] = (),
-                   output_name: str = "L") -> tuple[TraceNode, ...]:
+def describe_nodes(order: list, parameters: Iterable = (), output_name: str = "L") -> tuple[TraceNode, ...]:
     """The nodes of a topological ``order`` (root last) as `TraceNode`s.
 
     Node ``i`` gets the id ``n{i}`` and is called by its label, or by its id
     when it has none; the output is called by its label or ``output_name``.
     Its kind is "output" for the root, "op" for a computed value, and for a
-    leaf "parameter" when it is one of ``parameters``, else "leaf".
+    leaf "parameter" when it is one of ``parameters``, else "leaf". The
+    nodes are Vars, or Tensors (then each TraceNode keeps a copy of the
+    array and its shape).
     """
-    index = {node: i for i, node in enumerate(order)}
-    params = set(parameters)
+    index = {id(node): i for i, node in enumerate(order)}
+    params = {id(p) for p in parameters}
     last = len(order) - 1
 
-    def describe(i: int, v: Var) -> TraceNode:
+    def describe(i: int, v: Any) -> TraceNode:
         if i == last:
             name, kind = v.label or output_name, "output"
         else:
             name = v.label or f"n{i}"
-            kind = "op" if v.op is not None else "parameter" if v in params else "leaf"
-        return TraceNode(f"n{i}", name, kind, v.op.symbol if v.op else "", v.data,
-                         tuple(f"n{index[p]}" for p in v.parents))
+            kind = "op" if v.op is not None else "parameter" if id(v) in params else "leaf"
+        value, shape = (v.data.copy(), v.shape) if _is_tensor(v) else (v.data, ())
+        return TraceNode(f"n{i}", name, kind, v.op.symbol if v.op else "", value,
+                         tuple(f"n{index[id(p)]}" for p in v.parents), shape)
 
     return tuple(describe(i, v) for i, v in enumerate(order))
 
@@ -162,6 +164,10 @@ def trace(root: Var, parameters: Iterable[Var] = (), output_name: str = "L") -> 
         return trace_tensors(root, parameters, output_name)
     if not isinstance(root, Var):
         raise TypeError(f"trace: expected a Var or a Tensor, got {type(root).__name__}")
+    parameters = list(parameters)
+    for p in parameters:
+        if not isinstance(p, Var):
+            raise TypeError(f"trace: the parameters of a Var graph must be Vars, got {type(p).__name__}")
     order = topological_order(root)
     nodes = describe_nodes(order, parameters, output_name)
     names = [n.name for n in nodes]

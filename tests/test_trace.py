@@ -366,6 +366,14 @@ def test_trace_of_a_non_var_is_a_type_error(thing):
         trace(thing)
 
 
+def test_the_parameters_of_a_var_graph_must_be_vars():
+    from autodiff.tensor import Tensor
+    x = Var(2.0, label="x")
+    with pytest.raises(TypeError, match=r"^trace: the parameters of a Var graph must be Vars, got Tensor$"):
+        trace(x * x, parameters=[Tensor([1.0])])
+    assert trace(x * x, parameters=[x]).nodes[0].kind == "parameter"
+
+
 def test_overflowing_gradient_is_refused_like_backward():
     a, b = Var(1e300, label="a"), Var(1e-300, label="b")
     L = (a * b) * a          # dL/db = a² = 1e600: too large

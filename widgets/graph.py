@@ -51,7 +51,6 @@ import numpy as np
 
 from autodiff import Tensor, Var
 from autodiff.backprop import topological_order
-from autodiff.tensor.trace import describe_nodes as describe_tensor_nodes
 from autodiff.tensor.trace import graph_order, shape_text
 from autodiff.trace import Trace, describe_nodes, format_number
 
@@ -272,8 +271,6 @@ def _describe(order: list, parameters: Iterable, trace: Optional[Trace]):
         if len(trace.nodes) != len(order) or not np.array_equal(trace.root.data, order[-1].data):
             raise ValueError("draw_graph: trace= is not a trace of this root")
         return trace.nodes
-    if isinstance(order[-1], Tensor):
-        return describe_tensor_nodes(order, parameters)
     return describe_nodes(order, parameters)
 
 

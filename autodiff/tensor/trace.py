@@ -27,13 +27,13 @@ from typing import Any, Iterable, Optional
 
 import numpy as np
 
-from ..trace import (BackwardStep, Contribution, ForwardStep, Trace, TraceEdge, TraceNode,
+from ..trace import (BackwardStep, Contribution, ForwardStep, Trace, TraceEdge, TraceNode, describe_nodes,
                      format_number)
 from .backprop import backpropagate, topological_order
 from .ops import TensorOp, all_finite, sum_to
 from .tensor import Tensor, _refuse_overflow
 
-__all__ = ["trace", "reevaluate", "graph_order", "describe_nodes", "shape_text", "array_text", "SMALL"]
+__all__ = ["trace", "reevaluate", "graph_order", "shape_text", "array_text", "SMALL"]
 
 SMALL = 12  # a tensor of at most this many numbers is written out in full
 
@@ -58,25 +58,6 @@ def _small(*arrays: Any) -> bool:
 def graph_order(root: Tensor) -> list[Tensor]:
     """Every node of the graph behind ``root``, constants included, parents first, root last."""
     return topological_order(root, constants=True)
-
-
-def describe_nodes(order: list[Tensor], parameters: Iterable[Tensor] = (),
-                   output_name: str = "L") -> tuple[TraceNode, ...]:
-    """The nodes of a `graph_order` as `TraceNode`s, named and kinded as `autodiff.trace.describe_nodes` does."""
-    index = {id(node): i for i, node in enumerate(order)}
-    params = {id(p) for p in parameters}
-    last = len(order) - 1
-
-    def describe(i: int, t: Tensor) -> TraceNode:
-        if i == last:
-            name, kind = t.label or output_name, "output"
-        else:
-            name = t.label or f"n{i}"
-            kind = "op" if t.op is not None else "parameter" if id(t) in params else "leaf"
-        return TraceNode(f"n{i}", name, kind, t.op.symbol if t.op else "", t._data.copy(),
-                         tuple(f"n{index[id(p)]}" for p in t.parents), t.shape)
-
-    return tuple(describe(i, t) for i, t in enumerate(order))
 
 
 def trace(root: Tensor, parameters: Iterable[Tensor] = (), output_name: str = "L") -> Trace:
