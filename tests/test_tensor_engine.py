@@ -540,6 +540,8 @@ TYPE_ERRORS = [
     ("float32 @ float64", lambda: Tensor([1.0], dtype=np.float32) @ Tensor([1.0]),
      r"matmul: operands of different dtypes \['float32', 'float64'\]"),
     ("the truth of a Tensor", lambda: bool(_x(2)), r"the truth value of a Tensor is ambiguous"),
+    ("a Tensor times a Var", lambda: _x(2) * Var(2.0), r"^mul: a Tensor and a Var cannot be mixed"),
+    ("a Var plus a Tensor", lambda: Var(2.0) + _x(2), r"^add: expected a real number or a Var, got Tensor"),
     ("jvp of a non-callable", lambda: jvp(3, [np.ones(2)], [np.ones(2)]), r"jvp: f must be callable, got int"),
     ("jvp returning an array", lambda: jvp(lambda x: x.data, [np.ones(2)], [np.ones(2)]),
      r"jvp: f must return a Tensor, got ndarray"),

@@ -30,6 +30,7 @@ import numpy as np
 
 from .. import grad_mode, ops
 from ..arguments import type_and_value
+from ..var import Var
 from . import backprop
 from .ops import (CONCAT, ELEMENTWISE, GETITEM, MATMUL, MAX, MEAN, RESHAPE, STACK, SUM, TRANSPOSE,
                   TensorOp, _axes, all_finite, power)
@@ -57,6 +58,9 @@ def as_array(data: Any, what: str, dtype: Any = None) -> np.ndarray:
         raise TypeError(f"{what}: dtype must be float64 or float32, got {np.dtype(dtype)}")
     if isinstance(data, (str, bytes)) or data is None:
         raise TypeError(f"{what}: expected numbers (a number, a list or a numpy array), got {type_and_value(data)}")
+    if isinstance(data, Var):
+        raise TypeError(f"{what}: a Tensor and a Var cannot be mixed: the two engines keep separate graphs "
+                        f"(use the Var's number, var.data, or make both Tensors)")
     try:
         array = np.asarray(data)
     except (ValueError, TypeError) as error:
