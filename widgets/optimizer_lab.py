@@ -51,6 +51,7 @@ from autodiff.optim import Optimizer
 from autodiff.trace import format_number
 
 from ._live import PlayingWidget, esm, png_picture
+from .browser_state import BrowserChecked, refused, short_repr
 from .contours import surface_payload
 from .optimizer_lab_drawing import CONTOUR_COLOUR, HEAT_COLOURS, draw_png
 from .optimizer_race import (
@@ -105,9 +106,10 @@ def _choices() -> dict:
 
 
 _UNSET: Any = object()
+BROWSER_ACTIONS = ("step", "reset", "resync")   # the custom messages the view sends
 
 
-class OptimizerLab(PlayingWidget):
+class OptimizerLab(BrowserChecked, PlayingWidget):
     """Race several optimizers from one start point across a 2-D loss surface.
 
     * ``surface``: one of ``widgets.surfaces.SURFACES`` ("bowl", "rosenbrock",
@@ -147,6 +149,9 @@ class OptimizerLab(PlayingWidget):
     # error (an unexpected failure during Play): see PlayingWidget
 
     _race: Race   # the race under way: reset() builds a new one from the settings
+
+    # What the browser may set (widgets.browser_state): the settings and Play. The rest is the kernel's.
+    _browser_writable = frozenset({*_TRAIT_CHECKS, "playing"})
 
     def __init__(self, surface: str = "rosenbrock",
                  optimizers: tuple[str, ...] = ("SGD", "Momentum", "Nesterov", "RMSprop", "Adam"),
@@ -317,16 +322,26 @@ class OptimizerLab(PlayingWidget):
             self.readout = self._race.readout()
             self.step_count = self._race.count
 
-    def _on_browser_message(self, _widget: Any, content: dict, _buffers: Any) -> None:
-        """Buttons in the browser: Step, Reset, and a view asking for the paths again."""
+    def _on_browser_message(self, _widget: Any, content: Any, _buffers: Any) -> None:
+        """Buttons in the browser: Step, Reset, and a view asking for the paths again.
+
+        Anything else is refused, and the widget says so (the browser is untrusted input).
+        """
         action = content.get("action") if isinstance(content, dict) else None
-        if action == "step":
+        if not isinstance(content, dict) or set(content) != {"action"} or action not in BROWSER_ACTIONS:
+            self.error = (f"OptimizerLab: ignored a message from the browser ({short_repr(content)}); "
+                          f"it understands {{'action': a}} with a one of {', '.join(BROWSER_ACTIONS)}")
+        elif action == "step":
             self.playing = False
+            self.error = ""
             self.step(1)
         elif action == "reset":
             self.reset()
         elif action == "resync":
             self.send({"kind": "paths", "paths": self._race.paths()})
+
+    def _accepted_from_browser(self, keys: list) -> None:
+        self.error = ""
 
     # ------------------------------------------------------------------
     # Settings changed (from Python or the browser)
@@ -345,9 +360,16 @@ class OptimizerLab(PlayingWidget):
 
     @traitlets.validate(*_TRAIT_CHECKS)
     def _check_trait(self, proposal: dict) -> Any:
-        """Every setting's new value passes its rule in `_TRAIT_CHECKS` (or the change is refused)."""
+        """Every setting's new value passes its rule in `_TRAIT_CHECKS` (or the change is refused).
+
+        A refusal is a `Refused` (a TraitError, so traitlets keeps the old value), which is
+        also the ValueError or TypeError the rule raised.
+        """
         check = _TRAIT_CHECKS[proposal["trait"].name]
-        return check(proposal["value"], self.loss_surface)
+        try:
+            return check(proposal["value"], self.loss_surface)
+        except (TypeError, ValueError) as error:
+            raise refused(error) from None
 
     @traitlets.observe("surface")
     def _surface_changed(self, change) -> None:

@@ -129,10 +129,13 @@ def check_optimizers(names: Any) -> tuple[str, ...]:
     if not names:
         raise ValueError(f"OptimizerLab: choose at least one optimizer from {', '.join(OPTIMIZERS)}")
     for name in names:
-        if name not in OPTIMIZERS:
-            raise ValueError(f"OptimizerLab: unknown optimizer {name!r}; choose from {', '.join(OPTIMIZERS)}")
+        if not isinstance(name, str) or name not in OPTIMIZERS:
+            shown = repr(name) if len(repr(name)) <= 40 else repr(name)[:39] + "…"
+            raise ValueError(f"OptimizerLab: unknown optimizer {shown}; choose from {', '.join(OPTIMIZERS)}")
     if len(set(names)) != len(names):
-        raise ValueError(f"OptimizerLab: each optimizer may race once, got {names!r}")
+        repeated = [n for n in OPTIMIZERS if names.count(n) > 1]
+        raise ValueError(f"OptimizerLab: each optimizer may race once, got {len(names)} names "
+                         f"({', '.join(repeated)} more than once)")
     return names
 
 

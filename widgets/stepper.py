@@ -58,6 +58,7 @@ from autodiff.var import Var
 
 from . import tensor_boxes
 from ._live import LiveWidget, esm
+from .browser_state import BrowserChecked, Refused, refused, short_repr
 from .graph import NOT_COMPUTED, stepper_drawing
 from .render import render_svg
 from .tensor_boxes import recolour, tag_cells
@@ -71,6 +72,7 @@ PHASES = ("forward", "backward")
 GRAD_UNKNOWN = NOT_COMPUTED   # "grad: not computed yet", as draw_graph writes it
 DATA_UNKNOWN = "data ?"       # a value the forward pass has not reached (short: the box keeps its size)
 SPEED_RANGE = (20, 10_000)    # Play's delay between steps, in ms
+FEEDBACK_LIMIT = 20_000       # characters of a quiz verdict (the browser writes it too)
 
 # Quiz tolerance: learners type rounded numbers ("-0.67" for −0.6667).
 ABS_TOL = 1e-6
@@ -135,7 +137,7 @@ def _is_finite_number(x: Any) -> bool:
     return not isinstance(x, bool) and isinstance(x, Real) and math.isfinite(float(x))
 
 
-class GraphStepper(LiveWidget):
+class GraphStepper(BrowserChecked, LiveWidget):
     """Step through the forward and backward passes of the graph behind ``root``.
 
     * ``parameters``: Vars to draw (and list) as parameters.
@@ -162,7 +164,11 @@ class GraphStepper(LiveWidget):
     quiz = traitlets.Bool(False).tag(sync=True)
     leaf_values = traitlets.Dict().tag(sync=True)     # leaf id -> its value (editable)
     feedback = traitlets.Unicode("").tag(sync=True)   # the quiz's last verdict
-    error = traitlets.Unicode("").tag(sync=True)      # why the last edit of an input was refused
+    error = traitlets.Unicode("").tag(sync=True)      # why the browser's last change was refused
+
+    # What the browser may set (widgets.browser_state): its controls, the inputs, the quiz's verdict.
+    # Everything else (svg, data, quiz, error) is the kernel's.
+    _browser_writable = frozenset({"phase", "step", "playing", "speed_ms", "leaf_values", "feedback"})
 
     def __init__(self, root: Union[Var, Tensor], parameters: Iterable[Union[Var, Tensor]] = (),
                  quiz: bool = False, phase: str = "backward", speed_ms: int = 500,
@@ -185,9 +191,11 @@ class GraphStepper(LiveWidget):
         self._trace = make_trace(root, parameters)
         self._quiz_stage = "shape" if self._tensors else "values"
         self._grids = self._check_grids(grids)
+        self._attempts = 0    # wrong answers so far to the pending quiz (one more try before revealing)
         svg = self._draw(rankdir)
         super().__init__(svg=svg, data=self._build_data(), quiz=quiz, phase=phase,
                          speed_ms=speed_ms, leaf_values=self._current_leaf_values())
+        self.on_msg(self._on_browser_message)
 
     # ------------------------------------------------------------------
     # Building: the SVG once, and the texts of every step
@@ -414,11 +422,13 @@ class GraphStepper(LiveWidget):
     # ------------------------------------------------------------------
     # Validation of the synced traits (from Python or from the browser)
     # ------------------------------------------------------------------
+    # Each raises `Refused`, a TraitError, so that traitlets keeps the old value; it is also the
+    # ValueError (IndexError for a step) that Python callers catch.
     @traitlets.validate("phase")
     def _valid_phase(self, proposal):
         value = proposal["value"]
         if value not in PHASES:
-            raise ValueError(f"GraphStepper: phase must be one of {PHASES}, got {value!r}")
+            raise Refused(f"GraphStepper: phase must be one of {PHASES}, got {short_repr(value)}")
         return value
 
     @traitlets.validate("step")
@@ -426,8 +436,8 @@ class GraphStepper(LiveWidget):
         value = proposal["value"]
         n = self.total_steps
         if not 0 <= value <= n:
-            raise IndexError(f"GraphStepper: step {value} is out of range 0..{n} "
-                             f"for the {self.phase} phase")
+            raise refused(IndexError(f"GraphStepper: step {short_repr(value)} is out of range 0..{n} "
+                                     f"for the {self.phase} phase"))
         return value
 
     @traitlets.validate("speed_ms")
@@ -435,8 +445,46 @@ class GraphStepper(LiveWidget):
         value = proposal["value"]
         lo, hi = SPEED_RANGE
         if not lo <= value <= hi:
-            raise ValueError(f"GraphStepper: speed_ms must be between {lo} and {hi}, got {value}")
+            raise Refused(f"GraphStepper: speed_ms must be between {lo} and {hi} (Play's delay, in ms), "
+                          f"got {short_repr(value)}")
         return value
+
+    @traitlets.validate("feedback")
+    def _valid_feedback(self, proposal):
+        value = proposal["value"]
+        if len(value) > FEEDBACK_LIMIT:
+            raise Refused(f"GraphStepper: a quiz verdict has at most {FEEDBACK_LIMIT} characters, "
+                          f"got {len(value)}")
+        return value
+
+    @traitlets.validate("leaf_values")
+    def _valid_leaf_values(self, proposal):
+        """The inputs' values: known leaves, finite numbers (a Tensor graph's arrays are set from Python)."""
+        value = proposal["value"]
+        current = self._current_leaf_values()
+        if value == current:
+            return value
+        if self._tensors:
+            raise Refused("GraphStepper: the inputs of a Tensor graph are arrays; change one from Python, "
+                          "e.g. stepper.set_input('W', new_values)")
+        leaves = {n.id: n.name for n in self._trace.nodes if n.kind in ("leaf", "parameter")}
+        for key, number in value.items():
+            if key not in leaves:
+                raise Refused(f"GraphStepper: {short_repr(key)} is not an input of this graph; "
+                              f"the inputs are {', '.join(leaves)}")
+            if not _is_finite_number(number):
+                raise Refused(f"GraphStepper: the value of {leaves[key]} must be a finite number, "
+                              f"got {short_repr(number)}")
+        return value
+
+    def _on_browser_message(self, _widget: Any, content: Any, _buffers: Any) -> None:
+        """The stepper's view sends no messages (it sets traits): any that comes is refused, in words."""
+        self.error = (f"GraphStepper: ignored a message from the browser ({short_repr(content)}): "
+                      "the stepper takes none")
+
+    def _accepted_from_browser(self, keys: list) -> None:
+        if "leaf_values" not in keys:   # (an input's own refusal stays until the next edit)
+            self.error = ""
 
     @traitlets.observe("phase")
     def _phase_changed(self, change) -> None:
@@ -448,6 +496,7 @@ class GraphStepper(LiveWidget):
     def _step_changed(self, change) -> None:
         """Moved (here or in the browser): a half-answered quiz starts again at its first stage."""
         self._quiz_stage = "shape" if self._tensors else "values"
+        self._attempts = 0
 
     @traitlets.observe("leaf_values")
     def _leaf_values_changed(self, change) -> None:
@@ -455,11 +504,6 @@ class GraphStepper(LiveWidget):
         wanted = change["new"]
         current = self._current_leaf_values()
         if wanted == current:
-            return
-        if self._tensors:
-            self.error = ("GraphStepper: the inputs of a Tensor graph are arrays; change one from Python, "
-                          "e.g. stepper.set_input('W', new_values)")
-            self.leaf_values = current
             return
         try:
             self._apply_inputs({k: v for k, v in wanted.items() if current.get(k) != v})
