@@ -85,7 +85,8 @@ class Contribution:
     before: float    # the operand's gradient before this step
     after: float     # ... and after it: before + value
     text: str        # e.g. "∂L/∂a += ∂L/∂c · ∂c/∂a = −2 × 3 = −6"
-    rule: str = ""   # the local derivative in this graph's names: "∂c/∂a = b"
+    rule: str = ""   # the local derivative in this graph's names: "∂c/∂a = b"; at the output, in
+                     # the op's own terms: "∂(d·f)/∂d = f" (∂L/∂d would read as the gradient itself)
 
 
 @dataclass(frozen=True)
@@ -200,6 +201,7 @@ def _backward_steps(order: list[Var], nodes: tuple[TraceNode, ...]) -> tuple[Bac
     index = {node: i for i, node in enumerate(order)}
     names = [n.name for n in nodes]
     out = names[-1]
+    last = len(order) - 1
     totals = [0.0] * len(order)  # each node's gradient as last recorded
     received = [0] * len(order)  # contributions so far, per node
     steps: list[tuple[int, list[Contribution]]] = []  # (node index, its contributions)
@@ -215,13 +217,17 @@ def _backward_steps(order: list[Var], nodes: tuple[TraceNode, ...]) -> tuple[Bac
         before, totals[j] = totals[j], total
         received[j] += 1
         upstream = node._pass_grad
-        text = (f"∂{out}/∂{names[j]} += ∂{out}/∂{names[i]} · ∂{names[i]}/∂{names[j]} = "
+        operand_names = [names[index[p]] for p in node.parents]
+        # The local derivative ∂node/∂operand. At the output it would read ∂L/∂d, the very
+        # gradient being computed, so there it is written in the op's own terms: ∂(d·f)/∂d.
+        of = names[i] if i != last else f"({node.op.write(*operand_names)})"
+        local_name = f"∂{of}/∂{names[j]}"
+        text = (f"∂{out}/∂{names[j]} += ∂{out}/∂{names[i]} · {local_name} = "
                 f"{format_number(upstream)} × {format_number(local)} = {format_number(contribution)}")
         if received[j] > 1:  # fan-out: this operand was used more than once
             text += (f"; running sum ∂{out}/∂{names[j]} = {format_number(before)} + "
                      f"{format_number(contribution)} = {format_number(total)}")
-        operand_names = [names[index[p]] for p in node.parents]
-        rule = f"∂{names[i]}/∂{names[j]} = {node.op.write_derivative(k, *operand_names)}"
+        rule = f"{local_name} = {node.op.write_derivative(k, *operand_names)}"
         contributions.append(Contribution(nodes[j].id, k, local, node.op.formula(k), contribution,
                                           before, total, text, rule))
 

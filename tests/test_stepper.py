@@ -145,8 +145,8 @@ BACKWARD_TEXTS = [
     "Start at the output: L changes one-for-one with itself.\n"
     "∂L/∂L = 1 (the seed)",
     "L passes ∂L/∂L = 1 back to d and f:\n"
-    "∂L/∂d += ∂L/∂L · ∂L/∂d = 1 × −2 = −2\n"        # ∂(d·f)/∂d = f = −2
-    "∂L/∂f += ∂L/∂L · ∂L/∂f = 1 × 4 = 4",           # ∂(d·f)/∂f = d = 4
+    "∂L/∂d += ∂L/∂L · ∂(d·f)/∂d = 1 × −2 = −2\n"        # ∂(d·f)/∂d = f = −2
+    "∂L/∂f += ∂L/∂L · ∂(d·f)/∂f = 1 × 4 = 4",           # ∂(d·f)/∂f = d = 4
     "d passes ∂L/∂d = −2 back to e and c:\n"
     "∂L/∂e += ∂L/∂d · ∂d/∂e = −2 × 1 = −2\n"
     "∂L/∂c += ∂L/∂d · ∂d/∂c = −2 × 1 = −2",
@@ -291,8 +291,8 @@ def test_fan_in_a_plus_a():
     s.go_to(2)
     assert s.explanation == (
         "L passes ∂L/∂L = 1 back to a:\n"
-        "∂L/∂a += ∂L/∂L · ∂L/∂a = 1 × 1 = 1\n"
-        "∂L/∂a += ∂L/∂L · ∂L/∂a = 1 × 1 = 1; running sum ∂L/∂a = 1 + 1 = 2\n"
+        "∂L/∂a += ∂L/∂L · ∂(a + a)/∂a = 1 × 1 = 1\n"
+        "∂L/∂a += ∂L/∂L · ∂(a + a)/∂a = 1 × 1 = 1; running sum ∂L/∂a = 1 + 1 = 2\n"
         "\n"
         "Backward pass complete: every ∂L/∂node is known.")
     assert s.view_state()["texts"]["n0"][1] == "grad 2"
@@ -305,7 +305,7 @@ def test_fan_in_x_used_twice():
     s = GraphStepper(L)
     # n0=x, n1=y, n2=p, n3=L
     s.go_to(2)
-    assert "∂L/∂x += ∂L/∂L · ∂L/∂x = 1 × 1 = 1" in s.explanation
+    assert "∂L/∂x += ∂L/∂L · ∂(p + x)/∂x = 1 × 1 = 1" in s.explanation
     assert s.view_state()["texts"]["n0"][1] == "grad 1"
     assert "n0" not in s.view_state()["done"]             # x still waits for p's contribution
     s.go_to(3)
@@ -330,8 +330,8 @@ def test_quiz_right_answers():
         "questions": ["∂L/∂d gets how much from this step?", "∂L/∂f gets how much from this step?"],
     }
     text = s.answer([-2, 4.0])
-    assert text == ("Right: ∂L/∂d += ∂L/∂L · ∂L/∂d = 1 × −2 = −2\n"
-                    "Right: ∂L/∂f += ∂L/∂L · ∂L/∂f = 1 × 4 = 4")
+    assert text == ("Right: ∂L/∂d += ∂L/∂L · ∂(d·f)/∂d = 1 × −2 = −2\n"
+                    "Right: ∂L/∂f += ∂L/∂L · ∂(d·f)/∂f = 1 × 4 = 4")
     assert s.step == 2 and s.feedback == text
     assert s.explanation == BACKWARD_TEXTS[2]
 
@@ -339,6 +339,7 @@ def test_quiz_right_answers():
 def test_quiz_wrong_answer_says_why():
     s = GraphStepper(lecture()[0], quiz=True)
     s.go_to(2)
+    s.answer([-2.001, 5])               # the first wrong answer: one more try (see below)
     text = s.answer([-2.001, 5])        # −2.001 is close enough to −2 (rounded); 5 is not −2
     assert text == (
         "Right: ∂L/∂e += ∂L/∂d · ∂d/∂e = −2 × 1 = −2\n"
@@ -349,13 +350,34 @@ def test_quiz_wrong_answer_says_why():
     assert s.feedback == ""
 
 
+def test_quiz_wrong_answer_gets_one_more_try_before_the_answer_is_shown():
+    s = GraphStepper(lecture()[0], quiz=True)
+    s.go_to(1)
+    text = s.answer([2, 4])             # a sign slip for d: not revealed, a hint and one more try
+    assert text == ("Not yet: you said 2 for ∂L/∂d. Hint: multiply ∂L/∂L = 1 by the local derivative "
+                    "∂(d·f)/∂d = f. Try once more, or press Show me.\n"
+                    "Right: ∂L/∂f += ∂L/∂L · ∂(d·f)/∂f = 1 × 4 = 4")
+    assert "−2" not in text                              # the answer is not given away
+    assert s.step == 1 and s.feedback == text and s.pending_quiz["stage"] == "values"
+    text = s.answer([3, 4])             # wrong again: now the answer, and why
+    assert text == ("Not quite: you said 3, but ∂L/∂d += ∂L/∂L · ∂(d·f)/∂d = 1 × −2 = −2 "
+                    "(the local derivative is ∂(d·f)/∂d = f = −2).\n"
+                    "Right: ∂L/∂f += ∂L/∂L · ∂(d·f)/∂f = 1 × 4 = 4")
+    assert s.step == 2 and s.feedback == text
+    # the try is per visit: back to the question, and a wrong answer gets its second chance again
+    s.back()
+    assert s.feedback == ""
+    assert s.answer([2, 4]).startswith("Not yet") and s.step == 1
+    assert s.answer([-2, 4]).startswith("Right") and s.step == 2
+
+
 def test_quiz_tolerance_and_rounded_numbers():
     assert is_close(-2.001, -2.0) and is_close(0.6667, 2 / 3) and is_close(1e-7, 0.0)
     assert not is_close(-2.0025, -2.0) and not is_close(0.67, 2 / 3) and not is_close(2e-6, 0.0)
     s = GraphStepper(lecture()[0], quiz=True)
     s.go_to(1)
     text = s.answer([2 / 3, 4])
-    assert text.startswith("Not quite: you said 0.6667, but ∂L/∂d")
+    assert text.startswith("Not yet: you said 0.6667 for ∂L/∂d")
 
 
 def test_quiz_a_plus_a_asks_per_use():
@@ -363,8 +385,9 @@ def test_quiz_a_plus_a_asks_per_use():
     s.go_to(1)
     assert s.pending_quiz["questions"] == ["∂L/∂a gets how much from this step (as operand a)?",
                                            "∂L/∂a gets how much from this step (as operand b)?"]
+    assert s.answer([1, 2]).splitlines()[1].startswith("Not yet: you said 2 for ∂L/∂a (as operand b).")
     assert s.answer([1, 2]).splitlines()[1].startswith(
-        "Not quite: you said 2, but ∂L/∂a += ∂L/∂L · ∂L/∂a = 1 × 1 = 1; running sum")
+        "Not quite: you said 2, but ∂L/∂a += ∂L/∂L · ∂(a + a)/∂a = 1 × 1 = 1; running sum")
 
 
 def test_quiz_bad_answers():
@@ -623,7 +646,11 @@ process.stdin.on("end", () => {
     for (const phase of ["forward", "backward"]) states[phase].unshift(js.viewState(data, phase, 0));
     return states;
   });
-  out.verdicts = job.verdicts.map(([items, answers]) => js.verdict(items, answers));
+  // the verdict before the last try (a hint for a wrong answer) and at it (the answer)
+  out.verdicts = job.verdicts.map(([items, answers]) => [js.verdict(items, answers, false),
+                                                         js.verdict(items, answers, true)]);
+  out.inputProblems = job.inputs.map(([text, bad]) => js.inputProblem(text, bad));
+  out.missing = job.missing.map(([kind, items, texts]) => js.missingAnswers(kind, items, texts, "L"));
   const big = job.big;
   const t0 = performance.now();
   let rounds = 0;
@@ -661,6 +688,7 @@ def test_js_agrees_with_python(run_js):
                 values = [q["value"] for q in step["quiz"]]
                 quiz_cases.append((st, step, values))                       # all right
                 quiz_cases.append((st, step, [v * 1.5 + 0.25 for v in values]))  # all wrong
+    lecture_quiz = steppers[0].data["backward"][1]["quiz"]         # ∂L/∂d and ∂L/∂f
     big = GraphStepper(_chain(60))       # 500 nodes would take long to lay out; the JS cost is per node
     numbers = NUMBERS + _random_numbers()
     job = {
@@ -670,8 +698,17 @@ def test_js_agrees_with_python(run_js):
         "graphs": [st.data for st in steppers],
         "verdicts": [[step["quiz"], values] for _, step, values in quiz_cases],
         "big": big.data,
+        "inputs": INPUT_TEXTS,
+        "missing": [["values", lecture_quiz, texts] for texts in (["", "4"], ["abc", " "], ["1e309", "4"], ["-2", "4"])],
     }
     out = run_js(GraphStepper._esm, RUNNER, job)
+    assert out["inputProblems"] == [problem for _, _, problem in INPUT_CASES]
+    assert out["missing"] == [
+        "Check needs a number in every box (like −2, 0.5 or 1e-3): ∂L/∂d is empty.",
+        'Check needs a number in every box (like −2, 0.5 or 1e-3): ∂L/∂d: "abc" is not a number; ∂L/∂f is empty.',
+        "Check needs a number in every box (like −2, 0.5 or 1e-3): ∂L/∂d: 1e309 is too large for a number.",
+        None,
+    ]
 
     assert out["numbers"] == [format_number(x) for x in numbers]
     assert out["parsed"][:3] == [-6.0, -2.5, 1000.0] and out["parsed"][3:5] == [None, None]
@@ -680,11 +717,31 @@ def test_js_agrees_with_python(run_js):
         for phase in ("forward", "backward"):
             expected = [st.view_state(phase, k) for k in range(len(st.data[phase]) + 1)]
             assert states[phase] == expected, phase
-    for (st, step, values), text in zip(quiz_cases, out["verdicts"]):
+    for (st, step, values), (first, last) in zip(quiz_cases, out["verdicts"]):
         st.phase = "backward"
-        st.go_to(st.data["backward"].index(step))
-        assert text == st.answer(values)
+        k = st.data["backward"].index(step)
+        st.go_to(k)
+        assert first == st.answer(values)
+        if st.step == k:                 # wrong: a hint, then one more try shows the answer
+            assert first.startswith("Not yet") or "\nNot yet" in first
+            assert last == st.answer(values)
+        else:
+            assert first == last and "Not" not in first
     assert out["ms_per_step"] < 5, out["ms_per_step"]
+
+
+# What the stepper's input boxes say about a value they do not use (issue 12: they ignored it silently).
+INPUT_CASES = [
+    ("3", False, None), (" −2.5 ", False, None), ("1e3", False, None),
+    ("abc", False, '"abc" is not a number'),
+    ("", False, "the box is empty: type a number"),
+    ("   ", False, "the box is empty: type a number"),
+    ("1e309", False, "1e309 is too large: a value must be a finite number (below about 1.8e308)"),
+    ("-1e309", False, "-1e309 is too large: a value must be a finite number (below about 1.8e308)"),
+    ("", True, "what is typed is not a number"),
+    ("x" * 30, False, '"' + "x" * 19 + '…" is not a number'),
+]
+INPUT_TEXTS = [[text, bad] for text, bad, _ in INPUT_CASES]
 
 
 def _chain(n_terms):
@@ -705,8 +762,9 @@ def test_js_module_has_the_dom_contract_names():
                  '"data-role": "phase"', '"data-role": "counter"', '"data-role": "graph"',
                  '"data-role": "explanation"', '"data-role": "quiz"', '"data-role": "quiz-answer"',
                  '"data-role": "quiz-feedback"', '"data-role": "inputs"', '"data-leaf"',
-                 '"▶ Play"', '"⏸ Pause"', "ad-current", "ad-lit", "ad-done", "ad-target",
+                 '"▶ Play"', '"Pause"', "ad-icon-pause", '"data-role": "quiz-note"', "ad-current", "ad-lit", "ad-done", "ad-target",
                  "export default { render }"]:
         assert name in source, name
     assert not re.search(r"^\s*import\s", source, re.M), "stepper.js must not import anything"
+    assert "⏸" not in source, "U+23F8 is an empty box in Debian's fonts: the pause icon is drawn in CSS"
     assert "http://" not in source and "https://" not in source

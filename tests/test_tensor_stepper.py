@@ -256,9 +256,12 @@ def test_quiz_shape_wrong_is_refused_then_right_then_values():
     assert s.pending_quiz["questions"] == ["∂L/∂W gets what from this step? 6 numbers, row by row"]
 
     wrong = grads["W"] * 2
+    verdict = s.answer([wrong])                   # a wrong answer: a hint and one more try
+    assert verdict.startswith("Not yet: you said [[") and "Hint: ∂L/∂W (3×2) += " in verdict
+    assert s.step == 5 and s.pending_quiz["stage"] == "values"
     verdict = s.answer([wrong])
     assert verdict.startswith("Not quite: you said [[")
-    assert s.step == 6                            # revealed anyway, as the scalar quiz does
+    assert s.step == 6                            # then revealed, as the scalar quiz does
 
 
 def test_quiz_values_right_with_rounded_text():
@@ -418,7 +421,7 @@ process.stdin.on("end", () => {
   out.shapes = job.shapes.map(js.parseShape);
   out.shapeVerdicts = job.shapeVerdicts.map(([items, texts]) => js.shapeVerdict(items, texts.map(js.parseShape)));
   out.valuesVerdicts = job.valuesVerdicts.map(([items, texts]) =>
-    js.valuesVerdict(items, texts.map(js.parseNumbers)));
+    [false, true].map((lastTry) => js.valuesVerdict(items, texts.map(js.parseNumbers), lastTry)));
   out.states = job.graphs.map((data) => {
     const states = {};
     for (const phase of ["forward", "backward"]) {
@@ -473,12 +476,14 @@ def test_js_agrees_with_python(run_js):
     for (st, k, texts), js_text in zip(shape_cases, out["shapeVerdicts"]):
         st.go_to(k)
         assert js_text == st.answer(texts)
-    for (st, k, texts), js_text in zip(value_cases, out["valuesVerdicts"]):
+    for (st, k, texts), (first, last) in zip(value_cases, out["valuesVerdicts"]):
         st.go_to(k)
         items = st.data["backward"][k]["quiz"]
         st.answer(["×".join(map(str, q["shape"])) or "scalar" for q in items])
         assert st.pending_quiz["stage"] == "values"
-        assert js_text == st.answer(texts)
+        assert first == st.answer(texts)
+        if st.step == k:                 # wrong numbers: a hint, then one more try shows them
+            assert last == st.answer(texts)
 
 
 def test_moving_away_from_a_half_answered_quiz_starts_it_again_at_the_shape():

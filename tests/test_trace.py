@@ -143,7 +143,7 @@ def test_unlabelled_nodes_are_named_by_their_ids_and_the_output_by_output_name()
     tr = trace(L, output_name="loss")
     assert tr.root.name == "loss"
     assert tr.backward[0].text == "∂loss/∂loss = 1 (the seed)"
-    assert tr.backward[1].contributions[1].text.startswith("∂loss/∂n0 += ∂loss/∂loss · ∂loss/∂n0 = ")
+    assert tr.backward[1].contributions[1].text.startswith("∂loss/∂n0 += ∂loss/∂loss · ∂(n2 + n0)/∂n0 = ")
 
 
 def test_a_labelled_output_keeps_its_label():
@@ -255,11 +255,11 @@ def test_backward_schedule_of_the_lecture_example():
     assert at_L.node == "n3" and at_L.upstream == 1.0
     assert at_L.contributions == (
         Contribution("n2", 0, 2.0, "∂(a·b)/∂a = b", 2.0, 0.0, 2.0,
-                     "∂L/∂c += ∂L/∂L · ∂L/∂c = 1 × 2 = 2", "∂L/∂c = a"),
+                     "∂L/∂c += ∂L/∂L · ∂(c·a)/∂c = 1 × 2 = 2", "∂(c·a)/∂c = a"),
         Contribution("n0", 1, -6.0, "∂(a·b)/∂b = a", -6.0, 0.0, -6.0,
-                     "∂L/∂a += ∂L/∂L · ∂L/∂a = 1 × −6 = −6", "∂L/∂a = c"),
+                     "∂L/∂a += ∂L/∂L · ∂(c·a)/∂a = 1 × −6 = −6", "∂(c·a)/∂a = c"),
     )
-    assert at_L.text == "∂L/∂c += ∂L/∂L · ∂L/∂c = 1 × 2 = 2\n∂L/∂a += ∂L/∂L · ∂L/∂a = 1 × −6 = −6"
+    assert at_L.text == "∂L/∂c += ∂L/∂L · ∂(c·a)/∂c = 1 × 2 = 2\n∂L/∂a += ∂L/∂L · ∂(c·a)/∂a = 1 × −6 = −6"
 
     # c = a·b with ∂L/∂c = 2: ∂c/∂a = b = −3 (a's second contribution), ∂c/∂b = a = 2
     assert at_c.node == "n2" and at_c.upstream == 2.0
@@ -280,10 +280,33 @@ def test_backward_of_a_plus_a_shows_the_running_sum_on_the_second_use():
     first, second = step.contributions
     assert (first.operand, first.local, first.value, first.before, first.after) == (0, 1.0, 1.0, 0.0, 1.0)
     assert (second.operand, second.local, second.value, second.before, second.after) == (1, 1.0, 1.0, 1.0, 2.0)
-    assert first.text == "∂L/∂a += ∂L/∂L · ∂L/∂a = 1 × 1 = 1"
-    assert second.text == "∂L/∂a += ∂L/∂L · ∂L/∂a = 1 × 1 = 1; running sum ∂L/∂a = 1 + 1 = 2"
+    assert first.text == "∂L/∂a += ∂L/∂L · ∂(a + a)/∂a = 1 × 1 = 1"
+    assert second.text == "∂L/∂a += ∂L/∂L · ∂(a + a)/∂a = 1 × 1 = 1; running sum ∂L/∂a = 1 + 1 = 2"
     assert first.formula == "∂(a + b)/∂a = 1" and second.formula == "∂(a + b)/∂b = 1"
-    assert first.rule == second.rule == "∂L/∂a = 1"
+    assert first.rule == second.rule == "∂(a + a)/∂a = 1"
+
+
+def test_the_outputs_local_derivative_is_not_circular():
+    """At the output L, "∂L/∂d" would name both the gradient and the local derivative (issue 12):
+    the local derivative is written in the op's own terms, ∂(d·f)/∂d = f, everywhere else ∂c/∂a."""
+    d, f = Var(4.0, label="d"), Var(-2.0, label="f")
+    L = d * f; L.label = "L"
+    _, step = trace(L).backward
+    assert [c.text for c in step.contributions] == ["∂L/∂d += ∂L/∂L · ∂(d·f)/∂d = 1 × −2 = −2",
+                                                    "∂L/∂f += ∂L/∂L · ∂(d·f)/∂f = 1 × 4 = 4"]
+    assert [c.rule for c in step.contributions] == ["∂(d·f)/∂d = f", "∂(d·f)/∂f = d"]
+    x = Var(0.5, label="x")
+    y = x.tanh(); y.label = "y"
+    _, step = trace(y, output_name="L").backward
+    assert step.contributions[0].text.startswith("∂y/∂x += ∂y/∂y · ∂(tanh(x))/∂x = 1 × ")
+    assert step.contributions[0].rule == "∂(tanh(x))/∂x = 1 - tanh(x)²"
+    # no line anywhere reads ∂N/∂N · ∂N/∂…
+    for root in (L, y, lecture()[-1]):
+        for s in trace(root).backward:
+            for c in s.contributions:
+                head = c.text.split(" = ")[0]
+                out = trace(root).root.name
+                assert f"∂{out}/∂{out} · ∂{out}/∂" not in head, c.text
 
 
 def test_running_sum_on_an_intermediate_node_used_twice():
@@ -315,11 +338,17 @@ def test_rules_in_the_graphs_names():
     ]
     for q, rules in cases:
         q.label = "q"
-        assert [c.rule for c in trace(q).backward[1].contributions] == rules
+        out = q * 1.0                   # q is not the output: its local derivatives are ∂q/∂…
+        assert [c.rule for c in trace(out).backward[2].contributions] == rules
+        # at the output they are written in the op's own terms: ∂(x / y)/∂x = 1 / y
+        written = f"∂({q.op.write('x', 'y')})/∂"
+        assert [c.rule for c in trace(q).backward[1].contributions] == [
+            rule.replace("∂q/∂", written) for rule in rules]
     alpha, beta = Var(2.0, label="alpha"), Var(5.0, label="beta")
     q = alpha * beta
     q.label = "q"
-    assert [c.rule for c in trace(q).backward[1].contributions] == ["∂q/∂alpha = beta", "∂q/∂beta = alpha"]
+    assert [c.rule for c in trace(q).backward[1].contributions] == ["∂(alpha·beta)/∂alpha = beta",
+                                                                   "∂(alpha·beta)/∂beta = alpha"]
 
 
 def test_formulas_come_from_the_op_table():
@@ -641,9 +670,11 @@ def test_random_graph_backward_schedule_and_replay(program):
                 assert same(c.after, expected[pid])
                 assert same(c.after, c.before + c.value)
                 name, parent_name = node.name, tr.node(pid).name
-                assert c.rule.startswith(f"∂{name}/∂{parent_name} = ")
+                # the local derivative: ∂name/∂parent, or at the output the op written out
+                of = name if node is not tr.root else f"({v.op.write(*(tr.node(p).name for p in node.parents))})"
+                assert c.rule.startswith(f"∂{of}/∂{parent_name} = ")
                 assert c.text.startswith(
-                    f"∂{out}/∂{parent_name} += ∂{out}/∂{name} · ∂{name}/∂{parent_name} = "
+                    f"∂{out}/∂{parent_name} += ∂{out}/∂{name} · ∂{of}/∂{parent_name} = "
                     f"{format_number(step.upstream)} × {format_number(c.local)} = {format_number(c.value)}")
                 running = (f"; running sum ∂{out}/∂{parent_name} = {format_number(c.before)} + "
                            f"{format_number(c.value)} = {format_number(c.after)}")

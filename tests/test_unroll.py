@@ -392,6 +392,8 @@ def test_unroll_quiz_wrong_answer():
     while s.pending_quiz is None:
         s.next()
     verdict = s.answer([123.0] * len(s.pending_quiz["questions"]))
+    assert "Not yet: you said 123" in verdict       # a hint and one more try first
+    verdict = s.answer([123.0] * len(s.pending_quiz["questions"]))
     assert "Not quite: you said 123" in verdict
 
 

@@ -270,7 +270,7 @@ function buildLayout(el) {
     hover: make("div", { "data-role": "hover", class: "ad-optlab-hover" }),
     readout: make("table", { "data-role": "readout", class: "ad-optlab-readout" }),
     notice: make("div", { "data-role": "notice", class: "ad-optlab-notice", "aria-live": "polite" }),
-    error: make("div", { "data-role": "error", class: "ad-optlab-error" }),
+    error: make("div", { "data-role": "error", class: "ad-optlab-error", "aria-live": "polite" }),
   };
   const surfaceLabel = make("label", {}, "surface ");
   surfaceLabel.append(ui.surface);
@@ -464,7 +464,9 @@ function render({ model, el }) {
     for (const [key, s] of Object.entries(ui.sliders)) s.value.textContent = formatNumber(shown[key]);
   }
   function showPlaying() {
-    ui.play.textContent = model.get("playing") ? "⏸ Pause" : "▶ Play";
+    // Pause: two bars drawn in CSS (the character U+23F8 is an empty box in the fonts many machines have)
+    if (model.get("playing")) ui.play.replaceChildren(make("span", { class: "ad-icon-pause", "aria-hidden": "true" }), "Pause");
+    else ui.play.replaceChildren("▶ Play");
     ui.root.classList.toggle("ad-optlab-playing", model.get("playing"));
   }
   function showMessages() {

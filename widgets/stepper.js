@@ -29,10 +29,52 @@ export function isClose(answer, value) {
 }
 
 // The verdict on a quiz: one line per question (the same text as GraphStepper.answer).
-export function verdict(items, answers) {
+// Before the last try a wrong answer gets a hint (retry_template), after it the answer (wrong_template).
+export function verdict(items, answers, lastTry = true) {
   return items.map((item, i) => isClose(answers[i], item.value)
     ? item.right_text
-    : item.wrong_template.replace("{answer}", () => formatNumber(answers[i]))).join("\n");
+    : item[lastTry ? "wrong_template" : "retry_template"].replace("{answer}", () => formatNumber(answers[i])))
+    .join("\n");
+}
+
+// How many tries a quiz question gets: a wrong answer gets a hint and one more (GraphStepper.QUIZ_TRIES).
+export const QUIZ_TRIES = 2;
+
+// Why a quiz cannot be checked yet, in words (null: every box holds an answer). `kind` is
+// "values" (a number per box), "shape" or "tensor" (numbers for a Tensor gradient).
+export function missingAnswers(kind, items, texts, output) {
+  const problems = [];
+  items.forEach((item, i) => {
+    const text = String(texts[i]).trim(), name = `∂${output}/∂${item.parent_name}`;
+    if (text === "") return problems.push(`${name} is empty`);
+    if (kind === "values" && !Number.isFinite(parseNumber(text))) {
+      problems.push(Number.isNaN(parseNumber(text)) ? `${name}: "${text}" is not a number`
+                                                     : `${name}: ${text} is too large for a number`);
+    } else if (kind === "shape" && parseShape(text) === null) {
+      problems.push(`${name}: "${text}" is not a shape`);
+    } else if (kind === "tensor") {
+      const numbers = parseNumbers(text), n = item.values.length;
+      if (numbers === null) problems.push(`${name}: "${text}" is not a list of numbers`);
+      else if (numbers.length !== n) problems.push(`${name} needs ${n} numbers, you typed ${numbers.length}`);
+    }
+  });
+  if (!problems.length) return null;
+  const want = { values: "a number in every box (like −2, 0.5 or 1e-3)",
+                 shape: "a shape in every box (like 3×2, 3 or scalar)",
+                 tensor: "every number of every gradient, row by row" }[kind];
+  return `Check needs ${want}: ${problems.join("; ")}.`;
+}
+
+// Why a value typed in an input box is not used, in words (null: it is a number the graph can take).
+// `badInput`: the browser itself could not read the box (a number box holding letters).
+export function inputProblem(text, badInput = false) {
+  const s = String(text).trim();
+  if (badInput) return "what is typed is not a number";
+  if (s === "") return "the box is empty: type a number";
+  const value = parseNumber(s);
+  if (Number.isNaN(value)) return `"${s.length > 20 ? s.slice(0, 19) + "…" : s}" is not a number`;
+  if (!Number.isFinite(value)) return `${s} is too large: a value must be a finite number (below about 1.8e308)`;
+  return null;
 }
 
 // A shape as a learner types it ("3×2", "3x2", "(3, 2)", "3", "scalar"), or null: widgets.stepper.parse_shape.
@@ -74,10 +116,11 @@ export function shapeVerdict(items, shapes) {
     ? item.shape_right_text
     : item.shape_wrong_template.replace("{answer}", () => shapeText(shapes[i]))).join("\n");
 }
-export function valuesVerdict(items, answers) {
+export function valuesVerdict(items, answers, lastTry = true) {
   return items.map((item, i) => answers[i].every((x, j) => isClose(x, item.values[j]))
     ? item.right_text
-    : item.wrong_template.replace("{answer}", () => arrayText(answers[i], item.shape))).join("\n");
+    : item[lastTry ? "wrong_template" : "retry_template"].replace("{answer}", () => arrayText(answers[i], item.shape)))
+    .join("\n");
 }
 
 // Everything shown at step k of a phase (the same as GraphStepper.view_state in Python).
@@ -120,14 +163,17 @@ export function viewState(data, phase, k) {
 // The controls around the graph; the data-action / data-role attributes are
 // what the code (and the browser tests) look for.
 function buildLayout(el) {
-  const root = make("div", { class: "ad-stepper" });
+  // Focusable, for the keyboard: ← / → step, Space plays (see `onKey`). JupyterLab's own
+  // shortcuts stay out of it (data-lm-suppress-shortcuts).
+  const root = make("div", { class: "ad-stepper", tabindex: "0", role: "group", "data-lm-suppress-shortcuts": "true",
+                             "aria-label": "Graph stepper. Left and right arrows step back and on; Space plays or pauses." });
   const bar = make("div", { class: "ad-toolbar" });
   const ui = {
     root,
     reset: make("button", { "data-action": "reset", title: "Back to step 0" }, "↺ Reset"),
     back: make("button", { "data-action": "back", title: "One step back" }, "◀ Back"),
     step: make("button", { "data-action": "step", title: "One step on" }, "Step ▶"),
-    play: make("button", { "data-action": "play", class: "ad-play" }, "▶ Play"),
+    play: make("button", { "data-action": "play", class: "ad-play" }),
     speed: make("input", { type: "range", "data-role": "speed", min: "50", max: "2000", step: "50" }),
     speedText: make("span", { class: "ad-speed-text" }),
     phase: make("select", { "data-role": "phase" }),
@@ -135,12 +181,14 @@ function buildLayout(el) {
     counter: make("span", { "data-role": "counter", class: "ad-counter" }),
     graph: make("div", { "data-role": "graph", class: "ad-graph" }),
     quiz: make("div", { "data-role": "quiz", class: "ad-quiz" }),
+    quizNote: make("div", { "data-role": "quiz-note", class: "ad-quiz-note", role: "alert" }),
     feedback: make("div", { "data-role": "quiz-feedback", class: "ad-feedback", "aria-live": "polite" }),
     explanation: make("div", { "data-role": "explanation", class: "ad-explanation", "aria-live": "polite" }),
     grids: make("div", { "data-role": "grids", class: "ad-grids" }),
     inputs: make("details", { "data-role": "inputs", class: "ad-inputs" }),
-    error: make("div", { "data-role": "error", class: "ad-error" }),
+    error: make("div", { "data-role": "error", class: "ad-error", "aria-live": "polite" }),
   };
+  showPlaying(ui.play, false);
   for (const p of ["forward", "backward"]) ui.phase.append(make("option", { value: p }, p));
   const delay = make("label", { class: "ad-speed" }, "delay ");
   delay.append(ui.speed, ui.speedText);
@@ -151,6 +199,13 @@ function buildLayout(el) {
   root.append(bar, ui.graph, ui.grids, ui.quiz, ui.feedback, ui.explanation, ui.inputs, ui.error);
   el.append(root);
   return ui;
+}
+
+// The Play button: "▶ Play", or a pause icon drawn in CSS and "Pause" (the character U+23F8 is an
+// empty box in the fonts many machines have).
+function showPlaying(button, on) {
+  if (on) button.replaceChildren(make("span", { class: "ad-icon-pause", "aria-hidden": "true" }), "Pause");
+  else button.replaceChildren("▶ Play");
 }
 
 // Find, once per drawing, every <g> by id, and per value box: its <g>, its op
@@ -278,7 +333,7 @@ function render({ model, el }) {
     ui.reset.classList.toggle("ad-inactive", k === 0);
     ui.step.classList.toggle("ad-inactive", k === n);
     ui.feedback.textContent = model.get("feedback");
-    ui.feedback.classList.toggle("ad-wrong", model.get("feedback").includes("Not quite"));
+    ui.feedback.classList.toggle("ad-wrong", /Not quite|Not yet/.test(model.get("feedback")));
     ui.feedback.hidden = !model.get("feedback");
   }
 
@@ -294,7 +349,7 @@ function render({ model, el }) {
   function setPlaying(on) {
     clearInterval(timer);
     timer = null;
-    ui.play.textContent = on ? "⏸ Pause" : "▶ Play";
+    showPlaying(ui.play, on);
     if (on) timer = setInterval(tick, model.get("speed_ms"));
   }
   function tick() {
@@ -312,11 +367,14 @@ function render({ model, el }) {
   // The quiz: one box per contribution, then Check (or Enter). A Tensor graph asks
   // each gradient's shape first ("shape" stage), then the numbers of the small ones.
   let stage = "values";
+  let tries = 0;   // wrong checks of the numbers so far (QUIZ_TRIES: one hint, then the answer)
   function openQuiz(i, nextStage) {
     asking = i;
     const s = data().backward[i];
     const tensors = data().engine === "tensor";
     stage = nextStage || (tensors ? "shape" : "values");
+    tries = 0;
+    if (!nextStage && model.get("feedback")) commit({ feedback: "" });  // the last step's verdict goes
     const items = stage === "values" && tensors ? s.quiz.filter((q) => q.values !== null) : s.quiz;
     ui.quiz.replaceChildren(make("p", { class: "ad-quiz-prompt" }, s.prompt));
     ui.quiz.dataset.stage = stage;
@@ -337,7 +395,8 @@ function render({ model, el }) {
     skipButton.addEventListener("click", () => { closeQuiz(); goTo(i + 1); });
     const buttons = make("div", { class: "ad-quiz-buttons" });
     buttons.append(checkButton, skipButton);
-    ui.quiz.append(buttons);
+    showText(ui.quizNote, "");
+    ui.quiz.append(buttons, ui.quizNote);
     ui.quiz.hidden = false;
     ui.quiz.querySelector("input")?.focus();
   }
@@ -346,22 +405,39 @@ function render({ model, el }) {
     ui.quiz.hidden = true;
     ui.quiz.replaceChildren();
   }
+  // Not every box holds an answer: say which and why, mark them, and check nothing.
+  function incomplete(kind, items, inputs, bad) {
+    const text = missingAnswers(kind, items, inputs.map((input) => input.value), data().output);
+    inputs.forEach((input, j) => input.classList.toggle("ad-invalid", bad[j]));
+    showText(ui.quizNote, text);
+    inputs.find((input, j) => bad[j])?.focus();
+    return text !== null;
+  }
+  // Some answers wrong, before the last try: the hint, and the wrong boxes to try again.
+  function tryAgain(inputs, wrong, text) {
+    tries += 1;
+    inputs.forEach((input, j) => input.classList.toggle("ad-invalid", wrong[j]));
+    showText(ui.quizNote, "");
+    commit({ feedback: text });
+    inputs.find((input, j) => wrong[j])?.select();
+  }
   function check() {
     const inputs = [...ui.quiz.querySelectorAll('input[data-role="quiz-answer"]')];
     const i = asking;
     const quiz = data().backward[i].quiz;
     if (data().engine === "tensor") return checkTensor(inputs, i, quiz);
     const answers = inputs.map((input) => parseNumber(input.value));
-    inputs.forEach((input, j) => input.classList.toggle("ad-invalid", !Number.isFinite(answers[j])));
-    if (!answers.every(Number.isFinite)) return;  // type a number in every box first
+    if (incomplete("values", quiz, inputs, answers.map((a) => !Number.isFinite(a)))) return;
+    const wrong = answers.map((a, j) => !isClose(a, quiz[j].value));
+    const lastTry = tries + 1 >= QUIZ_TRIES;
+    if (wrong.some(Boolean) && !lastTry) return tryAgain(inputs, wrong, verdict(quiz, answers, false));
     closeQuiz();
-    commit({ step: i + 1, feedback: verdict(quiz, answers) });
+    commit({ step: i + 1, feedback: verdict(quiz, answers, lastTry) });
   }
   function checkTensor(inputs, i, quiz) {
     if (stage === "shape") {
       const shapes = inputs.map((input) => parseShape(input.value));
-      inputs.forEach((input, j) => input.classList.toggle("ad-invalid", shapes[j] === null));
-      if (shapes.includes(null)) return;
+      if (incomplete("shape", quiz, inputs, shapes.map((shape) => shape === null))) return;
       const text = shapeVerdict(quiz, shapes);
       const wrong = shapes.map((shape, j) => !sameShape(shape, quiz[j].shape));
       if (wrong.some(Boolean)) {  // refused: the verdict says why; the shapes are asked again
@@ -378,10 +454,12 @@ function render({ model, el }) {
     const items = quiz.filter((q) => q.values !== null);
     const answers = inputs.map((input) => parseNumbers(input.value));
     const fits = answers.map((a, j) => a !== null && a.length === items[j].values.length);
-    inputs.forEach((input, j) => input.classList.toggle("ad-invalid", !fits[j]));
-    if (!fits.every(Boolean)) return;  // every number of every gradient first
+    if (incomplete("tensor", items, inputs, fits.map((ok) => !ok))) return;
+    const wrong = answers.map((a, j) => !a.every((x, k) => isClose(x, items[j].values[k])));
+    const lastTry = tries + 1 >= QUIZ_TRIES;
+    if (wrong.some(Boolean) && !lastTry) return tryAgain(inputs, wrong, valuesVerdict(items, answers, false));
     closeQuiz();
-    commit({ step: i + 1, feedback: valuesVerdict(items, answers) });
+    commit({ step: i + 1, feedback: valuesVerdict(items, answers, lastTry) });
   }
 
   function setFit(on) {  // a view setting, not synced
@@ -398,11 +476,19 @@ function render({ model, el }) {
     const list = make("div", { class: "ad-inputs-list" });
     for (const n of leaves) {
       const label = make("label", { class: `ad-input ad-kind-${n.kind}` }, n.name + " ");
-      const input = make("input", { type: "number", step: "any", "data-leaf": n.id });
+      // A text box (inputmode decimal), not type=number: what was typed stays, and a problem is said.
+      const input = make("input", { type: "text", inputmode: "decimal", autocomplete: "off", "data-leaf": n.id,
+                                    "aria-label": `value of ${n.name}` });
       input.addEventListener("change", () => {
-        const value = parseNumber(input.value);
-        input.classList.toggle("ad-invalid", !Number.isFinite(value));  // and ignore it
-        if (Number.isFinite(value)) commit({ leaf_values: { ...model.get("leaf_values"), [n.id]: value } });
+        const problem = inputProblem(input.value, input.validity?.badInput);
+        input.classList.toggle("ad-invalid", problem !== null);
+        input.setAttribute("aria-invalid", String(problem !== null));
+        if (problem !== null) {  // the graph keeps its value: say so, and why
+          const kept = model.get("leaf_values")[n.id];
+          return showText(ui.error, `${n.name} keeps its value ${kept === undefined ? "" : String(Number(kept.toPrecision(12)))}: ${problem}.`);
+        }
+        showText(ui.error, model.get("error"));
+        commit({ leaf_values: { ...model.get("leaf_values"), [n.id]: parseNumber(input.value) } });
       });
       label.append(input);
       list.append(label);
@@ -420,6 +506,7 @@ function render({ model, el }) {
       const text = String(Number(value.toPrecision(12)));
       if (input.value !== text && parseNumber(input.value) !== value) input.value = text;
       input.classList.remove("ad-invalid");
+      input.setAttribute("aria-invalid", "false");
     }
   }
   function showSpeed() {
@@ -438,6 +525,18 @@ function render({ model, el }) {
   ui.fit.addEventListener("click", () => setFit(!ui.graph.classList.contains("ad-fit")));
   ui.speed.addEventListener("input", () => commit({ speed_ms: Number(ui.speed.value) }));
   ui.phase.addEventListener("change", () => commit({ step: 0, phase: ui.phase.value, playing: false, feedback: "" }));
+  // The keyboard, while the widget (or one of its buttons) has focus: ← back, → step, Space play/pause.
+  // Not while typing in a box or choosing in a menu; Space on a button presses that button.
+  function onKey(event) {
+    if (event.altKey || event.ctrlKey || event.metaKey || event.target.closest("input, select, textarea")) return;
+    if (event.key === "ArrowRight") stepOn();
+    else if (event.key === "ArrowLeft") goTo(step() - 1);
+    else if (event.key === " " && event.target === ui.root) togglePlay();
+    else return;
+    event.preventDefault();
+    event.stopPropagation();
+  }
+  ui.root.addEventListener("keydown", onKey);
 
   // ...and the model: whoever changed it (a control here, or Python), redraw.
   const listeners = {

@@ -78,6 +78,8 @@ FEEDBACK_LIMIT = 20_000       # characters of a quiz verdict (the browser writes
 ABS_TOL = 1e-6
 REL_TOL = 1e-3
 QUIZ_NUMBERS = 6   # a Tensor quiz asks for the numbers of a gradient this small, after its shape
+QUIZ_TRIES = 2     # a wrong answer gets a hint and one more try; the second wrong one shows the answer
+TRY_AGAIN = "Try once more, or press Show me."
 
 
 def is_close(answer: float, value: float) -> bool:
@@ -338,7 +340,7 @@ class GraphStepper(BrowserChecked, LiveWidget):
                 "targets": list(dict.fromkeys(c.parent for c in s.contributions)),
                 "edges": [edge_id[(c.parent, s.node, c.operand)] for c in s.contributions],
                 "grad_texts": grad_texts, "prompt": prompt,
-                "quiz": [quiz(node, c, out, name) for c in s.contributions],
+                "quiz": [quiz(node, c, out, name, s.upstream) for c in s.contributions],
             }
             if self._tensors:
                 step["grad_colours"] = colours
@@ -369,8 +371,9 @@ class GraphStepper(BrowserChecked, LiveWidget):
         return array_text(value) if np.size(value) <= tensor_boxes.NUMBERS_IN_BOX else "(an array)"
 
     @staticmethod
-    def _quiz_item(node, c, out: str, name: dict) -> dict:
-        """One quiz question: what ``c.parent`` receives; the verdicts, right and wrong."""
+    def _quiz_item(node, c, out: str, name: dict, upstream: float) -> dict:
+        """One quiz question: what ``c.parent`` receives; the verdicts: right, wrong (a hint and one
+        more try: ``retry_template``), and wrong again (the answer and why)."""
         parent = name[c.parent]
         repeated = list(node.parents).count(c.parent) > 1    # a + a: say which use
         where = f" (as operand {OPERAND_NAMES[c.operand]})" if repeated else ""
@@ -381,11 +384,14 @@ class GraphStepper(BrowserChecked, LiveWidget):
             "parent": c.parent, "parent_name": parent, "operand": c.operand, "value": c.value,
             "question": f"∂{out}/∂{parent} gets how much from this step{where}?",
             "right_text": f"Right: {c.text}",
+            "retry_template": (f"Not yet: you said {{answer}} for ∂{out}/∂{parent}{where}. Hint: multiply "
+                               f"∂{out}/∂{node.name} = {format_number(upstream)} by the local derivative "
+                               f"{c.rule}. {TRY_AGAIN}"),
             "wrong_template": f"Not quite: you said {{answer}}, but {c.text} ({why}).",
         }
 
     @staticmethod
-    def _tensor_quiz_item(node, c, out: str, name: dict) -> dict:
+    def _tensor_quiz_item(node, c, out: str, name: dict, upstream: Any) -> dict:
         """A Tensor quiz question, in two parts: the shape of what ``c.parent`` receives, then its numbers.
 
         The numbers are asked only for a gradient of at most `QUIZ_NUMBERS` numbers.
@@ -408,6 +414,7 @@ class GraphStepper(BrowserChecked, LiveWidget):
             "question": (f"∂{out}/∂{parent} gets what from this step{where}? "
                          f"{plural(int(np.size(c.value)), 'number')}, row by row"),
             "right_text": f"Right: {result}",
+            "retry_template": f"Not yet: you said {{answer}} for ∂{out}/∂{parent}{where}. Hint: {rule}. {TRY_AGAIN}",
             "wrong_template": f"Not quite: you said {{answer}}, but {result}.",
         }
 
@@ -654,8 +661,12 @@ class GraphStepper(BrowserChecked, LiveWidget):
         after the last stage. A wrong shape is refused: the verdict says
         which shape it is, and the shapes are asked again.
 
+        A wrong answer (numbers) is not revealed at once: the verdict gives a
+        hint ("Not yet: ... Hint: ...") and the question stays; a second
+        wrong answer reveals the step, with the right numbers and why.
+
         Returns the verdict, the text the browser shows after Check: one line
-        per question, "Right: ..." or "Not quite: you said ..., but ...".
+        per question, "Right: ...", "Not yet: ..." or "Not quite: you said ..., but ...".
         """
         quiz = self.pending_quiz
         if quiz is None:
@@ -678,16 +689,24 @@ class GraphStepper(BrowserChecked, LiveWidget):
                 self._quiz_stage = "values"
                 self.feedback = text
                 return text
-        elif self._tensors:
-            text = self._check_tensor_values(items, values)
         else:
-            for v in values:
-                if not _is_finite_number(v):
-                    raise ValueError(f"GraphStepper.answer: answers must be finite numbers, got {v!r}")
-            text = "\n".join(
-                item["right_text"] if is_close(float(v), item["value"])
-                else item["wrong_template"].replace("{answer}", format_number(float(v)))
-                for item, v in zip(items, values))
+            last_try = self._attempts + 1 >= QUIZ_TRIES
+            if self._tensors:
+                text, right = self._check_tensor_values(items, values, last_try)
+            else:
+                for v in values:
+                    if not _is_finite_number(v):
+                        raise ValueError(f"GraphStepper.answer: answers must be finite numbers, got {v!r}")
+                right = all(is_close(float(v), item["value"]) for item, v in zip(items, values))
+                wrong = "wrong_template" if last_try else "retry_template"
+                text = "\n".join(
+                    item["right_text"] if is_close(float(v), item["value"])
+                    else item[wrong].replace("{answer}", format_number(float(v)))
+                    for item, v in zip(items, values))
+            if not right and not last_try:   # a hint, and the same question again
+                self._attempts += 1
+                self.feedback = text
+                return text
         self.go_to(self.step + 1)
         self.feedback = text
         return text
@@ -706,17 +725,20 @@ class GraphStepper(BrowserChecked, LiveWidget):
             for item, shape, ok in zip(items, shapes, right)), all(right)
 
     @staticmethod
-    def _check_tensor_values(items: list[dict], answers: list[Any]) -> str:
-        lines = []
+    def _check_tensor_values(items: list[dict], answers: list[Any], last_try: bool) -> tuple[str, bool]:
+        """The verdict on the numbers (a hint if not ``last_try``), and whether every one is right."""
+        lines, all_right = [], True
         for item, a in zip(items, answers):
             numbers = _parse_numbers(a)
             if numbers is None or len(numbers) != len(item["values"]):
                 raise ValueError(f"GraphStepper.answer: expected {len(item['values'])} finite number(s) for "
                                  f"∂/∂{item['parent_name']}, got {a!r}")
             right = all(is_close(x, v) for x, v in zip(numbers, item["values"]))
+            all_right = all_right and right
             typed = array_text(np.reshape(numbers, item["shape"]))
-            lines.append(item["right_text"] if right else item["wrong_template"].replace("{answer}", typed))
-        return "\n".join(lines)
+            wrong = item["wrong_template" if last_try else "retry_template"]
+            lines.append(item["right_text"] if right else wrong.replace("{answer}", typed))
+        return "\n".join(lines), all_right
 
     # ------------------------------------------------------------------
     # Editable inputs
