@@ -1,21 +1,20 @@
 # Two commands set everything up on a fresh machine with python3:
 #   make lab    create .venv, install, open JupyterLab on the lessons
 #   make test   create .venv, install, run every test (nbval included)
+# Every other target is a thin call of the kit's own command line,
+# `autodiff-kit` (autodiff_kit/cli.py), which needs no make: on Windows or
+# macOS, `pip install autodiff-kit[lab]` and the same commands work.
 
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 PIP    := $(BIN)/python -m pip
+KIT    := $(BIN)/autodiff-kit
 
 .PHONY: lab test bench demo check clean lock venv student present
 
 venv: $(STAMP)
-
-# JupyterLab runs offline: no news or update checks, no extension manager
-# reaching for PyPI. It listens on 127.0.0.1 only, with a token.
-LAB_FLAGS := --ServerApp.ip=127.0.0.1 --no-browser --LabApp.extension_manager=readonly \
-             $(if $(filter 0,$(shell id -u)),--allow-root,)
 
 # The venv is (re)built whenever the pins change.
 $(STAMP): requirements.txt constraints.txt pyproject.toml config/jupyterlab-overrides.json
@@ -27,15 +26,17 @@ $(STAMP): requirements.txt constraints.txt pyproject.toml config/jupyterlab-over
 	$(BIN)/python -c "import matplotlib.font_manager"  # build the font cache now, not inside a lesson
 	touch $(STAMP)
 
+# JupyterLab runs offline: no news or update checks, no extension manager
+# reaching for PyPI. It listens on 127.0.0.1 only, with a token (autodiff_kit/lab.py).
 lab: $(STAMP)
-	$(BIN)/jupyter lab $(LAB_FLAGS) --ServerApp.root_dir=notebooks
+	$(KIT) lab notebooks --no-browser
 
 # Classroom mode: one lesson served by Voila, code hidden, widgets live, e.g.
 # `make present LESSON=12` (07 or 7 work too; no LESSON lists them). Like the
 # lab: 127.0.0.1 only, a fresh token in the URL printed, offline. PORT=8870
 # when 8866 is taken.
 present: $(STAMP)
-	$(BIN)/python tools/present.py $(LESSON) $(if $(PORT),--port $(PORT),)
+	$(KIT) present $(LESSON) $(if $(PORT),--port $(PORT),)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest
@@ -45,18 +46,16 @@ bench: $(STAMP)
 
 # micrograd's demo on this engine: a progress bar, the accuracy, a picture.
 demo: $(STAMP)
-	$(BIN)/python -m autodiff.demo --out demo-output
+	$(KIT) demo --out demo-output
 
 # Every op, module, loss, optimizer and schedule against PyTorch.
 check: $(STAMP)
-	$(BIN)/python -m autodiff.check
+	$(KIT) check
 
 # Student copies of the lessons in student/ (git-ignored): the solutions between
 # ### BEGIN SOLUTION and ### END SOLUTION replaced by a stub, outputs cleared.
 student: $(STAMP)
-	rm -rf student
-	$(BIN)/python tools/make_student.py notebooks --out student
-	cp -r notebooks/exercises student/exercises
+	$(KIT) student student --from notebooks --force
 
 # Re-pin every transitive dependency from a fresh install of requirements.txt.
 lock:

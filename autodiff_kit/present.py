@@ -1,7 +1,10 @@
 """Classroom mode: one lesson served by Voilà, the code hidden, the widgets live.
 
-    python tools/present.py 12            what `make present LESSON=12` runs
-    python tools/present.py 7 --port 8870
+    autodiff-kit present 12               what `make present LESSON=12` runs
+    autodiff-kit present 7 --port 8870
+    autodiff-kit present 4 --lessons my-lessons   a learner's (or a course's) copy
+
+(``python tools/present.py 12`` in a clone runs the same code.)
 
 The lesson is its number, zero-padded or not (12, 07 and 7 all work); without
 one, or with one that is not a lesson, the lessons are listed and the exit
@@ -28,33 +31,38 @@ import socket
 import sys
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[1]
-NOTEBOOKS = REPO / "notebooks"
+from . import lesson_notebooks
+
 DEFAULT_PORT = 8866  # Voilà's own default
 HOST = "127.0.0.1"
 
 
-def lessons() -> dict[int, Path]:
-    """Every lesson by its number: notebooks/NN_name.ipynb."""
-    found = {}
-    for path in sorted(NOTEBOOKS.glob("[0-9][0-9]_*.ipynb")):
-        found[int(path.name[:2])] = path
-    return found
+# How the error messages name the command: the CLI's way, or make's (tools/present.py).
+EXAMPLE = "autodiff-kit present 12"
+EXAMPLE_PORT = "autodiff-kit present {lesson} --port {port}"
 
 
-def lesson_list() -> str:
-    return "\n".join(f"  {path.name[:2]}  {path.name}" for path in lessons().values())
+def lessons(folder: Path | None = None) -> dict[int, Path]:
+    """Every lesson in ``folder`` (default: the kit's own) by its number: NN_name.ipynb."""
+    return lesson_notebooks(folder)
 
 
-def resolve(lesson: str | None) -> Path:
+def lesson_list(folder: Path | None = None) -> str:
+    return "\n".join(f"  {path.name[:2]}  {path.name}" for path in lessons(folder).values())
+
+
+def resolve(lesson: str | None, folder: Path | None = None, example: str = EXAMPLE) -> Path:
     """The notebook of lesson ``lesson`` ("12", "07", "7"); `LookupError` (with the list) if none."""
     text = (lesson or "").strip()
-    found = lessons()
+    found = lessons(folder)
+    if not found:
+        raise LookupError(f"{folder} has no lessons (NN_name.ipynb): copy them there first, "
+                          f"`autodiff-kit lessons {folder}`")
     if re.fullmatch(r"[0-9]{1,3}", text) and int(text) in found:
         return found[int(text)]
     why = "no lesson given" if not text else f"there is no lesson {text!r}"
-    raise LookupError(f"{why}: say which one, e.g. `make present LESSON=12`. The lessons:\n"
-                      f"{lesson_list()}")
+    raise LookupError(f"{why}: say which one, e.g. `{example}`. The lessons:\n"
+                      f"{lesson_list(folder)}")
 
 
 def content_security_policy(port: int) -> str:
@@ -103,34 +111,42 @@ def port_is_free(port: int) -> bool:
     return True
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("lesson", nargs="?", help="the lesson's number: 12, 07 or 7")
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("lesson", nargs="?", help="the lesson's number: 12, 07 or 7 (none: list them)")
     parser.add_argument("--port", type=int, default=DEFAULT_PORT, help=f"default {DEFAULT_PORT}")
-    args = parser.parse_args(argv)
+    parser.add_argument("--lessons", type=Path, default=None, metavar="DIR",
+                        help="a folder of lessons (from `autodiff-kit lessons`); default: the kit's own")
 
+
+def run(args: argparse.Namespace, example: str = EXAMPLE, example_port: str = EXAMPLE_PORT) -> int:
+    """Exit status: 0 served until Ctrl+C, 1 the port is taken, 2 no such lesson."""
     try:
-        notebook = resolve(args.lesson)
+        notebook = resolve(args.lesson, args.lessons, example)
     except LookupError as error:
         print(error, file=sys.stderr)
         return 2
+    if not 0 < args.port < 65536:
+        print(f"--port {args.port}: a port is a number from 1 to 65535", file=sys.stderr)
+        return 2
     if not port_is_free(args.port):
-        print(f"port {args.port} of {HOST} is taken: choose another, "
-              f"e.g. `make present LESSON={args.lesson} PORT={args.port + 1}`", file=sys.stderr)
+        print(f"port {args.port} of {HOST} is taken: choose another, e.g. "
+              f"`{example_port.format(lesson=args.lesson, port=args.port + 1)}`", file=sys.stderr)
         return 1
+
+    from voila.app import Voila  # before the URL is printed: no URL if Voilà is missing
 
     token = secrets.token_hex(24)
     url = f"http://{HOST}:{args.port}/?token={token}"
-    print(f"Lesson {notebook.name[:2]}: {notebook.relative_to(REPO)}, in classroom mode (code hidden).\n"
+    print(f"Lesson {notebook.name[:2]}: {notebook}, in classroom mode (code hidden).\n"
           f"Open (the page appears once every cell has run):\n\n    {url}\n\n"
           "Ctrl+C stops the server.", flush=True)
-
-    from voila.app import Voila
 
     Voila.launch_instance(argv=voila_arguments(notebook, args.port, token), config=voila_config(args.port))
     return 0
 
 
-if __name__ == "__main__":
-    sys.exit(main())
+def main(argv: list[str] | None = None, example: str = EXAMPLE, example_port: str = EXAMPLE_PORT) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    add_arguments(parser)
+    return run(parser.parse_args(argv), example, example_port)

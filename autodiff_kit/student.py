@@ -1,11 +1,12 @@
 """Make student copies of the lessons: the solutions taken out, the outputs cleared.
 
-    python tools/make_student.py                      # notebooks/*.ipynb -> student/
-    python tools/make_student.py notebooks/02_x.ipynb --out /tmp/student
+    autodiff-kit student DIR                          # the kit's lessons -> DIR, exercises/ too
+    autodiff-kit student DIR --from my-course         # a course's own lessons
+    python tools/make_student.py notebooks/02_x.ipynb --out /tmp/student   # single notebooks
 
-(``make student`` runs the first.) Every notebook is written, with the same
-file name, to the output folder (``student/``, git-ignored); the originals
-are never changed. In the copy:
+(``make student`` runs ``autodiff-kit student student --force``.) Every
+notebook is written, with the same file name, to the output folder; the
+originals are never changed. In the copy:
 
 * in a code cell, the lines from ``### BEGIN SOLUTION`` to ``### END SOLUTION``
   (the markers included) become, at the indentation of the BEGIN line, as
@@ -26,7 +27,8 @@ are never changed. In the copy:
 
 A marker without its partner, or one inside another pair, is an error that
 names the notebook and the cell, and nothing is written for that notebook.
-Only nbformat is needed (not the kit), so this runs on a bare install.
+Only nbformat is needed (not the kit's engine), imported when a notebook is read,
+so `autodiff-kit --help` stays quick.
 """
 
 from __future__ import annotations
@@ -36,9 +38,6 @@ import re
 import sys
 from pathlib import Path
 
-import nbformat
-
-ROOT = Path(__file__).resolve().parent.parent
 BEGIN = re.compile(r"^(\s*)#+\s*BEGIN SOLUTION\s*$", re.IGNORECASE)
 END = re.compile(r"^\s*#+\s*END SOLUTION\s*$", re.IGNORECASE)
 CODE_STUB = ("# YOUR CODE HERE", "raise NotImplementedError()")
@@ -82,6 +81,8 @@ def strip_solutions(source: str, stub: tuple[str, ...], where: str = "cell") -> 
 
 def has_solutions(path: Path) -> bool:
     """Does this notebook have a solution region or a cell tagged solution?"""
+    import nbformat
+
     nb = nbformat.read(path, as_version=4)
     return any(SOLUTION_TAG in cell.metadata.get("tags", ()) or
                any(BEGIN.match(line) for line in cell.source.splitlines())
@@ -91,6 +92,8 @@ def has_solutions(path: Path) -> bool:
 def student_notebook(nb: nbformat.NotebookNode,
                      name: str = "notebook") -> tuple[nbformat.NotebookNode, int, list[str]]:
     """The student copy of ``nb`` (a new notebook), how many solutions it lost, and warnings."""
+    import nbformat
+
     nb = nbformat.from_dict(nb)  # a deep copy: the original is left alone
     cells, removed, warnings = [], 0, []
     for index, cell in enumerate(nb.cells, 1):
@@ -122,6 +125,8 @@ def make_student_copy(source: Path, out_dir: Path) -> Path:
     target = out_dir / source.name
     if target.resolve() == source.resolve():
         raise ValueError(f"{source}: the student copy would overwrite the original; choose another --out")
+    import nbformat
+
     nb, removed, warnings = student_notebook(nbformat.read(source, as_version=4), str(source))
     for warning in warnings:
         print(f"warning: {warning}", file=sys.stderr)
@@ -132,28 +137,78 @@ def make_student_copy(source: Path, out_dir: Path) -> Path:
     return target
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        description="Write student copies of lesson notebooks, solutions removed.")
-    parser.add_argument("notebooks", nargs="*", type=Path,
-                        help="notebooks or folders of notebooks (default: notebooks/)")
-    parser.add_argument("--out", type=Path, default=ROOT / "student",
-                        help="output folder (default: student/)")
-    args = parser.parse_args(argv)
-    sources: list[Path] = []
-    for path in args.notebooks or [ROOT / "notebooks"]:
-        sources += sorted(path.glob("*.ipynb")) if path.is_dir() else [path]
-    if not sources:
-        parser.error("no notebooks found")
+def copy_all(sources: list[Path], out: Path) -> int:
+    """Student copies of ``sources`` in ``out``; how many failed (each failure printed)."""
     failed = 0
     for source in sources:
         try:
-            make_student_copy(source, args.out)
+            make_student_copy(source, out)
         except (ValueError, OSError) as error:  # MarkerError is a ValueError
             print(f"make_student: {error}", file=sys.stderr)
             failed += 1
+    return failed
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python tools/make_student.py [NOTEBOOK or FOLDER ...] [--out DIR]``: single notebooks."""
+    from . import lessons_source
+
+    parser = argparse.ArgumentParser(
+        description="Write student copies of lesson notebooks, solutions removed.")
+    parser.add_argument("notebooks", nargs="*", type=Path,
+                        help="notebooks or folders of notebooks (default: the kit's lessons)")
+    parser.add_argument("--out", type=Path, default=Path("student"),
+                        help="output folder (default: student/)")
+    args = parser.parse_args(argv)
+    sources: list[Path] = []
+    for path in args.notebooks or [lessons_source()]:
+        sources += sorted(path.glob("*.ipynb")) if path.is_dir() else [path]
+    if not sources:
+        parser.error("no notebooks found")
+    return 1 if copy_all(sources, args.out) else 0
+
+
+# ----------------------------------------------------------------------
+# autodiff-kit student DIR
+# ----------------------------------------------------------------------
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("dir", type=Path, metavar="DIR", help="the folder for the student copies")
+    parser.add_argument("--from", dest="source", type=Path, default=None, metavar="LESSONS",
+                        help="a folder of lessons (NN_name.ipynb, exercises/); default: the kit's own")
+    parser.add_argument("--force", action="store_true",
+                        help="write into DIR even if it already has notebooks (they are replaced)")
+
+
+def run(args: argparse.Namespace) -> int:
+    """Exit status: 0 written, 1 a notebook failed (bad markers), 2 a bad folder."""
+    import shutil
+
+    from . import LESSON_GLOB, lessons_source
+
+    source = lessons_source() if args.source is None else args.source
+    out: Path = args.dir
+    if not source.is_dir():
+        print(f"autodiff-kit student: --from {source}: no such folder", file=sys.stderr)
+        return 2
+    sources = sorted(source.glob(LESSON_GLOB))
+    if not sources:
+        print(f"autodiff-kit student: {source} has no lessons (NN_name.ipynb)", file=sys.stderr)
+        return 2
+    if out.exists() and not out.is_dir():
+        print(f"autodiff-kit student: {out} is a file, not a folder", file=sys.stderr)
+        return 2
+    if out.resolve() == source.resolve():
+        print(f"autodiff-kit student: {out} is where the lessons are; choose another folder",
+              file=sys.stderr)
+        return 2
+    if out.is_dir() and any(out.glob("*.ipynb")) and not args.force:
+        print(f"autodiff-kit student: {out} already has notebooks; choose an empty folder, "
+              "or add --force to replace them", file=sys.stderr)
+        return 2
+    failed = copy_all(sources, out)
+    exercises = source / "exercises"
+    if exercises.is_dir():  # the copies import them, as the lessons do
+        shutil.copytree(exercises, out / "exercises", dirs_exist_ok=True,
+                        ignore=shutil.ignore_patterns("__pycache__", "*.pyc", "*.updated.*"))
+        print(f"{out / 'exercises'}: the exercise modules")
     return 1 if failed else 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())
