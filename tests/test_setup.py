@@ -64,3 +64,86 @@ def test_readme_opens_with_the_two_commands():
     lines = [l.strip() for l in (ROOT / "README.md").read_text().splitlines()]
     commands = [l for l in lines if l.startswith("make ")]
     assert commands[:2] == ["make lab", "make test"]
+
+
+# ---------------------------------------------------------------- the wheel's dependencies
+# Direct requirements that only the kit's own development uses (tests, benchmarks, the build).
+DEVELOPMENT_ONLY = {"pytest", "hypothesis", "nbval", "playwright", "micrograd", "build"}
+
+
+def project() -> dict:
+    import tomllib
+
+    return tomllib.loads((ROOT / "pyproject.toml").read_text())
+
+
+def declared() -> dict[str, list]:
+    """The wheel's dependencies by role: "core" and each extra, as packaging Requirements."""
+    from packaging.requirements import Requirement
+
+    meta = project()["project"]
+    roles = {"core": meta["dependencies"], **meta["optional-dependencies"]}
+    return {role: [Requirement(text) for text in texts] for role, texts in roles.items()}
+
+
+def test_the_core_needs_numpy_only_and_the_extras_are_the_roles():
+    roles = declared()
+    assert set(roles) == {"core", "lab", "check", "course"}
+    assert [r.name for r in roles["core"]] == ["numpy"]
+    assert {r.name for r in roles["lab"]} >= {"jupyterlab", "ipywidgets", "anywidget", "matplotlib",
+                                              "graphviz", "graphviz-pure", "tqdm"}
+    assert [r.name for r in roles["check"]] == ["torch"]
+    assert {r.name for r in roles["course"]} >= {"nbgrader", "voila"}
+
+
+def test_every_declared_range_admits_the_pinned_version():
+    pins = pip_pins()
+    for role, requirements in declared().items():
+        for requirement in requirements:
+            if requirement.name in pins:
+                assert requirement.specifier.contains(pins[requirement.name], prereleases=True), (
+                    f"[{role}] {requirement}: excludes the pin {requirement.name}=={pins[requirement.name]}")
+
+
+def test_every_pinned_runtime_package_is_declared_in_the_wheel():
+    names = {r.name for requirements in declared().values() for r in requirements}
+    missing = set(pip_pins()) - DEVELOPMENT_ONLY - names
+    assert not missing, f"pinned in requirements.txt, not declared in pyproject.toml: {sorted(missing)}"
+
+
+def test_torch_is_held_below_the_next_release():
+    """An open range would let pip take a newer torch: on Linux a CUDA build of several GB."""
+    (torch,) = declared()["check"]
+    assert torch.specifier.contains("2.13.0") and not torch.specifier.contains("2.14.0")
+
+
+def test_the_wheel_lists_every_package_of_the_kit():
+    packages = set(project()["tool"]["setuptools"]["packages"])
+    found = {".".join(init.parent.relative_to(ROOT).parts)
+             for top in ("autodiff", "widgets", "autodiff_kit") for init in (ROOT / top).rglob("__init__.py")}
+    assert found <= packages, f"not in [tool.setuptools] packages: {sorted(found - packages)}"
+    assert project()["tool"]["setuptools"]["package-dir"]["autodiff_kit.notebooks"] == "notebooks"
+    assert project()["project"]["scripts"]["autodiff-kit"] == "autodiff_kit.cli:main"
+
+
+def test_readme_shows_the_pip_route_too():
+    text = (ROOT / "README.md").read_text()
+    first = text.split("## ")[0]                                  # before the first section
+    assert 'python -m pip install ".[lab]" -c constraints.txt' in first and "autodiff-kit lab" in first
+    assert "Windows (PowerShell" in text and "macOS (Terminal" in text
+
+
+# ---------------------------------------------------------------- a course's CI and Binder
+def test_binder_has_environment_ymls_pins_and_installs_the_kit_after():
+    def lines(path):
+        return [l for l in (ROOT / path).read_text().splitlines() if l.strip() and not l.startswith("#")]
+
+    assert lines("binder/environment.yml") == [l for l in lines("environment.yml") if l.strip() != "- -e ."]
+    post_build = (ROOT / "binder" / "postBuild").read_text()
+    assert "pip install --no-deps -e ." in post_build and "overrides.json" in post_build
+
+
+def test_the_course_workflow_runs_make_test_with_pips_cache():
+    text = (ROOT / ".github" / "workflows" / "lessons.yml").read_text()
+    assert "bash .ci/run" in text and "make test" in (ROOT / ".ci" / "run").read_text()
+    assert "actions/cache" in text and "PIP_CACHE_DIR" in text
