@@ -56,6 +56,9 @@ WIDGETS = WidgetCells(
         "quiz": "s_quiz = GraphStepper(lecture()[0], quiz=True)\ns_quiz",
         "input": "L_in, v_in = lecture()\ns_input = GraphStepper(L_in)\ns_input",
         "kernel": "s_kernel = GraphStepper(lecture()[0])\ns_kernel",
+        "keys": "s_keys = GraphStepper(lecture()[0], speed_ms=300)\ns_keys",
+        "boxes": "L_box, v_box = lecture()\ns_box = GraphStepper(L_box)\ns_box",
+        "retry": "s_retry = GraphStepper(lecture()[0], quiz=True)\ns_retry",
     },
 )
 
@@ -76,7 +79,7 @@ class Stepper(WidgetView):
         return self.node(node_id).locator("text").filter(has_text=re.compile(f"^{word}")).last
 
     def input(self, node_id: str):
-        return self.root.locator(f'[data-role="inputs"] input[type="number"][data-leaf="{node_id}"]')
+        return self.root.locator(f'[data-role="inputs"] input[data-leaf="{node_id}"]')
 
     def answer(self, node_id: str):
         return self.quiz.locator(f'input[data-role="quiz-answer"][data-parent="{node_id}"]')
@@ -126,8 +129,9 @@ def test_step_highlights_the_seed_then_the_first_contribution(nb):
     # Step 2: L = d·f passes ∂L/∂L = 1 to d (local derivative f = −2) and f (d = 4).
     s.button("step").click()
     expect(s.counter).to_have_text(f"step 2 / {BACKWARD_STEPS}")
-    expect(s.explanation).to_contain_text("∂L/∂d += ∂L/∂L · ∂L/∂d = 1 × −2 = −2")
-    expect(s.explanation).to_contain_text("∂L/∂f += ∂L/∂L · ∂L/∂f = 1 × 4 = 4")
+    # the local derivatives in the op's own terms (∂L/∂d would be circular here)
+    expect(s.explanation).to_contain_text("∂L/∂d += ∂L/∂L · ∂(d·f)/∂d = 1 × −2 = −2")
+    expect(s.explanation).to_contain_text("∂L/∂f += ∂L/∂L · ∂(d·f)/∂f = 1 × 4 = 4")
     expect(s.node("n4")).to_have_class(has_class("ad-target"))
     expect(s.node("n5")).to_have_class(has_class("ad-target"))
     expect(s.node("n6")).to_have_class(has_class("ad-current"))
@@ -151,7 +155,8 @@ def test_play_runs_to_the_last_step(nb):
     s = stepper(nb, "play")
     expect(s.speed).to_have_value("300")
     s.button("play").click()
-    expect(s.button("play")).to_have_text("⏸ Pause", timeout=2_000)
+    expect(s.button("play")).to_have_text("Pause", timeout=2_000)
+    assert_pause_icon_renders(s.button("play"))
     # 4 steps at 300 ms each: well within 10 s
     expect(s.counter).to_have_text(f"step {BACKWARD_STEPS} / {BACKWARD_STEPS}", timeout=10_000)
     expect(s.button("play")).to_have_text("▶ Play", timeout=5_000)
@@ -184,18 +189,29 @@ def test_quiz_wrong_then_right(nb):
     s.answer("n5").fill("4")
     screenshot(nb.page, "stepper-quiz-asked", s.root)
     s.quiz.locator('button[data-action="check"]').click()
+    # the first wrong answer: a hint, not the answer, and the question stays
+    expect(s.feedback).to_have_text("Not yet: you said 2 for ∂L/∂d. Hint: multiply ∂L/∂L = 1 by the local "
+                                    "derivative ∂(d·f)/∂d = f. Try once more, or press Show me.\n"
+                                    "Right: ∂L/∂f += ∂L/∂L · ∂(d·f)/∂f = 1 × 4 = 4")
+    expect(s.quiz).to_be_visible()
+    expect(s.counter).to_have_text(f"step 1 / {BACKWARD_STEPS}")
+    expect(s.answer("n4")).to_have_class(has_class("ad-invalid"))
+    screenshot(nb.page, "stepper-quiz-try-again", s.root)
+    s.answer("n4").fill("3")                       # wrong again: now the answer, and why
+    s.quiz.locator('button[data-action="check"]').click()
     expect(s.feedback).to_be_visible()
     expect(s.feedback).to_contain_text("Not quite")
-    expect(s.feedback).to_contain_text("you said 2")
-    expect(s.feedback).to_contain_text("∂L/∂d += ∂L/∂L · ∂L/∂d = 1 × −2 = −2")
-    expect(s.feedback).to_contain_text("the local derivative is ∂L/∂d = f = −2")  # the why
-    expect(s.feedback).to_contain_text("Right: ∂L/∂f += ∂L/∂L · ∂L/∂f = 1 × 4 = 4")
-    expect(s.counter).to_have_text(f"step 2 / {BACKWARD_STEPS}")  # the step is shown anyway
+    expect(s.feedback).to_contain_text("you said 3")
+    expect(s.feedback).to_contain_text("∂L/∂d += ∂L/∂L · ∂(d·f)/∂d = 1 × −2 = −2")
+    expect(s.feedback).to_contain_text("the local derivative is ∂(d·f)/∂d = f = −2")  # the why
+    expect(s.feedback).to_contain_text("Right: ∂L/∂f += ∂L/∂L · ∂(d·f)/∂f = 1 × 4 = 4")
+    expect(s.counter).to_have_text(f"step 2 / {BACKWARD_STEPS}")  # the step is shown
     expect(s.node("n4")).to_have_class(has_class("ad-target"))
     screenshot(nb.page, "stepper-quiz-wrong", s.root)
 
     s.button("step").click()                       # d = e + c passes ∂L/∂d = −2 on
     expect(s.quiz).to_be_visible()
+    expect(s.feedback).to_be_hidden()              # the last step's verdict is gone
     s.answer("n2").fill("-2")                      # ASCII minus...
     s.answer("n3").fill("−2")                      # ... and the real one both parse
     s.answer("n3").press("Enter")                  # Enter checks, like the button
@@ -254,3 +270,101 @@ def test_kernel_sees_the_browser_step(nb):
     s.button("step").click()
     expect(s.counter).to_have_text(f"step 2 / {BACKWARD_STEPS}")
     nb.kernel_says("print('kernel step', s_kernel.step, s_kernel.current.node)", "kernel step 2 n6")
+
+
+def assert_pause_icon_renders(button):
+    """The pause icon is two bars drawn in CSS: a visible box, with both bars (issue 12: ⏸ was an empty box)."""
+    icon = button.locator("span.ad-icon-pause")
+    expect(icon).to_have_count(1)
+    box = icon.evaluate("""el => { const r = el.getBoundingClientRect(), cs = getComputedStyle(el);
+        return {w: r.width, h: r.height, left: parseFloat(cs.borderLeftWidth), right: parseFloat(cs.borderRightWidth),
+                colour: cs.borderLeftColor, style: cs.borderLeftStyle}; }""")
+    assert box["w"] >= 6 and box["h"] >= 6, box
+    assert box["left"] >= 2 and box["right"] >= 2 and box["style"] == "solid", box
+    assert box["colour"] not in ("transparent", "rgba(0, 0, 0, 0)"), box
+    assert "\u23f8" not in button.inner_text()
+
+
+def test_keyboard_only_stepping(nb):
+    """Focus the widget with Tab from its first control, then ←/→ step and Space plays (issue 12)."""
+    s = stepper(nb, "keys")
+    page = nb.page
+    s.button("reset").focus()                      # the keyboard's way in: Tab reaches the buttons...
+    page.keyboard.press("Shift+Tab")               # ... and the widget itself, just before them
+    assert s.root.evaluate("el => document.activeElement === el"), "the widget does not take focus"
+    outline = s.root.evaluate("el => { const cs = getComputedStyle(el); return [cs.outlineStyle, cs.outlineWidth]; }")
+    assert outline[0] != "none" and float(outline[1].rstrip("px")) >= 2, f"focus is not visible: {outline}"
+    assert s.explanation.get_attribute("aria-live") == "polite"   # read out at every step
+    screenshot(page, "stepper-keyboard-focus", s.root)
+
+    page.keyboard.press("ArrowRight")
+    expect(s.counter).to_have_text(f"step 1 / {BACKWARD_STEPS}")
+    expect(s.explanation).to_contain_text("∂L/∂L = 1 (the seed)")
+    page.keyboard.press("ArrowRight")
+    expect(s.counter).to_have_text(f"step 2 / {BACKWARD_STEPS}")
+    expect(s.explanation).to_contain_text("∂L/∂d += ∂L/∂L · ∂(d·f)/∂d = 1 × −2 = −2")
+    page.keyboard.press("ArrowLeft")
+    expect(s.counter).to_have_text(f"step 1 / {BACKWARD_STEPS}")
+    expect(s.field("n4", "grad")).to_have_text("grad: not computed yet")
+
+    page.keyboard.press(" ")                       # Space: Play, to the end
+    expect(s.button("play")).to_have_text("Pause", timeout=2_000)
+    assert_pause_icon_renders(s.button("play"))
+    screenshot(page, "stepper-keyboard-playing", s.root)
+    expect(s.counter).to_have_text(f"step {BACKWARD_STEPS} / {BACKWARD_STEPS}", timeout=10_000)
+    expect(s.button("play")).to_have_text("▶ Play", timeout=5_000)
+    expect(s.field("n0", "grad")).to_have_text("grad 6")
+    page.keyboard.press("ArrowRight")              # at the end: nothing more
+    expect(s.counter).to_have_text(f"step {BACKWARD_STEPS} / {BACKWARD_STEPS}")
+    # the page did not scroll away with Space, and focus stayed on the widget
+    assert s.root.evaluate("el => el.contains(document.activeElement)")
+    nb.kernel_says("print('kernel step', s_keys.step)", f"kernel step {BACKWARD_STEPS}")
+
+
+def test_input_boxes_say_why_a_value_is_not_used(nb):
+    s = stepper(nb, "boxes")
+    error = s.root.locator('[data-role="error"]')
+    expect(error).to_be_hidden()
+    for typed, words in [("abc", 'a keeps its value 2: "abc" is not a number.'),
+                         ("", "a keeps its value 2: the box is empty: type a number."),
+                         ("1e309", "a keeps its value 2: 1e309 is too large: a value must be a finite number")]:
+        s.input("n0").fill(typed)
+        s.input("n0").press("Tab")
+        expect(error).to_be_visible()
+        expect(error).to_contain_text(words)
+        expect(s.input("n0")).to_have_class(has_class("ad-invalid"))
+        expect(s.field("n0", "data")).to_have_text("data 2")    # the graph kept its value
+    screenshot(nb.page, "stepper-input-refused", s.root)
+    s.input("n0").fill("3")
+    s.input("n0").press("Tab")
+    expect(s.field("n2", "data")).to_have_text("data −9", timeout=10_000)
+    expect(error).to_be_hidden()
+    expect(s.input("n0")).not_to_have_class(has_class("ad-invalid"))
+    nb.kernel_says("print('kernel', v_box['a'].data)", "kernel 3.0")
+
+
+def test_quiz_empty_answer_is_explained_in_words(nb):
+    s = stepper(nb, "retry")
+    s.button("step").click()
+    s.button("step").click()
+    expect(s.quiz).to_be_visible()
+    note = s.quiz.locator('[data-role="quiz-note"]')
+    s.quiz.locator('button[data-action="check"]').click()        # nothing typed
+    expect(note).to_have_text("Check needs a number in every box (like −2, 0.5 or 1e-3): "
+                              "∂L/∂d is empty; ∂L/∂f is empty.")
+    s.answer("n4").fill("abc")
+    s.answer("n5").fill("4")
+    s.answer("n5").press("Enter")
+    expect(note).to_have_text('Check needs a number in every box (like −2, 0.5 or 1e-3): ∂L/∂d: "abc" is not a number.')
+    expect(s.answer("n4")).to_have_class(has_class("ad-invalid"))
+    expect(s.answer("n5")).not_to_have_class(has_class("ad-invalid"))
+    expect(s.counter).to_have_text(f"step 1 / {BACKWARD_STEPS}")   # nothing checked, nothing revealed
+    expect(s.feedback).to_be_hidden()
+    screenshot(nb.page, "stepper-quiz-empty", s.root)
+    s.answer("n4").fill("−2")
+    s.answer("n4").press("Enter")
+    expect(note).to_be_hidden()
+    expect(s.feedback).to_contain_text("Right: ∂L/∂d += ∂L/∂L · ∂(d·f)/∂d = 1 × −2 = −2")
+    expect(s.counter).to_have_text(f"step 2 / {BACKWARD_STEPS}")
+    s.button("back").click()                                      # moving clears the verdict
+    expect(s.feedback).to_be_hidden()
