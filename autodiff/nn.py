@@ -67,6 +67,28 @@ def _shape(tree: Any) -> Any:
     return ()
 
 
+def _depth(tree: Any) -> int:
+    """How many levels of lists a parameter has: 0 for a Var, 2 for a weight matrix, ndim for a Tensor."""
+    if isinstance(tree, Tensor):
+        return tree.data.ndim
+    depth = 0
+    while isinstance(tree, (list, tuple)) and tree:
+        depth, tree = depth + 1, tree[0]
+    return depth
+
+
+def _nests_deeper(value: Any, depth: int) -> bool:
+    """True if ``value`` has lists more than ``depth`` levels deep (walked without recursion)."""
+    stack = [(value, 0)]
+    while stack:
+        item, level = stack.pop()
+        if isinstance(item, (list, tuple)):
+            if level == depth:
+                return True
+            stack.extend((inner, level + 1) for inner in item)
+    return False
+
+
 def _values(tree: Any) -> Any:
     """A parameter's numbers: a float, or nested lists of floats."""
     return tree.data.tolist() if isinstance(tree, Tensor) else _tree_map(lambda v: v.data, tree)
@@ -156,6 +178,12 @@ class Module:
         updates = []
         for name, tree in tensors.items():
             value = state[name]
+            depth = _depth(tree)
+            # (before _shape, whose recursion goes as deep as the value: one level more still
+            # gets the shape error, the usual slip; far deeper is not a state of this model)
+            if _nests_deeper(value, depth + 1):
+                raise ValueError(f"load_state_dict: {name!r} nests deeper than the model's {name} "
+                                 f"({depth} level{'' if depth == 1 else 's'})")
             if _shape(value) != _shape(tree):
                 raise ValueError(
                     f"load_state_dict: {name!r} has shape {_shape(value)}, the model expects {_shape(tree)}"
