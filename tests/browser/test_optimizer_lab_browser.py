@@ -154,7 +154,12 @@ def test_click_on_the_map_moves_the_start(nb):
 def test_play_streams_points_then_pause_stops(nb):
     s = lab(nb, "play")
     s.button("play").click()
-    expect(s.button("play")).to_have_text("⏸ Pause", timeout=5_000)
+    expect(s.button("play")).to_have_text("Pause", timeout=5_000)
+    icon = s.button("play").locator("span.ad-icon-pause")       # two bars drawn in CSS, not U+23F8
+    size = icon.evaluate("el => { const r = el.getBoundingClientRect(), cs = getComputedStyle(el); "
+                         "return [r.width, r.height, parseFloat(cs.borderLeftWidth), parseFloat(cs.borderRightWidth)]; }")
+    assert size[0] >= 6 and size[1] >= 6 and size[2] >= 2 and size[3] >= 2, size
+    screenshot(nb.page, "optimizer-lab-pause-icon", s.button("play"))
     wait_until(lambda: int(s.steps.inner_text().split()[1]) >= 40, 20,
                "Play to pass step 40", page=nb.page)
     s.button("play").click()
