@@ -38,6 +38,11 @@ a lesson blurs the picture instead of replacing it.
 >>> [len(xb) for xb, yb in batches(X_train, y_train, batch_size=3)]
 [3, 1]
 
+Sizes are capped, so a typo cannot fill the memory: a generator makes at
+most ``MAX_SAMPLES`` (1,000,000) samples, and `load_csv` reads at most
+``MAX_CSV_BYTES`` (64 MiB) and ``MAX_CSV_ROWS`` (1,000,000 rows). Above a cap
+the call raises a ValueError naming the cap, before allocating anything.
+
 Inputs may be lists or numpy arrays; outputs are always plain lists, except
 from the two readers of real data (`autodiff.data_files`), which return numpy
 arrays: ``load_digits``, the 1,797 8×8 handwritten digits shipped with the kit,
@@ -47,6 +52,7 @@ and ``load_idx``, which reads MNIST's IDX files.
 from __future__ import annotations
 
 import csv
+import io
 import math
 import os
 import random
@@ -59,7 +65,12 @@ from .data_files import load_digits, load_idx
 __all__ = [
     "make_moons", "make_circles", "make_xor", "make_spirals", "make_blobs",
     "make_regression", "train_test_split", "batches", "load_csv", "load_digits", "load_idx",
+    "MAX_SAMPLES", "MAX_CSV_BYTES", "MAX_CSV_ROWS",
 ]
+
+MAX_SAMPLES = 1_000_000  # the most samples (and blob centers) a generator makes
+MAX_CSV_BYTES = 64 * 2**20  # the largest file load_csv reads: 64 MiB
+MAX_CSV_ROWS = 1_000_000  # the most data rows load_csv reads
 
 Row = list[float]
 Label = Union[int, float]
@@ -76,6 +87,14 @@ TAU = 2.0 * math.pi
 def _generator(seed: Any, fn: str) -> random.Random:
     """A fresh generator for ``seed``: the same int always gives the same numbers."""
     return random.Random(integer(seed, f"{fn}: seed"))
+
+
+def _n_samples(value: Any, fn: str) -> int:
+    """``n_samples`` as an int from 1 to MAX_SAMPLES."""
+    n = positive_int(value, f"{fn}: n_samples")
+    if n > MAX_SAMPLES:
+        raise ValueError(f"{fn}: n_samples must be at most {MAX_SAMPLES:,} (MAX_SAMPLES), got {n:,}")
+    return n
 
 
 def _label(value: Any, what: str) -> Label:
@@ -165,7 +184,7 @@ def _finish(classes: Sequence[Sequence[Point]], labels: Sequence[Label],
 
 def _two_class_args(fn: str, n_samples: Any, noise: Any, seed: Any,
                     labels: Any) -> tuple[int, float, random.Random, tuple[Label, Label]]:
-    return (positive_int(n_samples, f"{fn}: n_samples"), non_negative(noise, f"{fn}: noise"),
+    return (_n_samples(n_samples, fn), non_negative(noise, f"{fn}: noise"),
             _generator(seed, fn), _labels(labels, fn))
 
 
@@ -287,6 +306,8 @@ def _centers(centers: Any, box: Any, rng: random.Random, fn: str) -> list[Point]
         raise ValueError(f"{fn}: center_box must have low < high, got {short_repr(box)}")
     if is_int(centers):
         count = positive_int(centers, f"{fn}: centers")
+        if count > MAX_SAMPLES:
+            raise ValueError(f"{fn}: centers must be at most {MAX_SAMPLES:,} (MAX_SAMPLES), got {count:,}")
         return [(rng.uniform(low, high), rng.uniform(low, high)) for _ in range(count)]
     points = _plain_list(centers, "centers", fn)
     if not points:
@@ -317,7 +338,7 @@ def make_blobs(n_samples: int = 100, centers: Union[int, Sequence[Sequence[float
     a lesson on one-vs-rest or softmax.
     """
     fn = "make_blobs"
-    n = positive_int(n_samples, f"{fn}: n_samples")
+    n = _n_samples(n_samples, fn)
     std = non_negative(cluster_std, f"{fn}: cluster_std")
     rng = _generator(seed, fn)
     points = _centers(centers, center_box, rng, fn)
@@ -353,7 +374,7 @@ def make_regression(n_samples: int = 100, n_features: int = 1, noise: float = 0.
     few samples and much noise a big one overfits.
     """
     fn = "make_regression"
-    n = positive_int(n_samples, f"{fn}: n_samples")
+    n = _n_samples(n_samples, fn)
     n_features = integer(n_features, f"{fn}: n_features")
     if n_features not in (1, 2):
         raise ValueError(f"{fn}: n_features must be 1 or 2, got {n_features}")
@@ -478,6 +499,49 @@ def _target_index(header: list[str], target: Any, name: str) -> int:
     return int(target) % len(header)
 
 
+class _Reader:
+    """A csv.reader over ``text`` whose errors name the file and the line (``line_num`` as csv's)."""
+
+    def __init__(self, text: str, name: str) -> None:
+        self.rows, self.name = csv.reader(io.StringIO(text, newline="")), name
+
+    @property
+    def line_num(self) -> int:
+        return self.rows.line_num
+
+    def __iter__(self) -> "_Reader":
+        return self
+
+    def __next__(self) -> list[str]:
+        try:
+            return next(self.rows)
+        except csv.Error as error:
+            where = f"load_csv: {self.name} line {self.rows.line_num}"
+            if "field limit" in str(error):
+                raise ValueError(f"{where}: a cell is longer than {csv.field_size_limit():,} characters "
+                                 "(the csv module's field limit)") from None
+            raise ValueError(f"{where}: {error}") from None
+
+
+def _csv_text(name: str) -> str:
+    """The file's text, if it is at most MAX_CSV_BYTES of UTF-8 (a BOM at the start is dropped)."""
+    with open(name, "rb") as file:
+        size = os.fstat(file.fileno()).st_size
+        if size > MAX_CSV_BYTES:
+            raise ValueError(f"load_csv: {name} has {size:,} bytes, more than the {MAX_CSV_BYTES:,} "
+                             f"it reads (MAX_CSV_BYTES)")
+        raw = file.read(MAX_CSV_BYTES + 1)  # (a pipe reports no size: stop past the cap)
+    if len(raw) > MAX_CSV_BYTES:
+        raise ValueError(f"load_csv: {name} has more than the {MAX_CSV_BYTES:,} bytes it reads (MAX_CSV_BYTES)")
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as error:
+        line = raw.count(b"\n", 0, error.start) + 1
+        raise ValueError(f"load_csv: {name} line {line} is not UTF-8 text (byte 0x{raw[error.start]:02x}: "
+                         f"{error.reason}); save the file as UTF-8") from None
+    return text[1:] if text.startswith("\ufeff") else text
+
+
 def _is_blank(cells: list[str]) -> bool:
     return len(cells) <= 1 and not "".join(cells).strip()
 
@@ -496,33 +560,40 @@ def load_csv(path: Union[str, os.PathLike], target: Union[str, int] = -1
     number`` (lines are counted as in an editor: the header is line 1).
     Missing target columns, rows with the wrong number of cells and files
     without data also raise a ValueError that says what is wrong.
+
+    The file must be UTF-8 text (a byte that is not names its line), at most
+    ``MAX_CSV_BYTES`` (64 MiB, checked before reading it) with at most
+    ``MAX_CSV_ROWS`` (1,000,000) data rows, and no cell longer than the
+    `csv` module's field limit (131,072 characters). Each of these is a
+    ValueError naming the file and the line.
     """
     try:
         name = os.fsdecode(os.fspath(path))
     except TypeError:
         raise TypeError(f"load_csv: path must be a str or a path, got {type_and_value(path)}") from None
-    with open(name, newline="", encoding="utf-8-sig") as file:
-        reader = csv.reader(file)
-        header = next((cells for cells in reader if not _is_blank(cells)), None)
-        if header is None:
-            raise ValueError(f"load_csv: {name} is empty: expected a header row and data rows")
-        header = [column.strip() for column in header]
-        label_at = _target_index(header, target, name)
-        if len(header) < 2:
-            raise ValueError(f"load_csv: {name} has only the target column {header[label_at]!r}; "
-                             f"there are no feature columns")
-        X, y = [], []
-        for cells in reader:
-            if _is_blank(cells):
-                continue
-            line = reader.line_num
-            if len(cells) != len(header):
-                raise ValueError(f"load_csv: {name} line {line} has {len(cells)} cells "
-                                 f"but the header has {len(header)} columns")
-            values = [_cell(text.strip(), f"{name} line {line}, column {header[i]!r}", i == label_at)
-                      for i, text in enumerate(cells)]
-            y.append(values.pop(label_at))
-            X.append([float(v) for v in values])
+    reader = _Reader(_csv_text(name), name)
+    header = next((cells for cells in reader if not _is_blank(cells)), None)
+    if header is None:
+        raise ValueError(f"load_csv: {name} is empty: expected a header row and data rows")
+    header = [column.strip() for column in header]
+    label_at = _target_index(header, target, name)
+    if len(header) < 2:
+        raise ValueError(f"load_csv: {name} has only the target column {header[label_at]!r}; "
+                         f"there are no feature columns")
+    X, y = [], []
+    for cells in reader:
+        if _is_blank(cells):
+            continue
+        if len(X) == MAX_CSV_ROWS:
+            raise ValueError(f"load_csv: {name} has more than {MAX_CSV_ROWS:,} data rows (MAX_CSV_ROWS)")
+        line = reader.line_num
+        if len(cells) != len(header):
+            raise ValueError(f"load_csv: {name} line {line} has {len(cells)} cells "
+                             f"but the header has {len(header)} columns")
+        values = [_cell(text.strip(), f"{name} line {line}, column {header[i]!r}", i == label_at)
+                  for i, text in enumerate(cells)]
+        y.append(values.pop(label_at))
+        X.append([float(v) for v in values])
     if not X:
         raise ValueError(f"load_csv: {name} has a header row but no data rows")
     return X, y

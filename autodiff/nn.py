@@ -28,8 +28,10 @@ from .var import Var
 
 __all__ = [
     "Module", "Linear", "ReLU", "Tanh", "Sigmoid", "Identity", "Sequential", "MLP",
-    "ACTIVATIONS", "initial_weights",
+    "ACTIVATIONS", "initial_weights", "MAX_LINEAR_WEIGHTS",
 ]
+
+MAX_LINEAR_WEIGHTS = 10_000_000  # the most weights and biases one Linear layer may have (either engine)
 
 
 def _is_var_tree(value: Any) -> bool:
@@ -265,6 +267,10 @@ def initial_weights(in_features: int, out_features: int, bias: bool,
     """
     in_features = positive_int(in_features, "Linear: in_features", type_error=ValueError)
     out_features = positive_int(out_features, "Linear: out_features", type_error=ValueError)
+    count = (in_features + (1 if bias else 0)) * out_features
+    if count > MAX_LINEAR_WEIGHTS:
+        raise ValueError(f"Linear({in_features}, {out_features}) would have {count:,} weights and biases, "
+                         f"more than {MAX_LINEAR_WEIGHTS:,} (MAX_LINEAR_WEIGHTS)")
     gen = as_generator(rng, "Linear")
     bound = 1.0 / math.sqrt(in_features)
     weight = [[gen.uniform(-bound, bound) for _ in range(in_features)] for _ in range(out_features)]
@@ -279,6 +285,10 @@ class Linear(Module):
     uniformly from [-1/√in_features, 1/√in_features], from ``rng`` (a
     `random.Random` or an int seed) or else the default generator
     (`autodiff.manual_seed`). Weights are drawn row by row, then the biases.
+
+    A layer may have at most ``MAX_LINEAR_WEIGHTS`` (10,000,000) weights and
+    biases; a larger one raises a ValueError before any is drawn (the
+    tensor engine's Linear draws here too, so the cap is the same).
     """
 
     def __init__(self, in_features: int, out_features: int, bias: bool = True, rng: Seed = None) -> None:
