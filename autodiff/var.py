@@ -196,7 +196,7 @@ def _record(op: Op, data: float, a: Var, b: Optional[Var]) -> Var:
     out._grad = 0.0
     out._mark = None
     out.label = ""
-    if grad_mode.enabled:
+    if grad_mode.everywhere or grad_mode.is_grad_enabled():  # (everywhere: no thread is in no_grad)
         out.op, out._a, out._b = op, a, b
     else:
         out.op = out._a = out._b = None

@@ -85,7 +85,7 @@ def checkpoint(fn: Callable[..., Tensor], *inputs: Tensor) -> Tensor:
         if not isinstance(x, Tensor):
             raise TypeError(f"checkpoint: inputs[{i}] must be a Tensor, got {type(x).__name__} "
                             "(fn can read numbers and arrays from outside instead)")
-    if not grad_mode.enabled:  # nothing is recorded anyway
+    if not grad_mode.is_grad_enabled():  # nothing is recorded anyway
         return _returned(fn(*inputs), "fn")
     stand_ins = [_stand_in(x._data, x.requires_grad, x.label) for x in inputs]
     out = _returned(fn(*stand_ins), "fn")
@@ -165,11 +165,8 @@ def _check_same(again: Tensor, kept: Any) -> None:
 @contextmanager
 def _recording() -> Iterator[None]:
     """Ops record, even if backward() was called inside no_grad(): the recompute needs its graph."""
-    previous, grad_mode.enabled = grad_mode.enabled, True
-    try:
+    with grad_mode.enable_grad():
         yield
-    finally:
-        grad_mode.enabled = previous
 
 
 def _isolated_grad(out: Tensor, targets: Sequence[Tensor], g: Any, create_graph: bool) -> tuple[Tensor, ...]:

@@ -332,7 +332,7 @@ def apply(op: TensorOp, *operands: Any, params: Any = None) -> Tensor:
     node._grad = None
     node.label = ""
     node._mark = None
-    if grad_mode.enabled and any([t.requires_grad for t in tensors]):
+    if (grad_mode.everywhere or grad_mode.is_grad_enabled()) and any([t.requires_grad for t in tensors]):
         node.op, node.parents, node.params, node.requires_grad = op, tensors, params, True
     else:
         node.op, node.parents, node.params, node.requires_grad = None, (), None, False
