@@ -35,6 +35,7 @@ WIDGETS = WidgetCells(
         "diverge": 'lab_div = OptimizerLab("bowl", lr=0.15)\nlab_div',
         "looks": 'lab_looks = OptimizerLab("rosenbrock")\nlab_looks',
         "controls": 'lab_ctl = OptimizerLab("bowl")\nlab_ctl',
+        "refuse": 'lab_refuse = OptimizerLab("bowl")\nlab_refuse',
     },
 )
 
@@ -228,3 +229,21 @@ def test_each_surface_draws_its_race(nb, surface, steps):
         expect(s.row(name)).to_have_attribute("data-points", str(n))
     assert "nan" not in s.readout.inner_text().lower()
     screenshot(nb.page, f"optlab-{surface}", s.root)
+
+
+def test_a_refused_value_from_the_browser_is_explained_in_the_widget(nb):
+    """Issue 12: lab.set_state({'surface': 'nope'}) (what a front end can send) is rolled back, and said."""
+    s = lab(nb, "refuse")
+    error = s.root.locator('[data-role="error"]')
+    s.button("step").click()
+    expect(s.steps).to_have_text("step 1")
+    nb.kernel_says("lab_refuse.set_state({'surface': 'nope'}); print('kernel', lab_refuse.surface, "
+                   "lab_refuse.step(1))", "kernel bowl 1")
+    expect(error).to_be_visible()
+    expect(error).to_contain_text("OptimizerLab: unknown surface 'nope'; choose one of bowl, rosenbrock")
+    expect(s.surface).to_have_value("bowl")
+    expect(s.steps).to_have_text("step 2")
+    screenshot(nb.page, "optlab-refused-from-the-browser", s.root)
+    s.button("step").click()                       # still working; the Step message clears the line
+    expect(s.steps).to_have_text("step 3")
+    expect(error).to_be_hidden()

@@ -59,6 +59,7 @@ WIDGETS = WidgetCells(
         "keys": "s_keys = GraphStepper(lecture()[0], speed_ms=300)\ns_keys",
         "boxes": "L_box, v_box = lecture()\ns_box = GraphStepper(L_box)\ns_box",
         "retry": "s_retry = GraphStepper(lecture()[0], quiz=True)\ns_retry",
+        "refuse": "s_refuse = GraphStepper(lecture()[0])\ns_refuse",
     },
 )
 
@@ -368,3 +369,30 @@ def test_quiz_empty_answer_is_explained_in_words(nb):
     expect(s.counter).to_have_text(f"step 2 / {BACKWARD_STEPS}")
     s.button("back").click()                                      # moving clears the verdict
     expect(s.feedback).to_be_hidden()
+
+
+# A message as the kernel receives it from a front end (tests/comm_messages.py, on one line for a cell).
+UPDATE = ('{w}.comm.handle_msg({{"content": {{"data": {{"method": "update", "state": {state}, '
+          '"buffer_paths": []}}}}, "buffers": []}})')
+
+
+def test_a_refused_value_from_the_browser_is_explained_in_the_widget(nb):
+    """Issue 12: a bad value sent to the kernel is rolled back, and the view says why."""
+    s = stepper(nb, "refuse")
+    error = s.root.locator('[data-role="error"]')
+    s.button("step").click()
+    expect(s.counter).to_have_text(f"step 1 / {BACKWARD_STEPS}")
+    nb.kernel_says(UPDATE.format(w="s_refuse", state='{"phase": "sideways", "step": 3}')
+                   + "; print('kernel', s_refuse.phase, s_refuse.step)", "kernel backward 1")
+    expect(error).to_be_visible()
+    expect(error).to_have_text("GraphStepper: phase must be one of ('forward', 'backward'), got 'sideways'")
+    expect(s.phase).to_have_value("backward")
+    expect(s.counter).to_have_text(f"step 1 / {BACKWARD_STEPS}")
+    screenshot(nb.page, "stepper-refused-from-the-browser", s.root)
+    nb.kernel_says(UPDATE.format(w="s_refuse", state='{"step": 1000000000}') + "; print('kernel', s_refuse.step)",
+                   "kernel 1")
+    expect(error).to_contain_text("step 1000000000 is out of range 0..4")
+    s.button("step").click()                       # still working; an accepted change clears the line
+    expect(s.counter).to_have_text(f"step 2 / {BACKWARD_STEPS}")
+    expect(error).to_be_hidden()
+    nb.kernel_says("print('kernel', s_refuse.step, repr(s_refuse.error))", "kernel 2 ''")
