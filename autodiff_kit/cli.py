@@ -42,7 +42,8 @@ def _lessons(args: argparse.Namespace) -> int:
         print(f"autodiff-kit lessons: {error}", file=sys.stderr)
         return 2
     print(report(results, args.dir))
-    print(f"Open them with: autodiff-kit lab {args.dir}")
+    shown = f'"{args.dir}"' if " " in str(args.dir) else str(args.dir)   # quoted the same on every OS
+    print(f"Open them with: autodiff-kit lab {shown}")
     return 0
 
 

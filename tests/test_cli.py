@@ -169,6 +169,7 @@ def test_lessons_copies_every_lesson_and_exercise_module(tmp_path, capsys):
     status, out, err = kit("lessons", target, capsys=capsys)
     assert (status, err) == (0, "")
     assert f"{LESSON_COUNT + EXERCISE_COUNT} copied" in out
+    assert f'Open them with: autodiff-kit lab "{target}"' in out           # a space: quoted
     for path in [*(ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"), *(ROOT / "notebooks" / "exercises").glob("*.py")]:
         copy = target / path.relative_to(ROOT / "notebooks")
         assert copy.read_bytes() == path.read_bytes(), copy
