@@ -3,8 +3,12 @@
 The widget is driven through its public API and through real comm messages
 (`comm_messages`); `widgets.training_session`, its model, is also tested on
 its own. Small datasets (60 to 120 points) keep each epoch to a few
-milliseconds. Expected values are computed here independently (by hand, or
-with the scalar engine), never read back from the widget's own helpers.
+milliseconds. Expected values are computed here independently (by hand, with
+the engines' own building blocks, or with the other engine), never read back
+from the widget's own helpers. The Playground trains on the tensor engine
+unless told ``engine="scalar"``; tests that depend on the engine run on both.
+Multiclass data, CSV files, time slicing and the browser's traits:
+tests/test_playground_multiclass.py.
 """
 
 from __future__ import annotations
@@ -23,14 +27,17 @@ import numpy as np
 import pytest
 from IPython.core.formatters import DisplayFormatter
 
+from autodiff import nn as scalar_nn
 from autodiff.data import batches
 from autodiff.losses import binary_cross_entropy_with_logits, hinge_loss, l2_penalty
 from autodiff.lr_scheduler import CosineAnnealingLR
-from autodiff.nn import MLP, Linear, ReLU, Sigmoid, Tanh
+from autodiff.nn import MLP
 from autodiff.optim import SGD, Adam, RMSprop
+from autodiff.tensor import nn as tensor_nn
 
 from widgets import playground as pg
-from widgets import training_session as ts
+from widgets import playground_messages as messages
+from widgets import training_engines
 from widgets.playground import GRID_SIZE, Playground, Settings, frame_message, parse_config
 from widgets.training_session import BLOB_CENTERS, TrainingSession
 
@@ -39,10 +46,39 @@ from comm_messages import send_custom   # tests/comm_messages.py: messages as th
 REPO = Path(__file__).resolve().parents[1]
 WIDGET_MIME = "application/vnd.jupyter.widget-view+json"
 SMALL = {"points": 60, "hidden": [4, 4]}
+ENGINES = ("tensor", "scalar")
+# Each engine's building blocks, to write a run out by hand: (nn module, mini-batches)
+BLOCKS = {"tensor": (tensor_nn, lambda *args, **kwargs: array_batches(*args, **kwargs)),
+          "scalar": (scalar_nn, batches)}
+
+
+def array_batches(X: np.ndarray, y: np.ndarray, *args, **kwargs):
+    """The tensor engine's batches: `autodiff.data.batches`' order (the scalar engine's), taken from arrays."""
+    for _, rows in batches(X.tolist(), list(range(len(X))), *args, **kwargs):
+        yield X[rows], y[rows]
 
 
 def linear_sizes(p: Playground) -> list[tuple[int, int]]:
-    return [(m.in_features, m.out_features) for m in p.model.layers if isinstance(m, Linear)]
+    linear = (scalar_nn.Linear, tensor_nn.Linear)
+    return [(m.in_features, m.out_features) for m in p.model.layers if isinstance(m, linear)]
+
+
+def parameter_values(model) -> np.ndarray:
+    """Every weight and bias of a network, of either engine, as one flat float array."""
+    return np.concatenate([np.ravel(np.asarray(v.data, dtype=float)) for v in model.parameters()])
+
+
+def map_cells(p: Playground) -> tuple[np.ndarray, np.ndarray]:
+    """The frame's decision map, decoded: (class, strength in [0, 1]) per cell, row by row from the top."""
+    grid = p.frame["grid"]
+    classes, strength = (np.frombuffer(base64.b64decode(grid[key]), dtype=np.uint8) for key in ("classes", "strength"))
+    assert len(classes) == len(strength) == grid["size"] ** 2
+    return classes.astype(int), strength / 255
+
+
+def inputs_for(engine: str, X: np.ndarray):
+    """Points as each engine takes them: an array for the tensor engine, lists of floats for the scalar one."""
+    return X if engine == "tensor" else X.tolist()
 
 
 def all_points(p: Playground) -> np.ndarray:
@@ -68,18 +104,21 @@ def test_step_advances_the_epoch_and_the_history():
     assert p.frame["curves"]["epoch"] == [1, 2, 3, 4]
 
 
-def test_an_epoch_is_the_documented_loop():
-    """Two epochs written out by hand with the engine (as the module docstring says) give the same bits."""
+@pytest.mark.parametrize("engine", ENGINES)
+def test_an_epoch_is_the_documented_loop(engine):
+    """Two epochs written out by hand with the engine's own parts (as docs/playground.md says): the same bits."""
     p = Playground(loss="hinge", optimizer="momentum", lr=0.05, l2=0.001, batch_size=8, schedule="cosine",
-                   seed=3, points=50, hidden=[3, 2], activation="tanh")
+                   seed=3, points=50, hidden=[3, 2], activation="tanh", engine=engine)
     p.step(2)
-    model = MLP(2, [3, 2, 1], activation="tanh", rng=3)
+    nn, make_batches = BLOCKS[engine]
+    model = nn.MLP(2, [3, 2, 1], activation="tanh", rng=3)
     params = model.parameters()
     optimizer = SGD(params, lr=0.05, momentum=0.9)
     scheduler = CosineAnnealingLR(optimizer, T_max=200)
-    X, y = p.data.X_train.tolist(), [2 * int(c) - 1 for c in p.data.c_train]
+    X, y = inputs_for(engine, p.data.X_train), [2 * int(c) - 1 for c in p.data.c_train]
+    y = np.array(y) if engine == "tensor" else y
     for epoch in range(2):
-        for X_batch, y_batch in batches(X, y, 8, shuffle=True, seed=3 * 1_000_003 + epoch):
+        for X_batch, y_batch in make_batches(X, y, 8, shuffle=True, seed=3 * 1_000_003 + epoch):
             optimizer.zero_grad()
             (hinge_loss(model(X_batch), y_batch) + l2_penalty(params, 0.001)).backward()
             optimizer.step()
@@ -97,17 +136,29 @@ def test_history_is_a_copy():
     assert len(p.history["train_loss"]) == 2 and len(p.history["grad"][0]) == 3
 
 
-def test_history_losses_are_the_scalar_losses_of_the_current_weights():
+@pytest.mark.parametrize("engine", ENGINES)
+def test_history_losses_are_the_engine_losses_of_the_current_weights(engine):
     """train_loss is the data loss of the whole training set with the epoch's final weights."""
     for loss, fn, labels in (("bce", binary_cross_entropy_with_logits, (0, 1)), ("hinge", hinge_loss, (-1, 1))):
-        p = Playground(loss=loss, **SMALL)
+        p = Playground(loss=loss, engine=engine, **SMALL)
         p.step(2)
         targets = [labels[c] for c in p.data.c_train]
-        expected = fn(p.model(p.data.X_train.tolist()), targets).data
-        assert p.history["train_loss"][-1] == pytest.approx(expected, abs=1e-12)
+        expected = fn(p.model(inputs_for(engine, p.data.X_train)), targets).data
+        assert p.history["train_loss"][-1] == pytest.approx(float(expected), abs=1e-12)
         test_targets = [labels[c] for c in p.data.c_test]
         assert p.history["test_loss"][-1] == pytest.approx(
-            fn(p.model(p.data.X_test.tolist()), test_targets).data, abs=1e-12)
+            float(fn(p.model(inputs_for(engine, p.data.X_test)), test_targets).data), abs=1e-12)
+
+
+def test_the_two_engines_start_alike_and_train_alike():
+    """The same seed draws the same first weights on both engines, and the same epochs (up to rounding)."""
+    a, b = Playground(engine="tensor", **SMALL), Playground(engine="scalar", **SMALL)
+    assert a.model.state_dict() == b.model.state_dict()
+    a.step(3)
+    b.step(3)                          # the same batches in the same order: the same steps, up to rounding
+    assert np.allclose(parameter_values(a.model), parameter_values(b.model), rtol=0, atol=1e-9)
+    assert a.history["train_loss"] == pytest.approx(b.history["train_loss"], abs=1e-9)
+    assert a.config.replace("engine=tensor", "").rstrip(";") == b.config     # only the engine differs
 
 
 def test_loss_falls_on_moons():
@@ -134,8 +185,9 @@ def fingerprint(p: Playground) -> str:
     return hashlib.sha256(repr((p.model.state_dict(), p.history, p.data.X_train.tolist())).encode()).hexdigest()
 
 
-def test_from_config_reproduces_a_run_bit_for_bit():
-    a = Playground(**UNUSUAL)
+@pytest.mark.parametrize("engine", ENGINES)
+def test_from_config_reproduces_a_run_bit_for_bit(engine):
+    a = Playground(engine=engine, **UNUSUAL)
     a.step(4)
     b = Playground.from_config(a.config)
     assert b.config == a.config and b.epoch == 0
@@ -144,13 +196,15 @@ def test_from_config_reproduces_a_run_bit_for_bit():
     assert b.history == a.history
     assert b.frame == a.frame
     assert fingerprint(b) == fingerprint(a)
+    assert b.current.engine == engine == type(b.session.engine).name
     c = Playground.from_config(a.config.replace("seed=7", "seed=8"))
     c.step(4)
     assert c.model.state_dict() != a.model.state_dict()       # the fingerprint can tell runs apart
 
 
-def test_from_config_reproduces_a_run_in_another_process():
-    a = Playground(**UNUSUAL)
+@pytest.mark.parametrize("engine", ENGINES)
+def test_from_config_reproduces_a_run_in_another_process(engine):
+    a = Playground(engine=engine, **UNUSUAL)
     a.step(3)
     code = ("import sys, hashlib\nfrom widgets.playground import Playground\n"
             "p = Playground.from_config(sys.argv[1]); p.step(3)\n"
@@ -163,13 +217,25 @@ def test_from_config_reproduces_a_run_in_another_process():
 
 def test_the_default_config_string():
     assert Playground().config == ("data=moons;noise=0.1;train=0.5;points=200;dseed=0;net=2-8-8-1;act=tanh;"
-                                   "loss=bce;opt=adam;lr=0.03;l2=0;batch=16;sched=none;seed=0")
+                                   "loss=bce;opt=adam;lr=0.03;l2=0;batch=16;sched=none;seed=0;engine=tensor")
+    assert Playground().current.engine == "tensor"
+
+
+def test_a_config_string_without_an_engine_is_a_scalar_run():
+    """Strings saved before the tensor engine existed still mean the (scalar) run they meant."""
+    old = ("data=moons;noise=0.1;train=0.5;points=60;dseed=0;net=2-4-1;act=tanh;"
+           "loss=bce;opt=adam;lr=0.03;l2=0;batch=16;sched=none;seed=0")
+    p = Playground.from_config(old)
+    assert p.current.engine == "scalar" and p.config == old and isinstance(p.model, MLP)
+    assert not isinstance(p.model, tensor_nn.MLP)
+    assert Playground.from_config(old + ";engine=tensor").current.engine == "tensor"
 
 
 @pytest.mark.parametrize("settings", [
     {}, UNUSUAL, {"hidden": []}, {"lr": 1e-05, "l2": 0.0003, "noise": 0.0, "ratio": 0.1},
     {"dataset": "blobs", "optimizer": "rmsprop", "schedule": "step", "batch_size": 1},
     {"dataset": "xor", "optimizer": "sgd", "schedule": "exponential", "lr": 0.1 + 0.2},
+    {"engine": "scalar"}, {"dataset": "spirals", "classes": 4, "loss": "ce"}, {"dataset": "blobs", "classes": 3},
 ])
 def test_config_round_trips(settings):
     s = Settings().changed(**settings)
@@ -180,10 +246,10 @@ def test_config_round_trips(settings):
 
 
 def test_config_reads_any_order_spaces_and_defaults():
-    s = parse_config(" seed=3 ; net=2-4-1;data=xor ;lr=0.1 ")
+    s = parse_config(" seed=3 ; net=2-4-1;data=xor ;lr=0.1 ; engine=tensor")
     assert s == Settings(dataset="xor", hidden=(4,), lr=0.1, seed=3)
     assert parse_config("net=2-1").hidden == ()
-    assert parse_config("") == Settings()
+    assert parse_config("") == Settings(engine="scalar")      # no engine key: the scalar engine (see above)
 
 
 @pytest.mark.parametrize("text, named", [
@@ -200,6 +266,11 @@ def test_config_reads_any_order_spaces_and_defaults():
     ("speed=3", "speed"),
     ("noise", "'noise' is not key=value"),
     ("lr=0.1;lr=0.2", "'lr' is given twice"),
+    ("engine=gpu", "engine=gpu"),
+    ("data=moons;classes=3", "moons has two classes"),
+    ("data=spirals;classes=3;loss=bce", "3 classes need loss='ce'"),
+    ("data=spirals;classes=3;net=2-8-1", "needs 3"),
+    ("data=spirals;classes=6", "classes=6"),
 ])
 def test_bad_config_strings_name_the_bad_part(text, named):
     with pytest.raises(ValueError) as error:
@@ -287,11 +358,13 @@ def test_layers_and_neurons():
     assert len(p.history["grad"][0]) == 1
 
 
-@pytest.mark.parametrize("name, cls", [("relu", ReLU), ("tanh", Tanh), ("sigmoid", Sigmoid)])
-def test_activation(name, cls):
-    p = Playground(activation=name, hidden=[3, 3], points=60)
-    activations = [m for m in p.model.layers if not isinstance(m, Linear)]
-    assert len(activations) == 2 and all(type(m) is cls for m in activations)
+@pytest.mark.parametrize("engine", ENGINES)
+@pytest.mark.parametrize("name", ["ReLU", "Tanh", "Sigmoid"])
+def test_activation(name, engine):
+    p = Playground(activation=name.lower(), hidden=[3, 3], points=60, engine=engine)
+    nn = BLOCKS[engine][0]
+    activations = [m for m in p.model.layers if not isinstance(m, nn.Linear)]
+    assert len(activations) == 2 and all(type(m) is getattr(nn, name) for m in activations)
 
 
 def test_loss():
@@ -299,9 +372,15 @@ def test_loss():
     assert set(p.session.targets) == {-1, 1}
     p.set(loss="bce")
     assert set(p.session.targets) == {0, 1}
-    # the heatmap's shades follow the loss: clipped scores for hinge, 2·sigmoid − 1 for BCE
+    # the map's strength follows the loss: |2·sigmoid(s) − 1| for BCE, |s| clipped at 1 for hinge
     _, _, scores = p.grid()
-    assert np.allclose(p.frame["grid"]["values"], np.round(2 / (1 + np.exp(-scores.ravel())) - 1, 4), atol=1e-4)
+    s = scores.ravel()
+    classes, strength = map_cells(p)
+    assert np.allclose(strength, np.abs(2 / (1 + np.exp(-s)) - 1), atol=0.5 / 255 + 1e-12)
+    assert np.array_equal(classes, s > 0)
+    p.set(loss="hinge")
+    s = p.grid()[2].ravel()
+    assert np.allclose(map_cells(p)[1], np.minimum(np.abs(s), 1), atol=0.5 / 255 + 1e-12)
 
 
 @pytest.mark.parametrize("name, cls, momentum", [
@@ -323,17 +402,19 @@ def test_optimizers_train_differently():
     assert len(set(results.values())) == 4, results
 
 
-def test_lr_l2_and_batch_size_make_the_documented_update():
+@pytest.mark.parametrize("engine", ENGINES)
+def test_lr_l2_and_batch_size_make_the_documented_update(engine):
     """Full batch, SGD: one epoch is one step p ← p − lr·∂(loss + l2·Σp²)/∂p, checked by hand."""
-    p = Playground(optimizer="sgd", lr=0.1, l2=0.01, batch_size=1000, points=60, hidden=[4], activation="relu", seed=5)
+    p = Playground(optimizer="sgd", lr=0.1, l2=0.01, batch_size=1000, points=60, hidden=[4], activation="relu",
+                   seed=5, engine=engine)
     start = p.model.state_dict()
     p.step(1)
-    model = MLP(2, [4, 1], activation="relu", rng=5)
+    model = MLP(2, [4, 1], activation="relu", rng=5)     # the scalar engine's network, written out here
     params = model.parameters()
     loss = binary_cross_entropy_with_logits(model(p.data.X_train.tolist()), [int(c) for c in p.data.c_train])
     (loss + l2_penalty(params, 0.01)).backward()
     expected = [v.data - 0.1 * v.grad for v in params]
-    got = [v.data for v in p.model.parameters()]
+    got = parameter_values(p.model)
     assert model.state_dict() == start
     assert np.allclose(got, expected, rtol=0, atol=1e-12)
     # and the L2 term is really in there: without it the step is different
@@ -341,8 +422,9 @@ def test_lr_l2_and_batch_size_make_the_documented_update():
 
 
 @pytest.mark.parametrize("batch_size, steps", [(1, 30), (7, 5), (16, 2), (30, 1), (1000, 1)])
-def test_batch_size_sets_the_steps_per_epoch(batch_size, steps):
-    p = Playground(batch_size=batch_size, points=60, ratio=0.5, hidden=[2])   # 30 training points
+@pytest.mark.parametrize("engine", ENGINES)
+def test_batch_size_sets_the_steps_per_epoch(batch_size, steps, engine):
+    p = Playground(batch_size=batch_size, points=60, ratio=0.5, hidden=[2], engine=engine)   # 30 training points
     p.step(1)
     assert {state["step"] for state in p.optimizer.state.values()} == {steps}
 
@@ -352,7 +434,7 @@ def test_l2_shrinks_the_weights():
     for l2 in (0.0, 0.05):
         p = Playground(l2=l2, **SMALL)
         p.step(8)
-        norms[l2] = sum(v.data ** 2 for v in p.model.parameters())
+        norms[l2] = float(np.sum(parameter_values(p.model) ** 2))
     assert norms[0.05] < 0.7 * norms[0.0], norms
 
 
@@ -395,14 +477,16 @@ def test_gradient_flow_has_one_entry_per_layer_per_epoch():
     assert [series[-1] for series in curves] == grads[-1]
 
 
-def test_gradient_flow_is_the_mean_absolute_weight_gradient():
-    """One full-batch step, checked against a backward pass done here."""
-    p = Playground(optimizer="sgd", batch_size=1000, points=40, hidden=[3], activation="sigmoid", seed=2)
+@pytest.mark.parametrize("engine", ENGINES)
+def test_gradient_flow_is_the_mean_absolute_weight_gradient(engine):
+    """One full-batch step, checked against a backward pass done here (on the scalar engine)."""
+    p = Playground(optimizer="sgd", batch_size=1000, points=40, hidden=[3], activation="sigmoid", seed=2,
+                   engine=engine)
     model = MLP(2, [3, 1], activation="sigmoid", rng=2)
     p.step(1)
     loss = binary_cross_entropy_with_logits(model(p.data.X_train.tolist()), [int(c) for c in p.data.c_train])
     loss.backward()
-    linears = [m for m in model.layers if isinstance(m, Linear)]
+    linears = [m for m in model.layers if isinstance(m, scalar_nn.Linear)]
     expected = [np.mean([abs(w.grad) for row in m.weight for w in row]) for m in linears]
     assert p.history["grad"][0] == pytest.approx(expected, rel=1e-12)
 
@@ -423,51 +507,57 @@ def test_deep_sigmoid_gradients_vanish_but_relu_ones_do_not():
 # The heatmap
 # ---------------------------------------------------------------------------
 
-def test_grid_is_the_scalar_model_output():
-    p = Playground(**SMALL)
+@pytest.mark.parametrize("engine", ENGINES)
+def test_grid_is_the_model_output(engine):
+    p = Playground(engine=engine, **SMALL)
     p.step(2)
     xs, ys = np.linspace(*p.data.extent[:2], GRID_SIZE), np.linspace(p.data.extent[3], p.data.extent[2], GRID_SIZE)
     gx, gy, scores = p.grid()
-    assert np.array_equal(gx, xs) and np.array_equal(gy, ys) and scores.shape == (GRID_SIZE, GRID_SIZE)
+    assert np.array_equal(gx, xs) and np.array_equal(gy, ys) and scores.shape == (GRID_SIZE, GRID_SIZE, 1)
     for i, j in [(0, 0), (0, GRID_SIZE - 1), (GRID_SIZE - 1, 0), (17, 31), (GRID_SIZE // 2, GRID_SIZE // 2)]:
-        (out,) = p.model([float(xs[j]), float(ys[i])])
-        assert abs(scores[i, j] - out.data) <= 1e-12, (i, j)
-    # and the frame holds those scores' shades, row by row from the top
-    values = np.array(p.frame["grid"]["values"]).reshape(GRID_SIZE, GRID_SIZE)
-    assert np.abs(values - np.tanh(scores / 2)).max() <= 0.5e-4 + 1e-12
+        point = [float(xs[j]), float(ys[i])]
+        out = p.model(np.array([point])).data[0, 0] if engine == "tensor" else p.model(point)[0].data
+        assert abs(scores[i, j, 0] - out) <= 1e-12, (i, j)
+    # and the frame holds those scores' classes and strengths, row by row from the top
+    classes, strength = (cells.reshape(GRID_SIZE, GRID_SIZE) for cells in map_cells(p))
+    assert np.abs(strength - np.tanh(np.abs(scores[..., 0]) / 2)).max() <= 0.5 / 255 + 1e-12
+    assert np.array_equal(classes, scores[..., 0] > 0)
 
 
-def test_grid_is_one_vectorised_call_and_no_scalar_graph(monkeypatch):
-    """A redraw evaluates the network with the session's `forward_array`, never with the scalar graph."""
-    p = Playground(**SMALL)
+def test_the_scalar_engine_draws_without_a_scalar_graph(monkeypatch):
+    """A redraw of a scalar run evaluates its tensor twin on arrays, never a graph of Vars."""
+    p = Playground(engine="scalar", **SMALL)
+    p.step(1)
     calls = []
-    vectorised = ts.forward_array
+    scores = training_engines.Engine.scores
 
-    def spy(model, x):
-        assert model is p.model
-        calls.append(np.shape(x))
-        return vectorised(model, x)
+    def spy(self, X):
+        calls.append(np.shape(X))
+        return scores(self, X)
 
     def no_scalar_graph(self, x):
-        raise AssertionError("the scalar forward was used for the heatmap")
+        raise AssertionError("the scalar forward was used for the picture")
 
-    monkeypatch.setattr(ts, "forward_array", spy)
-    monkeypatch.setattr(MLP, "forward", no_scalar_graph)
+    monkeypatch.setattr(training_engines.Engine, "scores", spy)
+    monkeypatch.setattr(scalar_nn.Linear, "forward", no_scalar_graph)   # (tensor_nn.Linear is another class)
     p.reset()                          # a new frame for the browser
     assert (GRID_SIZE * GRID_SIZE, 2) in calls
     assert len(calls) == 3             # the grid, and the train and test sets for the losses
-    assert len(p.frame["grid"]["values"]) == GRID_SIZE * GRID_SIZE
+    assert len(map_cells(p)[0]) == GRID_SIZE * GRID_SIZE
 
 
-def test_frame_is_plain_json_even_when_training_blew_up():
-    p = Playground(activation="relu", **SMALL)
+@pytest.mark.parametrize("engine", ENGINES)
+def test_frame_is_plain_json_even_when_training_blew_up(engine):
+    p = Playground(activation="relu", engine=engine, **SMALL)
     json.dumps(p.frame, allow_nan=False)
-    for v in p.model.parameters():
-        v.data = 1e200                 # through two ReLU layers the scores overflow to inf, the losses to nan
+    for v in p.model.parameters():      # through two ReLU layers the scores overflow to inf, the losses to nan
+        v.data = np.full(np.shape(v.data), 1e200) if engine == "tensor" else 1e200
     assert not math.isfinite(p.evaluate()["train_loss"])
     frame = frame_message(p.session)
     json.dumps(frame, allow_nan=False)
-    assert frame["metrics"]["train_loss"] is None and frame["metrics"]["test_loss"] is None
+    metrics = messages.metrics_message(p.session.measure())   # what the frame shows after the next epoch
+    json.dumps(metrics, allow_nan=False)
+    assert metrics["train_loss"] is None and metrics["test_loss"] is None
     json.dumps(p.points, allow_nan=False)
 
 
@@ -528,10 +618,12 @@ def test_bad_step_counts():
     assert p.epoch == 0
 
 
-def test_a_diverging_step_is_reported():
-    p = Playground(optimizer="sgd", lr=1e300, activation="relu", **SMALL)
-    with pytest.raises(OverflowError, match="too large for a float|not finite"):
+@pytest.mark.parametrize("engine", ENGINES)
+def test_a_diverging_step_is_reported(engine):
+    p = Playground(optimizer="sgd", lr=1e300, activation="relu", engine=engine, **SMALL)
+    with pytest.raises(OverflowError, match="too large for (a )?float|not finite"):
         p.step(1)
+    assert p.epoch == 0
 
 
 # ---------------------------------------------------------------------------
@@ -559,9 +651,17 @@ def test_browser_messages_use_the_same_path(monkeypatch):
     send_custom(p, {"action": "step"})
     send_custom(p, {"action": "reset"})
     assert p.epoch == 0 and p.current.data_seed == 1
-    send_custom(p, "not a dict")       # ignored
-    send_custom(p, {"action": "fly"})  # ignored
-    assert p.epoch == 0 and p.error == "" and len(sent) == 2
+    send_custom(p, {"action": "set", "changes": {"engine": "scalar"}})
+    assert p.current.engine == "scalar" and p.config.endswith("seed=0") and p.error == ""
+    before = (p.current, p.epoch, len(sent))
+    for bad, words in [("not a dict", "unknown request"), ({"action": "fly"}, "the actions are play, pause"),
+                       ({"action": "set", "changes": [1]}, "'set' needs changes as a dict"),
+                       ({"action": "load", "config": 3}, "'load' needs 'config'"),
+                       ({"action": "set", "changes": {"engine": "gpu"}}, "engine must be one of tensor, scalar")]:
+        send_custom(p, bad)              # refused: nothing changes, and the widget says why
+        assert words in p.error and sent[-1] == {"event": "rejected"}, (bad, p.error)
+        assert (p.current, p.epoch) == before[:2]
+    assert len(sent) == before[2] + 5
 
 
 def test_play_and_pause_messages_start_and_stop_play():
@@ -686,11 +786,11 @@ def test_mimebundle_has_the_widget_a_png_and_text():
 
 def test_curves_are_thinned_to_a_bounded_size():
     p = Playground(points=8, hidden=[1], batch_size=100)
-    epochs = pg.CURVE_POINTS + 40
+    epochs = messages.CURVE_POINTS + 40
     p.step(epochs)
     curves = p.frame["curves"]
     kept = curves["epoch"]
-    assert len(kept) <= pg.CURVE_POINTS and kept[0] == 1 and kept[-1] == epochs    # the first and the last
+    assert len(kept) <= messages.CURVE_POINTS and kept[0] == 1 and kept[-1] == epochs    # the first and the last
     assert kept == sorted(set(kept)) and max(np.diff(kept)) <= 2                    # evenly spread
     assert all(len(series) == len(kept) for series in [curves["train_loss"], curves["test_loss"], *curves["grad"]])
     h = p.history
@@ -762,25 +862,38 @@ def test_settings_know_which_changes_keep_the_points():
 
 RUNNER = """
 import * as js from "./widget.mjs";
-const size = 21, values = [];
-for (let r = 0; r < size; r++) for (let c = 0; c < size; c++) values.push(c - 0.5 * r - 3.3);  // zero on c = 0.5 r + 3.3
+const size = 21, classes = [], strength = [], three = [], flat = [];
+for (let r = 0; r < size; r++) for (let c = 0; c < size; c++) {
+  const v = c - 0.5 * r - 3.3;                 // two classes, with their boundary on c = 0.5 r + 3.3
+  classes.push(v > 0 ? 1 : 0);
+  strength.push(Math.abs(v));
+  three.push(c < 7 ? 0 : c < 14 ? 1 : 2);      // three classes in vertical bands
+  flat.push(1);
+}
 process.stdout.write(JSON.stringify({
-  shades: [-1, -0.5, 0, 0.5, 1, 7].map(js.shade),
-  segments: js.zeroContour(values, size),
+  rgb: js.hexToRgb("#e69f00"),
+  colors: [0, 0.5, 1, 7, -1].map((s) => js.mapColor([230, 159, 0], s)),
+  segments: js.classContour(classes, strength, size),
+  bands: js.classContour(three, flat, size),
   ticks: js.niceTicks(0, 0.63, 4),
+  bytes: Array.from(js.fromBase64("AAH/gA==")),
 }));
 """
 
 
 def test_js_helpers(run_js):
     out = run_js(Playground._esm, RUNNER)
-    white, orange, blue = [255, 255, 255], [242, 142, 43], [31, 111, 209]
-    assert out["shades"][2] == white
-    assert out["shades"][4] == out["shades"][5]                   # clipped at |v| = 1
-    assert out["shades"][0] == [round(255 + (c - 255) * 0.7) for c in orange]
-    assert out["shades"][4] == [round(255 + (c - 255) * 0.7) for c in blue]
+    assert out["rgb"] == [230, 159, 0]
+    white, faint, full, clipped, below = out["colors"]
+    assert white == below == [255, 255, 255]                      # strength 0 (a boundary), and clipped at 0
+    js_round = lambda x: math.floor(x + 0.5)                      # Math.round: halves go up
+    assert full == clipped == [js_round(255 + (c - 255) * 0.7) for c in (230, 159, 0)]   # clipped at 1
+    assert faint == [js_round(255 + (c - 255) * 0.35) for c in (230, 159, 0)]
     segments = out["segments"]
-    assert len(segments) >= 20          # the line crosses every row
+    assert len(segments) >= 20          # the boundary crosses every row
     for x1, y1, x2, y2 in segments:     # every point lies on the zero line c = 0.5·r + 3.3
         assert abs(x1 - (0.5 * y1 + 3.3)) < 1e-9 and abs(x2 - (0.5 * y2 + 3.3)) < 1e-9
+    xs = sorted({round(x, 9) for x1, _, x2, _ in out["bands"] for x in (x1, x2)})
+    assert xs == [6.5, 13.5]            # three classes: two boundaries, halfway between the cells
     assert out["ticks"] == [0, 0.2, 0.4, 0.6]
+    assert out["bytes"] == list(base64.b64decode("AAH/gA==")) == [0, 1, 255, 128]

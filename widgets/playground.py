@@ -1,99 +1,120 @@
-"""`Playground`: train a small network on 2-D toy data and watch it learn, live, in Jupyter.
+"""`Playground`: train a small network on 2-D data and watch it learn, live, in Jupyter.
 
-A TensorFlow-Playground-like classroom widget built on this kit's own engine
-(`autodiff.nn.MLP`, `autodiff.optim`, `autodiff.losses`)::
+A TensorFlow-Playground-like classroom widget built on this kit's own engine::
 
     from widgets.playground import Playground
-    p = Playground(dataset="circles", hidden=[8, 8], activation="tanh")
+    p = Playground(dataset="spirals", classes=3, hidden=[16, 16], activation="relu")
     p                      # the widget: press Play, or drive it from Python:
     p.step(10)             # ten epochs
-    p.history["test_loss"][-1]
-    p.config               # 'data=circles;noise=0.1;...;seed=0': paste it to a colleague
+    p.history["test_acc"][-1]
+    p.config               # 'data=spirals;classes=3;...;engine=tensor': paste it to a colleague
     q = Playground.from_config(p.config)   # the same run, bit for bit
+    r = Playground(csv="my_points.csv")    # your own points: x1, x2, label
 
-The Playground is three modules, one job each:
+It trains on the tensor engine (`autodiff.tensor`) unless told
+``engine="scalar"``, the engine of one `Var` per number.
 
-* `widgets.training_session`: the run itself (settings, config strings,
-  data, training, the record), with no widget in it;
-* this module: the widget, which holds a `TrainingSession`, turns it into
-  messages for the browser (``playground.js`` draws them) and applies the
-  browser's requests;
-* `widgets.playground_drawing`: the static PNG shown where widgets don't run.
-
-docs/playground.md is the full description: what an epoch is, the history,
-the config string, the messages between kernel and browser, and the DOM
-contract the browser tests rely on.
+The Playground is several modules, one job each: `widgets.playground_settings`
+(the settings and the config string), `widgets.datasets_2d` (the points),
+`widgets.training_engines` (a batch on either engine),
+`widgets.training_session` (the run, with no widget in it),
+`widgets.playground_messages` (the JSON the browser draws), this module (the
+widget: it holds a session, sends the messages and applies the browser's
+requests), ``playground.js`` and ``playground_draw.js`` (the browser), and
+`widgets.playground_drawing` (the static PNG for where widgets don't run).
+docs/playground.md is the full description.
 """
 
 from __future__ import annotations
 
-import math
+import os
 import pathlib
-from typing import Any, Optional, Sequence
+import time
+from typing import Any, Optional, Union
 
 import numpy as np
 import traitlets
 
-from autodiff.lr_scheduler import LRScheduler
-from autodiff.nn import MLP, Linear
-from autodiff.optim import Optimizer
+from autodiff.arguments import is_int, short_repr
 
-from ._live import PlayingWidget, esm, png_picture
+from ._live import PlayingWidget, esm, png_picture, running_loop
+from .datasets_2d import MAX_CSV_BYTES, Data, Points, make_data, parse_csv_text, read_csv_points
 from .playground_drawing import render_png
-from .training_session import (ACTIVATIONS, CHOICES, DATASETS, GRID_SIZE, LOSSES, MAX_LAYERS, MAX_NEURONS,
-                               OPTIMIZERS, SCHEDULES, Data, Settings, TrainingSession, display_values, float_text,
-                               parse_config)
+from .playground_messages import choices_message, frame_message, points_message
+from .playground_settings import (ACTIVATIONS, DATASETS, ENGINES, LOSSES, OPTIMIZERS, SCHEDULES, Settings,
+                                  float_text, parse_config)
+from .training_session import GRID_SIZE, Measurement, TrainingSession
 
-__all__ = ["Playground", "Settings", "parse_config", "GRID_SIZE", "DATASETS", "ACTIVATIONS",
-           "LOSSES", "OPTIMIZERS", "SCHEDULES", "choices_message", "points_message", "frame_message"]
+__all__ = ["Playground", "Settings", "parse_config", "GRID_SIZE", "DATASETS", "ACTIVATIONS", "LOSSES",
+           "OPTIMIZERS", "SCHEDULES", "ENGINES", "choices_message", "points_message", "frame_message"]
 
 HERE = pathlib.Path(__file__).parent
 
-# Values offered by the selects (Python accepts any valid value; the browser adds it to the list).
-LR_CHOICES = (0.0001, 0.0003, 0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1.0, 3.0)
-L2_CHOICES = (0.0, 0.0001, 0.001, 0.003, 0.01, 0.03, 0.1)
-BATCH_CHOICES = (1, 2, 4, 8, 16, 32, 64, 128, 256, 1024)
-POINTS_CHOICES = (50, 100, 200, 500, 1000)
-
-CURVE_POINTS = 300    # the curves sent to the browser keep at most this many epochs
-FRAME_INTERVAL = 0.1  # s: Play aims at one frame per FRAME_INTERVAL (10 fps at most) ...
-MIN_PAUSE = 0.02      # s: ... and always gives the kernel at least this long between frames
-DIGITS = 4            # decimals of the numbers sent for drawing
+FRAME_INTERVAL = 1 / 60   # s: Play aims at 60 frames a second at most ...
+MIN_PAUSE = 0.005         # s: ... and always gives the kernel at least this long between frames
+SLICE_BUDGET = 0.012      # s: the training a frame does before it is drawn (see TrainingSession.train_for);
+#                           with building and sending the frame (3 to 5 ms) and MIN_PAUSE, ~20 ms a frame
+MAX_UNDRAWN = 2           # frames Play sends ahead of the view's "drawn" answers (see _play_frame) ...
+UNSEEN_FRAME = 0.5        # s: ... unless no view has drawn for this long (none open, a hidden tab)
+ACTIONS = ("play", "pause", "step", "reset", "regenerate", "set", "load", "load_csv", "drawn")   # the browser's requests
+# The synced traits only the kernel writes: a value for one of them from the browser is refused
+# (a TraitError, so it rolls back). The browser asks for changes with messages (ACTIONS) and
+# sets only ``playing`` (True is Play, False is Pause).
+KERNEL_OWNED = ("settings", "choices", "points", "frame", "config", "error")
+MAX_NAME = 200            # characters of a CSV file's name
 
 
 class Playground(PlayingWidget):
-    """A live decision-boundary playground: pick data, a network and a training recipe, press Play.
+    """A live decision-map playground: pick data, a network and a training recipe, press Play.
 
-    ``Playground(**settings)`` or ``Playground.from_config(text)``: the
-    keywords are `Settings`' fields. `step`, `set`, `reset`, `regenerate`,
-    `load_config`, `play` and `pause` drive it from Python exactly as its
-    buttons do; `history`, `model`, `data` and the rest read the run in
-    progress, `session`. See docs/playground.md.
+    ``Playground(**settings)``, ``Playground(config)``, or with your own points
+    ``Playground(csv="points.csv", **settings)``: the keywords are `Settings`'
+    fields. `step`, `set`, `reset`, `regenerate`, `load_config`, `load_csv`,
+    `play` and `pause` drive it from Python exactly as its controls do;
+    `history`, `model`, `data` and the rest read the run in progress,
+    `session`. See docs/playground.md.
     """
 
-    _esm = esm("playground.js")
+    _esm = esm("playground_draw.js") + "\n// ---- widgets/playground.js\n" + (HERE / "playground.js").read_text(
+        encoding="utf-8")
     _css = HERE / "playground.css"
-    frame_interval = FRAME_INTERVAL   # Play: one epoch per frame
+    frame_interval = FRAME_INTERVAL
     min_pause = MIN_PAUSE
+    slice_budget = SLICE_BUDGET   # Play: seconds of training per frame, at most
 
     settings = traitlets.Dict().tag(sync=True)   # Settings.to_json(): what the controls show
-    choices = traitlets.Dict().tag(sync=True)    # the options of every select, with labels
-    points = traitlets.Dict().tag(sync=True)     # the data: {extent, train, test}, sent when it changes
+    choices = traitlets.Dict().tag(sync=True)    # the options of every select, the palette, the notes
+    points = traitlets.Dict().tag(sync=True)     # the data: {extent, classes, labels, train, test}
     frame = traitlets.Dict().tag(sync=True)      # what to draw now (see frame_message)
     config = traitlets.Unicode("").tag(sync=True)
-    # playing, error: see PlayingWidget (error: the last refused change, or why Play stopped)
+    # playing, error: see PlayingWidget (error: the last refused request, or why Play stopped)
 
-    def __init__(self, config: Optional[str] = None, **settings: Any) -> None:
+    def __init__(self, config: Optional[str] = None, csv: Union[str, os.PathLike, None] = None,
+                 **settings: Any) -> None:
         base = parse_config(config) if config is not None else Settings()
+        points = read_csv_points(csv) if csv is not None else None
+        if points is not None and base.dataset != "csv":
+            base = base.changed(**_csv_settings(points))
         first = base.changed(**settings)
+        self._from_browser = False           # True while the browser's values are being set (set_state)
         super().__init__(choices=choices_message())
-        self._start(first, new_data=True)
+        self._csv: Optional[Points] = None   # the last CSV file's points
+        self._until_epoch: Optional[int] = None   # a Step from the browser: Play until this epoch has ended
+        self._sent = 0               # frames sent (each frame's "seq")
+        self._drawn = 0              # the last frame a view has said it drew ...
+        self._drawn_at = 0.0         # ... and when (time.perf_counter)
+        self._last_sent = 0.0        # when the last frame was sent (time.perf_counter)
+        self._behind = False         # trained since the last frame sent
+        self._start(first, new_data=True, csv=points)
         self.on_msg(self._on_browser_message)
 
     @classmethod
-    def from_config(cls, config: str) -> "Playground":
-        """The playground a config string describes, at epoch 0 (ValueError naming a bad part)."""
-        return cls(config=config)
+    def from_config(cls, config: str, csv: Union[str, os.PathLike, None] = None) -> "Playground":
+        """The playground a config string describes, at epoch 0 (ValueError naming a bad part).
+
+        A run on a CSV file (``data=csv``) needs that file: ``csv=path``.
+        """
+        return cls(config=config, csv=csv)
 
     # ------------------------------------------------------------------
     # What a lesson reads: the run in progress
@@ -109,28 +130,28 @@ class Playground(PlayingWidget):
         return self._session.settings
 
     @property
-    def model(self) -> MLP:
+    def model(self) -> Any:
         """The network being trained (its weights are the live ones)."""
         return self._session.model
 
     @property
-    def optimizer(self) -> Optimizer:
+    def optimizer(self) -> Any:
         """The optimizer updating `model` (its ``state`` shows what it remembers)."""
         return self._session.optimizer
 
     @property
-    def scheduler(self) -> Optional[LRScheduler]:
+    def scheduler(self) -> Any:
         """The learning-rate schedule, or None when the lr is constant."""
         return self._session.scheduler
 
     @property
     def data(self) -> Data:
-        """The points, split: ``X_train``, ``X_test`` (N×2 arrays), ``c_train``, ``c_test`` (0/1)."""
+        """The points, split: ``X_train``, ``X_test`` (N×2 arrays), ``c_train``, ``c_test`` (class indices)."""
         return self._session.data
 
     @property
     def epoch(self) -> int:
-        """Epochs trained since the last reset."""
+        """Epochs trained to their end since the last reset."""
         return self._session.epoch
 
     @property
@@ -139,7 +160,12 @@ class Playground(PlayingWidget):
         return self._session.history
 
     @property
-    def linear_layers(self) -> list[Linear]:
+    def measurement(self) -> Measurement:
+        """Losses, accuracies, per-class accuracy and confusion matrix at the end of the last epoch."""
+        return self._session.measurement
+
+    @property
+    def linear_layers(self) -> list:
         """The network's Linear layers, input side first: the layers of the gradient-flow panel."""
         return self._session.linear_layers
 
@@ -148,24 +174,31 @@ class Playground(PlayingWidget):
         return self._session.evaluate()
 
     def grid(self, size: int = GRID_SIZE) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """``(xs, ys, scores)``: the model's score over the picture's square (see `TrainingSession.grid`)."""
+        """``(xs, ys, scores)``: the network's outputs over the picture's square (see `TrainingSession.grid`)."""
         return self._session.grid(size)
 
     # ------------------------------------------------------------------
     # Driving it
     # ------------------------------------------------------------------
     def step(self, n: int = 1) -> dict[str, Any]:
-        """Train ``n`` epochs, redraw once, and return the last epoch's record."""
-        record = self._session.step(n)
-        self._push_frame()
-        return record
+        """Train until ``n`` more epochs have ended, redraw, and return the last epoch's record."""
+        try:
+            return self._session.step(n)
+        finally:   # also after an error or Ctrl+C: the view shows where the run is
+            self._push_frame()
 
     def set(self, **changes: Any) -> None:
-        """Change settings (the keywords are `Settings`' fields) and reset, as a UI change does.
+        """Change settings (the keywords are `Settings`' fields) and reset, as a control does.
 
         Everything is checked first: a bad value raises and changes nothing.
         New points are made only when a setting of the data changed.
+        ``dataset="csv"`` goes back to the last CSV file loaded.
         """
+        if changes.get("dataset") == "csv" and "csv_digest" not in changes:
+            if self._csv is None:
+                raise ValueError("Playground: no CSV file is loaded: pick one in the Data panel, "
+                                 "or call load_csv(path)")
+            changes = {**_csv_settings(self._csv), **changes}
         new = self.current.changed(**changes)
         self._start(new, new_data=not new.same_data(self.current))
 
@@ -173,157 +206,216 @@ class Playground(PlayingWidget):
         """Switch to the run a config string describes (epoch 0)."""
         self._start(parse_config(config), new_data=True)
 
+    def load_csv(self, path: Union[str, os.PathLike]) -> None:
+        """Train on the points of a CSV file with columns x1, x2, label (see `widgets.datasets_2d`)."""
+        self._use_points(read_csv_points(path))
+
     def reset(self) -> None:
         """Back to epoch 0: the same data, the same initial weights (the run's seed)."""
         self._start(self.current, new_data=False)
 
     def regenerate(self) -> None:
-        """New points (the data seed goes up by one), then reset."""
+        """New points (the data seed goes up by one; for a CSV file, a new train/test split), then reset."""
         self.set(data_seed=self.current.data_seed + 1)
 
-    # play(), pause(), close(): see PlayingWidget. Play trains one epoch per frame.
+    # play(), pause(), close(): see PlayingWidget.
+
+    def _step_in_slices(self) -> None:
+        """The Step button: train to the end of the epoch in progress, in Play's slices.
+
+        An epoch can take minutes (the scalar engine, thousands of points), so
+        the button does not block the kernel: it plays until the epoch ends
+        (and Pause stops it, as it stops Play). With no event loop (a test,
+        a script) it is `step`.
+        """
+        if running_loop() is None:
+            self.step(1)
+            return
+        self._until_epoch = self.epoch + 1
+        self.playing = True
+
+    def _can_play(self) -> bool:
+        return self._until_epoch is None or self.epoch < self._until_epoch
+
+    def _after_play(self) -> None:
+        self._until_epoch = None
+        if self._behind:   # the view shows where Play stopped
+            self._push_frame()
 
     def _play_frame(self) -> None:
-        """One frame of Play: an epoch and a redraw; an error pauses and is shown."""
+        """One frame of Play: at most `slice_budget` seconds of training, then a redraw.
+
+        A frame ends early when an epoch ends, so small runs show every
+        epoch; an epoch longer than the budget is spread over several frames.
+        An error pauses Play and is shown.
+
+        The view says which frame it has drawn last ({"action": "drawn",
+        "seq": n}; it draws only the newest of the frames that came since its
+        last paint). While MAX_UNDRAWN frames wait to be drawn, Play waits
+        too, neither training nor sending: a view slower than the kernel is
+        not sent a queue of frames, which it would go on drawing long after
+        Pause, and the view is never far behind the run. With no view drawing
+        (none for UNSEEN_FRAME seconds: none open, a hidden tab), Play trains
+        on and sends a frame every UNSEEN_FRAME seconds.
+        """
+        now = time.perf_counter()
+        unseen = now - self._drawn_at >= UNSEEN_FRAME
+        if self._sent - self._drawn >= MAX_UNDRAWN and not unseen:
+            return
         try:
-            self._session.step()
+            self._session.train_for(self.slice_budget)
         except (ArithmeticError, ValueError) as error:
             self.error = (f"training stopped at epoch {self._session.epoch + 1}: {error} "
                           "(try a smaller learning rate, then Reset)")
             self.playing = False
-        self._push_frame()
+        self._behind = True
+        if not unseen or time.perf_counter() - self._last_sent >= UNSEEN_FRAME:
+            self._push_frame()
 
-    def _start(self, settings: Settings, new_data: bool) -> None:
+    def _use_points(self, points: Points) -> None:
+        """Switch to a CSV file's points, keeping the network and training settings (epoch 0)."""
+        self._start(self.current.changed(**_csv_settings(points)), new_data=True, csv=points)
+
+    def _start(self, settings: Settings, new_data: bool, csv: Optional[Points] = None) -> None:
         """A new session for ``settings`` at epoch 0 (new points if asked), and the browser told.
 
         The session is made first: if it cannot be (too few points for the
-        ratio), the error is raised before anything has changed.
+        ratio, a CSV file not loaded), the error is raised before anything has changed.
         """
-        self._session = TrainingSession(settings, data=None if new_data else self._session.data)
+        points = csv if csv is not None else self._csv
+        data = make_data(settings, csv=points) if new_data else self._session.data
+        self._session = TrainingSession(settings, data=data)
+        if csv is not None:
+            self._csv = csv
         with self.hold_sync():
+            if self._until_epoch is not None:   # a Step in progress ends with its run (Play would go on)
+                self._until_epoch = None
+                self.playing = False
             self.error = ""
             self.settings = settings.to_json()
             self.config = settings.to_config()
             if new_data:
-                self.points = points_message(self._session.data)
+                self.points = points_message(data)
             self._push_frame()
 
     def _push_frame(self) -> None:
-        self.frame = frame_message(self._session)
+        self._sent += 1
+        self.frame = {**frame_message(self._session), "seq": self._sent}
+        self._last_sent = time.perf_counter()
+        self._behind = False
+
+    def _frame_drawn(self, seq: Any) -> None:
+        """A view has drawn frame ``seq`` (and so every frame before it): Play may send more."""
+        if not is_int(seq) or not 0 <= seq <= self._sent:
+            raise ValueError(f"Playground: 'drawn' needs 'seq', the number of a frame sent (0 to {self._sent}), "
+                             f"got {short_repr(seq)}")
+        self._drawn = max(self._drawn, int(seq))
+        self._drawn_at = time.perf_counter()
 
     def _on_browser_message(self, widget: Any, content: Any, buffers: Any) -> None:
-        """A control was used: {"action": "play" | "pause" | "step" | "reset" | "regenerate"
-        | "set" (with "changes") | "load" (with "config")}."""
-        if not isinstance(content, dict):
-            return
-        action = content.get("action")
+        """A control was used: {"action": one of ACTIONS, ...} (docs/playground.md lists them).
+
+        A request that is not one of those, or that is refused, changes
+        nothing: ``error`` says why, and the browser is told to put its
+        controls back.
+        """
         try:
+            action = content.get("action") if isinstance(content, dict) else None
+            if action not in ACTIONS:
+                raise ValueError(f"Playground: unknown request {short_repr(content)}; "
+                                 f"the actions are {', '.join(ACTIONS)}")
             if action == "set":
-                self.set(**dict(content.get("changes") or {}))
+                changes = content.get("changes")
+                if not isinstance(changes, dict) or not all(isinstance(key, str) for key in changes):
+                    raise TypeError(f"Playground: 'set' needs changes as a dict of settings, got {short_repr(changes)}")
+                self.set(**changes)
             elif action == "load":
-                self.load_config(str(content.get("config", "")))
-            elif action in ("play", "pause", "step", "reset", "regenerate"):
+                self.load_config(_text(content, "config", "a config string"))
+            elif action == "load_csv":
+                self._use_points(_uploaded_points(content))
+            elif action == "drawn":
+                self._frame_drawn(content.get("seq"))
+            elif action == "step":
+                self._step_in_slices()
+            elif action == "play":
+                self._until_epoch = None   # Play during a Step: play on
+                self.play()
+            else:
                 getattr(self, action)()
         except (TypeError, ValueError, ArithmeticError, RuntimeError) as error:
             self.error = str(error)
             self.send({"event": "rejected"})   # the browser puts its controls back
+
+    def set_state(self, sync_data: dict) -> None:
+        """Synced traits set by the browser (ipywidgets calls this): each value is validated.
+
+        ``playing`` must be a bool (traitlets checks it). The traits of
+        KERNEL_OWNED are refused by `_kernel_owned`: a TraitError, so the
+        value rolls back. Whatever is refused, ``error`` says why and the
+        browser is sent the kernel's values again.
+        """
+        try:
+            self._from_browser = True
+            try:
+                super().set_state(sync_data)
+            finally:
+                self._from_browser = False
+        except (traitlets.TraitError, RuntimeError) as error:
+            self.error = str(error)
+            self.send_state([key for key in sync_data if key in self.keys])
+
+    @traitlets.validate(*KERNEL_OWNED)
+    def _kernel_owned(self, proposal: dict) -> Any:
+        """Refuse a value for a kernel-owned trait from the browser (the kernel's own values pass)."""
+        if self._from_browser:
+            name = proposal["trait"].name
+            raise traitlets.TraitError(
+                f"Playground: the browser cannot set {name!r}: the kernel computes it. Change a setting "
+                "with the controls (or set(...) in Python) and the kernel sends the new values")
+        return proposal["value"]
 
     # ------------------------------------------------------------------
     # Showing outside a live kernel
     # ------------------------------------------------------------------
     def __repr__(self) -> str:
         s, h = self.current, self._session.history
-        net = "-".join(map(str, s.sizes))
-        text = (f"Playground({s.dataset}, {net} {s.activation}, {s.loss}, {s.optimizer} lr={float_text(s.lr)}; "
-                f"epoch {self.epoch}")
+        data = s.dataset + (f" ({s.classes} classes)" if s.classes > 2 else "")
+        text = (f"Playground({data}, {'-'.join(map(str, s.sizes))} {s.activation}, {s.loss}, {s.optimizer} "
+                f"lr={float_text(s.lr)}; epoch {self.epoch}")
         if h["epoch"]:
             text += (f", train loss {h['train_loss'][-1]:.4f}, test loss {h['test_loss'][-1]:.4f}, "
                      f"test accuracy {h['test_acc'][-1]:.1%}")
         return text + ")\nconfig: " + self.config
 
     def to_png(self) -> bytes:
-        """A picture of the current state (boundary, loss curves, gradient flow), with matplotlib's Agg."""
+        """A picture of the current state (decision map, losses, confusion matrix, gradient flow)."""
         return render_png(self._session)
 
     def _static_picture(self) -> tuple[str, str]:
-        """`to_png`: the boundary, the losses and the gradient flow now."""
+        """`to_png`: the decision map, the losses and the gradient flow now."""
         return png_picture(self.to_png())
 
 
-# ----------------------------------------------------------------------
-# What the browser gets: plain JSON, numbers rounded for drawing
-# ----------------------------------------------------------------------
-def choices_message() -> dict:
-    """The options of the selects, as [value, label] pairs, and the limits of the layer buttons."""
-    options = {name: [[value, label] for value, label in table.items()] for name, table in CHOICES.items()}
-    return {
-        **options,
-        "lr": [[v, float_text(v)] for v in LR_CHOICES],
-        "l2": [[v, float_text(v)] for v in L2_CHOICES],
-        "batch_size": [[v, str(v)] for v in BATCH_CHOICES],
-        "points": [[v, str(v)] for v in POINTS_CHOICES],
-        "limits": {"layers": MAX_LAYERS, "neurons": MAX_NEURONS},
-    }
+def _csv_settings(points: Points) -> dict[str, Any]:
+    """The settings a CSV file's points bring: the dataset, its fingerprint, its classes and size."""
+    return {"dataset": "csv", "csv_digest": points.digest, "classes": points.n_classes, "points": len(points.X)}
 
 
-def points_message(d: Data) -> dict:
-    """The points, sent when they change: {extent, train, test}, each point as [x, y, class]."""
-    return {
-        "extent": list(d.extent),
-        "train": _rounded(np.column_stack([d.X_train, d.c_train])),
-        "test": _rounded(np.column_stack([d.X_test, d.c_test])),
-    }
+def _text(content: dict, key: str, what: str) -> str:
+    value = content.get(key)
+    if not isinstance(value, str):
+        raise TypeError(f"Playground: {content.get('action')!r} needs {key!r}, {what}, got {short_repr(value)}")
+    return value
 
 
-def frame_message(session: TrainingSession) -> dict:
-    """Everything drawn for the session's current weights, sent after every epoch.
-
-    grid:    {size, values}: display values in [-1, 1], row by row from the top
-    epoch, metrics: the current losses and accuracies (None where not finite), lr
-    curves:  {epoch, train_loss, test_loss, grad} (grad: one list per layer),
-             at most CURVE_POINTS epochs, evenly spread
-    network: {sizes, weights}: weights[k][i][j] from neuron j of layer k to neuron i of k+1
-    """
-    _, _, scores = session.grid()
-    metrics = {key: _finite_or_none(value) for key, value in session.evaluate().items()}
-    metrics["lr"] = session.optimizer.lr
-    h = session.history
-    keep = _downsample(len(h["epoch"]))
-    layers = session.linear_layers
-    grads = [[h["grad"][i][k] for i in keep] for k in range(len(layers))]
-    return {
-        "epoch": session.epoch,
-        "grid": {"size": GRID_SIZE, "values": _rounded(display_values(session.settings.loss, scores).ravel())},
-        "metrics": metrics,
-        "curves": {
-            "epoch": [h["epoch"][i] for i in keep],
-            "train_loss": _curve([h["train_loss"][i] for i in keep]),
-            "test_loss": _curve([h["test_loss"][i] for i in keep]),
-            "grad": [_curve(g, digits=None) for g in grads],   # full precision: a log scale
-        },
-        "network": {
-            "sizes": session.settings.sizes,
-            "weights": [_rounded(np.array([[w.data for w in row] for row in layer.weight])) for layer in layers],
-        },
-    }
-
-
-def _rounded(values: np.ndarray) -> list:
-    """Numbers rounded to DIGITS decimals, as (nested) lists for JSON (nan → 0, ±inf → ±1e6)."""
-    return np.round(np.nan_to_num(values, nan=0.0, posinf=1e6, neginf=-1e6), DIGITS).tolist()
-
-
-def _finite_or_none(x: float) -> Optional[float]:
-    return x if math.isfinite(x) else None
-
-
-def _curve(values: Sequence[float], digits: Optional[int] = DIGITS) -> list[Optional[float]]:
-    """A curve for the browser: numbers (rounded to ``digits`` decimals), None where not finite."""
-    return [(round(v, digits) if digits is not None else v) if math.isfinite(v) else None for v in values]
-
-
-def _downsample(n: int, keep: int = CURVE_POINTS) -> list[int]:
-    """Indices of at most ``keep`` evenly spread items of ``n``, the first and last included."""
-    if n <= keep:
-        return list(range(n))
-    return sorted({round(i * (n - 1) / (keep - 1)) for i in range(keep)})
+def _uploaded_points(content: dict) -> Points:
+    """The points of a file the browser sent: {"action": "load_csv", "name": ..., "text": ...}, checked."""
+    name = _text(content, "name", "the file's name")
+    text = _text(content, "text", "the file's contents")
+    if not name or len(name) > MAX_NAME or any(c in name for c in "/\\\0"):
+        raise ValueError(f"Playground: a CSV file's name must be 1 to {MAX_NAME} characters with no / or \\, "
+                         f"got {short_repr(name)}")
+    if len(text) > MAX_CSV_BYTES:   # (a character is at least one byte: too large before it is even encoded)
+        raise ValueError(f"{name} has more than {MAX_CSV_BYTES:,} characters; the Playground reads CSV files "
+                         f"of up to {MAX_CSV_BYTES:,} bytes")
+    return parse_csv_text(text, name)

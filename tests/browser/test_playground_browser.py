@@ -2,20 +2,25 @@
 
 One notebook holds one playground per test (cells below). The DOM contract
 checked (see docs/playground.md): root ``.ad-playground``;
-``button[data-action=play|step|reset|regenerate|add-layer|remove-layer|neurons-plus|load-config]``;
-``select[data-role=dataset]`` and the other selects; ``[data-role=epoch]``
-("epoch N"); ``[data-role=metrics]``; ``canvas[data-role=boundary|loss|gradflow]``;
-``[data-role=network]`` (an SVG, one ``line`` per weight); ``[data-role=config]``;
-``input[data-role=config-input]``; ``[data-role=error]``.
+``button[data-action=play|step|reset|regenerate|add-layer|remove-layer|neurons-plus|load-config|explain]``;
+``select[data-role=dataset|classes]`` and the other selects; ``[data-role=epoch]``
+("epoch N"); ``[data-role=metrics]``; ``canvas[data-role=boundary|loss|confusion|gradflow]``;
+``[data-role=class-legend]`` (one ``[data-class]`` key per class); ``[data-role=class-accuracy]``;
+``[data-role=note]`` (a panel's note); ``[data-role=network]`` (an SVG, one ``line`` per weight);
+``[data-role=config]``; ``input[data-role=config-input]``; ``[data-role=error]``.
 
-Screenshots land in test-output/browser/ (playground-*.png).
+Screenshots land in test-output/browser/ (playground-*.png), and the timings
+of the Pause test in test-output/browser/playground-timing.json.
 """
 
 from __future__ import annotations
 
+import json
 import re
 
-from .helpers import WidgetCells, WidgetNotebook, WidgetView, expect, screenshot, wait_until
+from widgets.playground_messages import CLASS_COLORS
+
+from .helpers import SCREENSHOT_DIR, WidgetCells, WidgetNotebook, WidgetView, expect, screenshot, wait_until
 
 # The notebook: one playground per test (see conftest.py, `nb`), in a tab tall
 # enough for a whole widget in a screenshot.
@@ -28,8 +33,44 @@ WIDGETS = WidgetCells(
                     "pg_show.step(40)\npg_show"),
         "deep": ("pg_deep = Playground(dataset='xor', hidden=[8, 8, 8, 8, 8], activation='sigmoid', optimizer='sgd', lr=0.3)\n"
                  "pg_deep.step(15)\npg_deep"),
+        "dead": ("import numpy as np\npg_dead = Playground(activation='relu', hidden=[4, 3], points=60)\n"
+                 "pg_dead.linear_layers[0].bias.data = np.full(4, -100.0)   # every ReLU of layer 1 dead\n"
+                 "pg_dead.step(2)\npg_dead"),
+        "fast": "pg_fast = Playground(points=1000, hidden=[16, 16])\npg_fast",
+        "classes": ("pg_classes = Playground(dataset='moons', points=300, noise=0.05, hidden=[32, 32], "
+                    "activation='relu', lr=0.01)\npg_classes"),
     },
 )
+PAUSE_WITHIN_MS = 100
+# Counts the frames drawn: each draw writes the epoch counter (a childList mutation, even for the same
+# text), and records when Play/Pause was clicked: the click event, on which the button sends its
+# request (as every button, it acts when the mouse button is released).
+WATCH_FRAMES = """root => {
+  const log = { frames: [], seqs: [], clicks: [] };
+  window.__pgLog = log;
+  new MutationObserver(() => { log.frames.push(performance.now()); log.seqs.push(root.dataset.frame); })
+    .observe(root.querySelector('[data-role="epoch"]'), { childList: true, characterData: true, subtree: true });
+  root.querySelector('button[data-action="play"]')
+    .addEventListener("click", () => log.clicks.push(performance.now()));
+}"""
+# The map's pixels by class: a pixel is white blended towards one class's colour (255 − pixel is a
+# multiple of 255 − colour); pixels between two classes, on a line or a point are counted as neither.
+COUNT_CLASS_PIXELS = """(canvas, colors) => {
+  const data = canvas.getContext("2d").getImageData(0, 0, canvas.width, canvas.height).data;
+  const bases = colors.map((h) => [1, 3, 5].map((i) => 255 - parseInt(h.slice(i, i + 2), 16)));
+  const counts = colors.map(() => 0);
+  for (let i = 0; i < data.length; i += 4) {
+    const d = [255 - data[i], 255 - data[i + 1], 255 - data[i + 2]], n = Math.hypot(...d);
+    if (n < 40) continue;                       // (nearly) white: a boundary, no class to tell
+    let best = -1, bestCos = 0.995;
+    bases.forEach((b, k) => {
+      const cos = (d[0] * b[0] + d[1] * b[1] + d[2] * b[2]) / (n * Math.hypot(...b));
+      if (cos > bestCos) { bestCos = cos; best = k; }
+    });
+    if (best >= 0) counts[best] += 1;
+  }
+  return { counts, pixels: canvas.width * canvas.height };
+}"""
 METRICS = re.compile(r"loss: train (?P<train>[0-9.]+) · test (?P<test>[0-9.]+)")
 
 
@@ -141,3 +182,86 @@ def test_trained_views_for_the_projector(nb):
     expect(d.epoch).to_have_text("epoch 15")
     expect(d.root.locator(".ad-pg-legend .ad-pg-key", has_text="layer 6 (8→1)")).to_have_count(1)
     screenshot(nb.page, "playground-deep-sigmoid", d.root)
+
+    # No gradient at all: the panel says so in words, instead of going blank.
+    z = view(nb, "dead")
+    expect(z.epoch).to_have_text("epoch 2")
+    note = z.root.locator('[data-role="gradflow-note"]')
+    expect(note).to_be_visible()
+    expect(note).to_contain_text("No gradient reached layers 1–3 in epoch 2")
+    expect(note).to_contain_text("all 4 ReLUs of hidden layer 1 output 0 for every training point")
+    screenshot(nb.page, "playground-dead-relus", z.root)
+
+
+def test_pause_stops_play_within_100_ms_at_1000_points(nb):
+    """Play at 1,000 points (2-16-16-1, the tensor engine), then Pause: no frame is drawn 100 ms after the click."""
+    v = view(nb, "fast")
+    wait_until(lambda: METRICS.search(v.metrics.inner_text()), 10, "the first frame", page=nb.page)
+    v.root.evaluate(WATCH_FRAMES)
+    v.button("play").click()
+    expect(v.button("play")).to_have_text("❚❚ Pause", timeout=5_000)
+    wait_until(lambda: v.epoch_number() >= 5, 20, "5 epochs of Play", page=nb.page)
+    nb.page.wait_for_timeout(2_000)                      # frames drawn for two seconds: the rate
+
+    v.button("play").click()                             # Pause
+    expect(v.button("play")).to_have_text("▶ Play", timeout=5_000)
+    nb.page.wait_for_timeout(300)
+    stopped_at = v.epoch_number()
+    nb.page.wait_for_timeout(1_000)
+    assert v.epoch_number() == stopped_at, "the epoch counter moved after Pause"
+    log = nb.page.evaluate("window.__pgLog")
+    pause = log["clicks"][-1]
+    playing = [t for t in log["frames"] if log["clicks"][0] + 1_000 <= t <= pause]
+    fps = (len(playing) - 1) / ((playing[-1] - playing[0]) / 1000) if len(playing) > 1 else 0.0
+    late = [round(t - pause, 1) for t in log["frames"] if t > pause]
+    timing = {"frames_per_second_drawn": round(fps, 1), "frames_after_pause_ms": late,
+              "frames_drawn_after_pause": [s for t, s in zip(log["frames"], log["seqs"]) if t > pause],
+              "epochs_at_pause": stopped_at}
+    out = nb.kernel_says("print('frames sent', pg_fast._sent)", "frames sent")
+    timing["frames_sent"] = out.inner_text().split()[-1]
+    (SCREENSHOT_DIR / "playground-timing.json").write_text(json.dumps(timing, indent=1), encoding="utf-8")
+    assert fps >= 5, timing           # Play really played (benchmarks/playground.py measures the kernel's rate)
+    assert not late or late[-1] <= PAUSE_WITHIN_MS, f"a frame was drawn {late[-1]} ms after Pause: {timing}"
+    nb.kernel_says("print('kernel playing', pg_fast.playing, 'epoch', pg_fast.epoch)",
+                   f"kernel playing False epoch {stopped_at}")
+    screenshot(nb.page, "playground-paused-1000-points", v.root)
+
+
+def test_three_classes_get_three_colours(nb):
+    """Spirals with three arms: the map is painted in three class colours, with a 3×3 confusion matrix."""
+    v = view(nb, "classes")
+    wait_until(lambda: METRICS.search(v.metrics.inner_text()), 10, "the first frame", page=nb.page)
+    expect(v.select("classes")).to_be_disabled()         # moons have two classes
+    v.select("dataset").select_option("spirals")
+    expect(v.config).to_contain_text("data=spirals", timeout=10_000)
+    expect(v.select("classes")).to_be_enabled()
+    v.select("classes").select_option("3")
+    expect(v.config).to_contain_text("classes=3", timeout=10_000)
+    expect(v.config).to_contain_text("net=2-32-32-3;act=relu;loss=ce")
+    expect(v.root.locator('[data-role="class-legend"] [data-class]')).to_have_count(3)
+    v.button("play").click()
+    wait_until(lambda: v.epoch_number() >= 60, 60, "60 epochs of Play", page=nb.page)
+    v.button("play").click()
+    expect(v.button("play")).to_have_text("▶ Play", timeout=5_000)
+    nb.page.wait_for_timeout(300)
+
+    found = v.boundary.evaluate(COUNT_CLASS_PIXELS, list(CLASS_COLORS))
+    shares = [count / found["pixels"] for count in found["counts"]]
+    assert all(share >= 0.05 for share in shares[:3]), shares    # three classes, each with its own colour
+    assert all(share < 0.005 for share in shares[3:]), shares    # and no fourth or fifth
+    accuracy = v.root.locator('[data-role="class-accuracy"]')
+    expect(accuracy).to_contain_text(re.compile(r"0: [0-9.]+% · . 1: [0-9.]+% · . 2: [0-9.]+%"))
+    assert v.root.locator('canvas[data-role="confusion"]').evaluate("c => c.height") > 0
+
+    # The notes: hidden, then shown by "? What am I looking at"
+    notes = v.root.locator('[data-role="note"]')
+    expect(notes.first).to_be_hidden()
+    v.button("explain").click()
+    expect(notes.filter(has_text="predicted class (columns)")).to_be_visible()
+    assert notes.count() >= 7
+    screenshot(nb.page, "playground-three-spirals", v.root)
+    v.button("explain").click()
+    expect(notes.first).to_be_hidden()
+    screenshot(nb.page, "playground-multiclass", v.root)
+    nb.kernel_says("print('kernel', pg_classes.current.classes, pg_classes.history['test_acc'][-1] > 0.8)",
+                   "kernel 3 True")
