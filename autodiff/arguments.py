@@ -32,6 +32,7 @@ from typing import Any, Collection
 __all__ = [
     "short_repr", "type_name", "type_and_value", "too_large", "is_int", "is_real", "to_float",
     "integer", "positive_int", "flag", "real", "non_negative", "positive", "in_range", "one_of",
+    "no_modular_power", "compared_with_number",
 ]
 
 
@@ -56,6 +57,20 @@ def type_and_value(value: Any) -> str:
 def too_large(value: Any, what: str) -> OverflowError:
     """The error to raise for a number too large for a float, such as ``10**400``."""
     return OverflowError(f"{what}: {short_repr(value)} is too large for a float")
+
+
+def no_modular_power(x: Any, exponent: Any, modulo: Any) -> TypeError:
+    """The error for ``pow(x, 3, 5)`` on a Var or a Dual, which have no modular power."""
+    power = short_repr(exponent)
+    return TypeError(f"pow(): a {type(x).__name__} has no modular power (pow(x, {power}, {short_repr(modulo)})); "
+                     f"write x ** {power}, and take the remainder of its value if you need one")
+
+
+def compared_with_number(x: Any, number: Any, value: str) -> TypeError:
+    """The error for ``x == 1.0`` on a Var (or a Dual), whose == asks "the same node?": see `autodiff.var`."""
+    kind, shown = type(x).__name__, short_repr(number)
+    return TypeError(f"{kind} == {shown}: == compares {kind}s by identity (is it the same node?), not by "
+                     f"value; to compare values, compare their .{value}: x.{value} == {shown}")
 
 
 def is_int(value: Any) -> bool:

@@ -44,6 +44,8 @@ import math
 import operator
 from typing import TYPE_CHECKING, Any, Callable, Optional, Sequence, Union
 
+from .arguments import type_and_value
+
 if TYPE_CHECKING:  # (var.py imports this module: Var.backward calls backward below)
     from .var import Var
 
@@ -207,7 +209,13 @@ def grad(
         (d2y,) = grad(dy, [x])                         # 6x  = 18
     """
     _check_var(output, "grad")
-    inputs = (inputs,) if _is_var(inputs) else tuple(inputs)
+    if _is_var(inputs):
+        inputs = (inputs,)
+    else:
+        try:
+            inputs = tuple(inputs)
+        except TypeError:
+            raise TypeError(f"grad: inputs must be a Var or a list of Vars, got {type_and_value(inputs)}") from None
     for i, x in enumerate(inputs):
         if not _is_var(x):
             raise TypeError(f"grad: inputs[{i}] must be a Var, got {type(x).__name__}")

@@ -18,7 +18,7 @@ from __future__ import annotations
 import math
 from typing import Any, Callable, Sequence
 
-from .arguments import to_float
+from .arguments import compared_with_number, is_real, no_modular_power, short_repr, to_float, type_and_value
 from .ops import (ABS, ADD, COS, DIV, EXP, LOG, MUL, NEG, POW, RELU, SIGMOID, SIN, SQRT, SUB, TAN,
                   TANH, Op, power)
 
@@ -56,8 +56,10 @@ class Dual:
     def __neg__(self) -> Dual: return push_forward(NEG, self)
     def __abs__(self) -> Dual: return push_forward(ABS, self)
 
-    def __pow__(self, exponent: Any) -> Dual:
+    def __pow__(self, exponent: Any, modulo: Any = None) -> Dual:
         """``self ** exponent``; a plain-number exponent is part of the op, as for `Var`."""
+        if modulo is not None:
+            raise no_modular_power(self, exponent, modulo)
         if isinstance(exponent, Dual):
             return push_forward(POW, self, exponent)
         return push_forward(power(exponent), self)
@@ -77,7 +79,17 @@ class Dual:
         """How ``op(...)`` applies to Duals: ``ops.EXP(d)`` is ``d.exp()``."""
         return push_forward(op, *operands)
 
-    # Comparisons look at the primal values.
+    # Truth and equality as for Var (see autodiff.var): bool is the value's truth, == is identity.
+    def __bool__(self) -> bool: return self.primal != 0.0
+
+    def __eq__(self, other: Any) -> Any:
+        if is_real(other):
+            raise compared_with_number(self, other, "primal")
+        return self is other if isinstance(other, Dual) else NotImplemented
+
+    __hash__ = object.__hash__
+
+    # Order comparisons look at the primal values.
     def __lt__(self, other: Any) -> bool: return self.primal < _value(other)
     def __le__(self, other: Any) -> bool: return self.primal <= _value(other)
     def __gt__(self, other: Any) -> bool: return self.primal > _value(other)
@@ -104,6 +116,16 @@ def push_forward(op: Op, *operands: Any) -> Dual:
     return Dual(value, tangent)
 
 
+def _numbers(values: Any, name: str, how_many: str) -> list:
+    """``values`` as a list, or a TypeError saying that jvp takes lists (a lone number is the usual slip)."""
+    try:
+        return list(values)
+    except TypeError:
+        fix = f"; write [{short_repr(values)}]" if is_real(values) else ""
+        raise TypeError(f"jvp: {name} must be a list of numbers, {how_many}, "
+                        f"got {type_and_value(values)}{fix}") from None
+
+
 def _value(x: Any) -> float:
     return x.primal if isinstance(x, Dual) else to_float(x, "comparison", "a real number or a Dual")
 
@@ -124,7 +146,8 @@ def jvp(
     """
     if not callable(f):
         raise TypeError(f"jvp: f must be callable, got {type(f).__name__}")
-    primals, tangents = list(primals), list(tangents)
+    primals = _numbers(primals, "primals", "one per argument of f")
+    tangents = _numbers(tangents, "tangents", "one per primal")
     if len(primals) != len(tangents):
         raise ValueError(
             f"jvp: got {len(primals)} primal(s) but {len(tangents)} tangent(s); they must match"

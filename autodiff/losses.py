@@ -185,6 +185,12 @@ def cross_entropy(input: Any, target: Any, reduction: str = "mean") -> Any:
     """-log softmax(logits)[class], for logits of shape (B, C) (or (C,)) and class indices.
 
     Computed through a stable log-softmax, as ``torch.nn.functional.cross_entropy``.
+
+    A target must be an int class index from 0 to C - 1. One out of range
+    raises an IndexError naming the sample, the value and the number of
+    classes (``cross_entropy: target[1] = 3 is out of range for 3 classes``),
+    as PyTorch raises an IndexError; a target that is not an int is a
+    TypeError.
     """
     if isinstance(input, Tensor):  # a batch at once: autodiff.tensor.losses
         return tensor_losses.cross_entropy(input, target, reduction)

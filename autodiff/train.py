@@ -23,10 +23,11 @@ from typing import Any, Callable, Iterator, Optional, Sequence
 
 from tqdm.auto import tqdm
 
-from .arguments import non_negative, positive_int
+from .arguments import non_negative, positive_int, type_and_value
 from .data import batches
 from .losses import l2_penalty
 from .nn import Module
+from .tensor import Tensor
 from .var import Var
 
 __all__ = ["fit", "accuracy", "History", "EpochEnd", "collector_paused"]
@@ -72,6 +73,21 @@ def accuracy(predictions: Sequence[Any], targets: Sequence[Any], threshold: floa
             guess = 1 if _score(p) > threshold else 0
         correct += guess == t
     return correct / len(predictions)
+
+
+def _check_optimizer(optimizer: Any, params: list[Any]) -> None:
+    """An optimizer that updates at least one of ``params``, or a clear error."""
+    if not all(callable(getattr(optimizer, name, None)) for name in ("zero_grad", "step")) \
+            or not hasattr(optimizer, "lr"):
+        raise TypeError("fit: optimizer must be an optimizer such as SGD(model.parameters(), lr=0.1), "
+                        f"got {type_and_value(optimizer)}")
+    groups = getattr(optimizer, "param_groups", None)
+    if not params or not isinstance(groups, list):
+        return
+    updated = {id(p) for group in groups for p in group.get("params", ())}
+    if not any(id(p) in updated for p in params):
+        raise ValueError("fit: the optimizer updates none of the model's parameters (was it made for "
+                         "another model?); make it from this one: SGD(model.parameters(), lr=0.1)")
 
 
 @contextmanager
@@ -144,6 +160,11 @@ def fit(
     The progress bar is tqdm's: a widget in Jupyter, text in a terminal.
     Each step runs with the cyclic garbage collector paused (see
     `collector_paused`); callbacks run with it on.
+
+    ``optimizer`` must be an optimizer (``zero_grad``, ``step``, ``lr``)
+    over some of the model's parameters: one made for another model's
+    parameters is refused (it would train nothing, the losses staying flat),
+    and so is a ``loss_fn`` that returns a number instead of a Var.
     """
     epochs = positive_int(epochs, "fit: epochs", type_error=ValueError)
     if not isinstance(model, Module):
@@ -154,6 +175,7 @@ def fit(
     metrics = {"accuracy": accuracy} if metrics is None else dict(metrics)
     history = History(metrics={name: [] for name in metrics})
     params = model.parameters()
+    _check_optimizer(optimizer, params)
     model.train()
 
     bar = tqdm(range(1, epochs + 1), desc="training", unit="epoch", disable=not progress)
@@ -165,6 +187,10 @@ def fit(
                 optimizer.zero_grad()
                 out = model(X_batch)
                 loss = loss_fn(out, y_batch)
+                if not isinstance(loss, (Var, Tensor)):
+                    raise TypeError(f"fit: loss_fn must return the loss as a Var (or a Tensor), got "
+                                    f"{type_and_value(loss)}; compute it from the model's outputs, "
+                                    "e.g. with autodiff.losses.mse_loss")
                 if l2:
                     loss = loss + l2_penalty(params, l2)
                 loss.backward()

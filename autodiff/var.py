@@ -14,6 +14,22 @@ Two design choices make this engine differ from micrograd:
   nothing to do.
 * Parents are a tuple, not a set: the order of operations, and so every
   floating-point result, is the same in every process.
+
+Truth and equality, decided as close to PyTorch as a graph of nodes allows:
+
+* ``bool(x)`` is the truth of its value, as ``bool`` of a one-element
+  tensor is: ``bool(Var(0.0))`` is False, so ``if loss:`` means "if the
+  loss is not zero".
+* ``x == y`` for two Vars asks whether they are *the same node*, as ``is``
+  does, and ``hash(x)`` goes by identity too. The engine and the widgets
+  keep nodes in sets and dicts and find them in lists (``node in
+  reached``, ``parents.count(p)``), which a value-based ``==`` would break:
+  two different nodes often hold the same value. PyTorch's ``==`` gives a
+  tensor of results instead, which a scalar cannot.
+* ``x == 1.0`` (a Var and a number, either way round, and ``!=``) raises a
+  TypeError that says to compare ``x.data == 1.0``: it used to be a silent
+  False, a trap. The order comparisons ``<``, ``<=``, ``>``, ``>=`` compare
+  values, with numbers too.
 """
 
 from __future__ import annotations
@@ -22,7 +38,7 @@ from math import isfinite
 from typing import Any, Optional
 
 from . import backprop, grad_mode
-from .arguments import to_float
+from .arguments import compared_with_number, is_real, no_modular_power, to_float
 from .grad_mode import is_grad_enabled, no_grad
 from .ops import (ABS, ADD, COS, DIV, EXP, LOG, MUL, NEG, POW, RELU, SIGMOID, SIN, SQRT, SUB, TAN,
                   TANH, Op, power)
@@ -81,8 +97,10 @@ class Var:
     def __neg__(self) -> Var: return unary(NEG, self)
     def __abs__(self) -> Var: return unary(ABS, self)
 
-    def __pow__(self, exponent: Any) -> Var:
+    def __pow__(self, exponent: Any, modulo: Any = None) -> Var:
         """``self ** exponent``. A plain-number exponent is part of the op: ``x**2`` has one operand."""
+        if modulo is not None:
+            raise no_modular_power(self, exponent, modulo)
         if isinstance(exponent, Var):
             return binary(POW, self, exponent)
         return unary(power(exponent), self)
@@ -102,7 +120,18 @@ class Var:
         """How ``op(...)`` applies to Vars: ``ops.EXP(x)`` is ``x.exp()``."""
         return apply(op, *operands)
 
-    # Comparisons look at the values and record nothing.
+    # Truth and equality: see the module docstring.
+    def __bool__(self) -> bool: return self._data != 0.0
+
+    def __eq__(self, other: Any) -> Any:
+        """``x == y`` is ``x is y`` for two Vars; with a number it raises (compare ``x.data``)."""
+        if is_real(other):
+            raise compared_with_number(self, other, "data")
+        return self is other if isinstance(other, Var) else NotImplemented
+
+    __hash__ = object.__hash__  # by identity, as ==: nodes are kept in sets and dicts
+
+    # Order comparisons look at the values and record nothing.
     def __lt__(self, other: Any) -> bool: return self._data < _value(other)
     def __le__(self, other: Any) -> bool: return self._data <= _value(other)
     def __gt__(self, other: Any) -> bool: return self._data > _value(other)
