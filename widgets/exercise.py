@@ -121,7 +121,7 @@ from autodiff.arguments import is_real, non_negative, type_and_value
 
 from .text import plural
 
-__all__ = ["Exercise", "Feedback", "Formula", "HintLadder", "computed_cases", "matches", "REL_TOL", "ABS_TOL", "NOT_DONE"]
+__all__ = ["Exercise", "Feedback", "CheckInterrupted", "Formula", "HintLadder", "computed_cases", "matches", "REL_TOL", "ABS_TOL", "NOT_DONE"]
 
 REL_TOL = 1e-6
 ABS_TOL = 1e-9
@@ -134,8 +134,10 @@ Cases = Union[Sequence[Case], Callable[[], Iterable[Case]]]
 
 # (border, background) of the verdict box, as in stepper.css
 COLOURS = {"right": ("#2e7d32", "#eef8ec"), "wrong": ("#c62828", "#fdf1f0"),
-           "not done": ("#e07b00", "#fff8ec")}
-MARKS = {"right": "✓", "wrong": "✗", "not done": "✎"}
+           "not done": ("#e07b00", "#fff8ec"), "interrupted": ("#616161", "#f4f4f4")}
+MARKS = {"right": "✓", "wrong": "✗", "not done": "✎", "interrupted": "■"}
+EXIT_NOTE = ("exit() and sys.exit() stop the whole program, not just your function: "
+             "return a value instead.")
 
 _ADDRESS = re.compile(r" at 0x[0-9a-fA-F]+")
 _REPR = reprlib.Repr()
@@ -220,6 +222,8 @@ def matches(got: Any, expected: Any, *, rel_tol: float = REL_TOL, abs_tol: float
                 and all(matches(got[k], expected[k], rel_tol=rel_tol, abs_tol=abs_tol) for k in expected))
     if isinstance(expected, bool) or isinstance(got, bool):
         return type(got) is type(expected) and got == expected
+    if is_real(expected) or is_real(got):  # a number and a non-number (a Var's == refuses a number)
+        return False
     return bool(got == expected)
 
 
@@ -272,6 +276,10 @@ class Feedback:
                                         else f"all {self.total} cases pass.")
         if self.status == "not done":
             return f"{mark} {NOT_DONE}"
+        if self.status == "interrupted":
+            return (f"{mark} Interrupted at case {self.failed_case} of {self.total} "
+                    f"({self.passed} passed before it): the check stopped there. "
+                    "Run this cell again to check again.")
         return (f"{mark} Not yet: {self.passed} of {plural(self.total, 'case')} "
                 f"{'passes' if self.passed == 1 else 'pass'}. Case {self.failed_case} fails:")
 
@@ -282,7 +290,7 @@ class Feedback:
         if self.note:
             lines.append(self.note)
         steps = self.exercise.ladder_steps()
-        if not self.ok and steps:
+        if self.status in ("wrong", "not done") and steps:
             lines.append(f"Stuck? Each call of .hint() on this exercise shows the next step: {steps}.")
         return "\n".join(lines)
 
@@ -302,7 +310,7 @@ class Feedback:
             parts.append("</table>")
         if self.note:
             parts.append(f"<div>{_inline_html(self.note)}</div>")
-        if ladder and not self.ok:
+        if ladder and self.status in ("wrong", "not done"):
             parts.append(_details(self.exercise.rungs))
         parts.append("</div>")
         return "".join(parts)
@@ -313,7 +321,7 @@ class Feedback:
 
     def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict:
         data = {}
-        if not self.ok and self.exercise.rungs and _in_kernel():
+        if self.status in ("wrong", "not done") and self.exercise.rungs and _in_kernel():
             data.update(self.widget()._repr_mimebundle_())
         data["text/plain"] = self.text()
         data["text/html"] = self.html()
@@ -518,11 +526,16 @@ class Exercise:
                 got = call(*given)
             except NotImplementedError:
                 return Feedback(self, "not done", passed, len(cases))
-            except Exception as error:
+            except KeyboardInterrupt:
+                raise CheckInterrupted(Feedback(self, "interrupted", passed, len(cases), number)) from None
+            except BaseException as error:  # SystemExit (exit()) too: it is the learner's error like any other
                 if first is None:
                     where = _where(error, fn)
+                    note = f"Your code raised {type(error).__name__}{where} on case {number}."
+                    if isinstance(error, SystemExit):
+                        note += " " + EXIT_NOTE
                     first = (number, call_args, inputs, expected, f"{type(error).__name__}: {_message(error)}",
-                             f"Your code raised {type(error).__name__}{where} on case {number}.")
+                             note)
                 continue
             try:
                 ok, note = self.same(got, expected), ""
@@ -544,8 +557,16 @@ class Exercise:
         return Feedback(self, "wrong", passed, len(cases), number, tuple(rows), note)
 
     def check(self, fn: Callable) -> bool:
-        """Check the learner's function ``fn`` on every case, show the verdict, return True if right."""
-        feedback = self.feedback(fn)
+        """Check the learner's function ``fn`` on every case, show the verdict, return True if right.
+
+        Interrupting the kernel while the learner's function runs (an endless
+        loop, say) stops the check with an "Interrupted at case n" verdict
+        instead of a traceback; `feedback` raises `CheckInterrupted` then.
+        """
+        try:
+            feedback = self.feedback(fn)
+        except CheckInterrupted as interrupted:
+            feedback = interrupted.feedback
         self.passed = feedback.ok
         _display(feedback)
         return feedback.ok
@@ -570,6 +591,14 @@ class Exercise:
         cases = "cases from a function" if callable(self._cases) else plural(len(self._cases), "case")
         solution = ", a solution" if self.solution is not None else ""
         return f"Exercise({self.title!r}, {cases}, {plural(len(self.hints), 'hint')}{solution})"
+
+
+class CheckInterrupted(KeyboardInterrupt):
+    """A KeyboardInterrupt during a check, carrying the "interrupted" `Feedback` (`Exercise.check` shows it)."""
+
+    def __init__(self, feedback: Feedback) -> None:
+        super().__init__(feedback.headline)
+        self.feedback = feedback
 
 
 def _message(error: BaseException) -> str:
