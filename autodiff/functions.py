@@ -13,6 +13,7 @@ from typing import Any, Callable, Sequence
 import numpy as np
 
 from . import backprop, forward, ops
+from .arguments import type_and_value
 from .tensor import Tensor
 from .tensor import backprop as tensor_backprop
 
@@ -26,6 +27,12 @@ def grad(output: Any, inputs: Any, create_graph: bool = False) -> tuple:
     (which also takes ``grad_output`` for a non-scalar output).
     """
     if isinstance(output, Tensor):
+        if not isinstance(inputs, Tensor):
+            try:
+                inputs = list(inputs)
+            except TypeError:
+                raise TypeError("grad: inputs must be a Tensor or a list of Tensors, "
+                                f"got {type_and_value(inputs)}") from None
         return tensor_backprop.grad(output, inputs, create_graph=create_graph)
     return backprop.grad(output, inputs, create_graph=create_graph)
 

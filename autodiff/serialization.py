@@ -71,6 +71,8 @@ def save(model: Module, path: PathLike) -> None:
     document = {"format": FORMAT, "version": VERSION, "state": model.state_dict()}
     target = os.path.realpath(name)  # through any symlinks: the file to replace
     folder, base = os.path.split(target)
+    if not os.path.isdir(folder):
+        raise FileNotFoundError(f"save: there is no folder {folder} to write {name} in")
     try:
         mode = stat.S_IMODE(os.stat(target).st_mode)
     except FileNotFoundError:

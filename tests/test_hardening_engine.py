@@ -184,6 +184,11 @@ def test_load_refuses_a_5000_digit_integer_in_its_own_words(tmp_path):
     assert "Exceeds the limit" not in str(info.value)
 
 
+def test_save_into_a_missing_folder_names_the_folder(tmp_path):
+    with pytest.raises(FileNotFoundError, match=r"save: there is no folder .*nowhere to write .*nowhere.m\.json in"):
+        autodiff.save(small_model(), tmp_path / "nowhere" / "m.json")
+
+
 def test_load_and_save_name_a_path_of_the_wrong_type():
     with pytest.raises(TypeError, match="load: path must be a str or a path, got NoneType None"):
         autodiff.load(small_model(), None)
@@ -307,6 +312,9 @@ def test_grad_names_inputs_that_are_not_vars():
         autodiff.grad(y, None)
     with pytest.raises(TypeError, match="grad: inputs must be a Var or a list of Vars, got float 1.5"):
         autodiff.grad(y, 1.5)
+    t = Tensor(np.ones(2), requires_grad=True)
+    with pytest.raises(TypeError, match="grad: inputs must be a Tensor or a list of Tensors, got NoneType None"):
+        autodiff.grad((t * t).sum(), None)
 
 
 @pytest.mark.parametrize("jvp", [autodiff.jvp, autodiff.forward.jvp])
