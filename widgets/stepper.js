@@ -45,16 +45,16 @@ export const QUIZ_TRIES = 2;
 export function missingAnswers(kind, items, texts, output) {
   const problems = [];
   items.forEach((item, i) => {
-    const text = String(texts[i]).trim(), name = `∂${output}/∂${item.parent_name}`;
+    const text = String(texts[i]).trim(), name = `∂${output}/∂${item.parent_name}`, shown = quoted(text);
     if (text === "") return problems.push(`${name} is empty`);
     if (kind === "values" && !Number.isFinite(parseNumber(text))) {
-      problems.push(Number.isNaN(parseNumber(text)) ? `${name}: "${text}" is not a number`
+      problems.push(Number.isNaN(parseNumber(text)) ? `${name}: ${shown} is not a number`
                                                      : `${name}: ${text} is too large for a number`);
     } else if (kind === "shape" && parseShape(text) === null) {
-      problems.push(`${name}: "${text}" is not a shape`);
+      problems.push(`${name}: ${shown} is not a shape`);
     } else if (kind === "tensor") {
       const numbers = parseNumbers(text), n = item.values.length;
-      if (numbers === null) problems.push(`${name}: "${text}" is not a list of numbers`);
+      if (numbers === null) problems.push(`${name}: ${shown} is not a list of numbers`);
       else if (numbers.length !== n) problems.push(`${name} needs ${n} numbers, you typed ${numbers.length}`);
     }
   });
@@ -65,6 +65,11 @@ export function missingAnswers(kind, items, texts, output) {
   return `Check needs ${want}: ${problems.join("; ")}.`;
 }
 
+// What a learner typed, quoted in a message: at most 20 characters.
+function quoted(text) {
+  return `"${text.length > 20 ? text.slice(0, 19) + "…" : text}"`;
+}
+
 // Why a value typed in an input box is not used, in words (null: it is a number the graph can take).
 // `badInput`: the browser itself could not read the box (a number box holding letters).
 export function inputProblem(text, badInput = false) {
@@ -72,8 +77,8 @@ export function inputProblem(text, badInput = false) {
   if (badInput) return "what is typed is not a number";
   if (s === "") return "the box is empty: type a number";
   const value = parseNumber(s);
-  if (Number.isNaN(value)) return `"${s.length > 20 ? s.slice(0, 19) + "…" : s}" is not a number`;
-  if (!Number.isFinite(value)) return `${s} is too large: a value must be a finite number (below about 1.8e308)`;
+  if (Number.isNaN(value)) return `${quoted(s)} is not a number`;
+  if (!Number.isFinite(value)) return `${s.length > 20 ? "it" : s} is too large: a value must be a finite number (below about 1.8e308)`;
   return null;
 }
 

@@ -32,6 +32,12 @@ Steps:
   passed its gradient on (an op) or received its last contribution (a leaf).
 
 Step 0 of each phase shows an introduction.
+
+The keyboard: with the widget (or one of its buttons) focused, ← and → step
+back and on and Space plays; the explanation is read out (aria-live). The
+quiz gives a wrong answer a hint and one more try before it shows the
+answer, and says in words why it cannot check an empty or unreadable box.
+The browser is untrusted input: see `widgets.browser_state`.
 """
 
 from __future__ import annotations
