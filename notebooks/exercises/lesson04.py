@@ -122,7 +122,7 @@ ex04_3 = Exercise(
         "The chain rule: what x receives is `upstream` times the local derivative ∂tanh(x)/∂x.",
         "The op table gives that local derivative, `TANH.formula(0)`: 1 − tanh(a)². With "
         "`t = math.tanh(x)`, it is `1 - t ** 2`.",
-        "`return upstream * (1 - math.tanh(x) ** 2)`.",
+        "`return upstream * (1 - math.tanh(x) ** 2)`",
     ),
     solution=("def tanh_backward(x, upstream):\n"
               "    t = math.tanh(x)\n"
