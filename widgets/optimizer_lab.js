@@ -420,7 +420,7 @@ function render({ model, el }) {
   // ---- controls showing the model
   function fillMenus() {
     ui.surface.replaceChildren(...choices().surfaces.map((s) => make("option", { value: s.name }, s.title)));
-    ui.schedule.replaceChildren(...choices().schedules.map((s) => make("option", { value: s.name }, s.label)));
+    ui.schedule.replaceChildren(...choices().schedules.map((s) => make("option", { value: s.name, title: s.description || s.label }, s.label)));
   }
   function showSettings() {
     const data = model.get("surface_data");

@@ -99,18 +99,27 @@ OPTIMIZERS: dict[str, OptimizerSpec] = {s.name: s for s in (
 
 @dataclass(frozen=True)
 class ScheduleSpec:
-    """A learning-rate schedule: its label and how to attach it to an optimizer."""
+    """A learning-rate schedule: its label, what it does, and how to attach it to an optimizer.
+
+    The label is what the lab's menu shows: short enough to be read whole in
+    it (at most `LABEL_WIDTH` characters); the description is the option's tooltip.
+    """
 
     name: str
     label: str
+    description: str
     build: Optional[Callable[[Optimizer], LRScheduler]] = field(repr=False)
 
 
+LABEL_WIDTH = 18   # characters: what the lab's schedule menu shows whole at its narrowest
 SCHEDULES: dict[str, ScheduleSpec] = {s.name: s for s in (
-    ScheduleSpec("none", "constant lr", None),
-    ScheduleSpec("step", "step: halve every 100 steps", lambda o: StepLR(o, step_size=100, gamma=0.5)),
-    ScheduleSpec("exponential", "exponential: ×0.99 every step", lambda o: ExponentialLR(o, gamma=0.99)),
-    ScheduleSpec("cosine", "cosine: down to 0 over 500 steps", lambda o: CosineAnnealingLR(o, T_max=500)),
+    ScheduleSpec("none", "constant lr", "the same lr at every step", None),
+    ScheduleSpec("step", "step ×0.5 / 100", "step: the lr halves every 100 steps",
+                 lambda o: StepLR(o, step_size=100, gamma=0.5)),
+    ScheduleSpec("exponential", "exponential ×0.99", "exponential: the lr × 0.99 at every step",
+                 lambda o: ExponentialLR(o, gamma=0.99)),
+    ScheduleSpec("cosine", "cosine, 500 steps", "cosine: the lr goes down to 0 over 500 steps",
+                 lambda o: CosineAnnealingLR(o, T_max=500)),
 )}
 
 
