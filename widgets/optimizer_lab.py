@@ -26,7 +26,8 @@ task on the kernel's own event loop (see `PlayingWidget`): each frame takes
 ``steps_per_frame`` steps, sends the browser only the new points, and sleeps,
 so the kernel keeps handling Pause and the sliders between frames. Changing
 any setting (surface, lr, momentum, betas, schedule, start, optimizers)
-restarts the race from the start point.
+restarts the race from the start point; if Play is on, it goes on with the
+new setting, as in the Playground. Reset and Step stop Play.
 
 From Python: `step`, `reset`, `set`, `set_start`, `play`, `pause`; read
 `trajectories`, `losses`, `diverged`, `status`, `current_lr`, and
@@ -97,7 +98,8 @@ def _choices() -> dict:
     """The menus and colours, for the browser."""
     return {
         "surfaces": [{"name": n, "title": get_surface(n).title} for n in surface_names()],
-        "schedules": [{"name": s.name, "label": s.label} for s in SCHEDULES.values()],
+        "schedules": [{"name": s.name, "label": s.label, "description": s.description}
+                      for s in SCHEDULES.values()],
         "optimizers": {s.name: {"colour": s.colour, "marker": s.marker, "recipe": s.recipe}
                        for s in OPTIMIZERS.values()},
         "heat_colours": list(HEAT_COLOURS), "contour_colour": CONTOUR_COLOUR,
@@ -244,10 +246,16 @@ class OptimizerLab(BrowserChecked, PlayingWidget):
 
     def reset(self) -> None:
         """Stop playing and start the race again from the start point, with the current settings."""
+        self._restart(stop=True)
+
+    def _restart(self, stop: bool) -> None:
+        """A new race from the start point. Reset stops Play; a new setting does not (Play goes on
+        with it, as in the Playground)."""
         s = self.loss_surface
         self._race = Race(s, self.names, (self.start[0], self.start[1]), self.hyper, self.schedule)
         with self.hold_sync():
-            self.playing = False
+            if stop:
+                self.playing = False
             if self.surface_data.get("name") != s.name:
                 self.surface_data = surface_payload(s.name)
             self.notice = ""
@@ -356,7 +364,7 @@ class OptimizerLab(BrowserChecked, PlayingWidget):
         finally:
             self._batch -= 1
         if not self._batch:
-            self.reset()
+            self._restart(stop=False)
 
     @traitlets.validate(*_TRAIT_CHECKS)
     def _check_trait(self, proposal: dict) -> Any:
@@ -384,7 +392,7 @@ class OptimizerLab(BrowserChecked, PlayingWidget):
     @traitlets.observe("optimizer_names", "lr", "momentum", "beta1", "beta2", "schedule", "start")
     def _setting_changed(self, change) -> None:
         if not self._batch:
-            self.reset()
+            self._restart(stop=False)
 
     # ------------------------------------------------------------------
     # Play (the task itself: see PlayingWidget)
