@@ -897,3 +897,27 @@ def test_js_helpers(run_js):
     assert xs == [6.5, 13.5]            # three classes: two boundaries, halfway between the cells
     assert out["ticks"] == [0, 0.2, 0.4, 0.6]
     assert out["bytes"] == list(base64.b64decode("AAH/gA==")) == [0, 1, 255, 128]
+
+
+MENU_RUNNER = """
+import * as js from "./widget.mjs";
+const lr = ["0.001", "0.003", "0.01", "0.03", "0.1", "0.3", "1", "3"];
+process.stdout.write(JSON.stringify({
+  middle: js.insertionIndex(lr, "0.05"),
+  first: js.insertionIndex(lr, "0.0001"),
+  last: js.insertionIndex(lr, "10"),
+  tie: js.insertionIndex(["1", "2", "4"], "2"),
+  words: js.insertionIndex(["moons", "circles"], "spirals"),
+  not_a_number: js.insertionIndex(lr, "abc"),
+  empty: js.insertionIndex([], "0.5"),
+}));
+"""
+
+
+def test_js_a_value_from_python_goes_in_its_place_in_a_menu(run_js):
+    """Issue 12, small things: lr 0.05 set from Python was appended after 3 ("…1, 3, 0.05")."""
+    out = run_js(Playground._esm, MENU_RUNNER)
+    assert out["middle"] == 4          # between 0.03 and 0.1
+    assert out["first"] == 0 and out["last"] == 8
+    assert out["tie"] == 2             # after an equal value (it would not be added then anyway)
+    assert out["words"] == 2 and out["not_a_number"] == 8 and out["empty"] == 0

@@ -12,6 +12,15 @@
 // resets the run and sends the new "settings" back (or refuses, and we put
 // the control back). So the page always shows what Python holds.
 
+// Where a value set from Python (lr 0.05, say) goes in a menu of numbers: before the first
+// larger one, so "…, 0.03, 0.05, 0.1, …" and not "…, 1, 3, 0.05"; at the end if it or the menu is not numeric.
+export function insertionIndex(values, value) {
+  const number = (v) => (typeof v === "string" && v.trim() !== "" && Number.isFinite(Number(v)) ? Number(v) : null);
+  const x = number(value);
+  const at = x === null ? -1 : values.findIndex((v) => number(v) !== null && number(v) > x);
+  return at < 0 ? values.length : at;
+}
+
 function labelled(text, control, extra = null) {
   const label = make("label", { class: "ad-pg-field" });
   label.append(make("span", { class: "ad-pg-label" }, text), control);
@@ -158,8 +167,10 @@ function render({ model, el }) {
     for (const key of ["dataset", "classes", "points", "activation", "engine", "loss", "optimizer", "lr", "l2",
                        "batch_size", "schedule"]) {
       const select = ui[key], value = String(s[key]);
-      if (![...select.options].some((o) => o.value === value)) {  // a value set from Python
-        select.append(make("option", { value }, value));
+      const options = [...select.options];
+      if (!options.some((o) => o.value === value)) {  // a value set from Python: in its place in the menu
+        const after = options[insertionIndex(options.map((o) => o.value), value)];
+        select.insertBefore(make("option", { value }, value), after || null);
       }
       select.value = value;
     }
