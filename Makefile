@@ -28,11 +28,12 @@ $(STAMP): requirements.txt constraints.txt pyproject.toml config/jupyterlab-over
 
 # JupyterLab runs offline: no news or update checks, no extension manager
 # reaching for PyPI. It listens on 127.0.0.1 only, with a token (autodiff_kit/lab.py).
+# It serves the whole clone (so student/ copies open too) and shows notebooks/ first.
 lab: $(STAMP)
-	$(KIT) lab notebooks --no-browser
+	$(KIT) lab notebooks --root . --no-browser
 
 # Classroom mode: one lesson served by Voila, code hidden, widgets live, e.g.
-# `make present LESSON=12` (07 or 7 work too; no LESSON lists them). Like the
+# `make present LESSON=12` (07 or 7 work too; no LESSON lists them, exit 0). Like the
 # lab: 127.0.0.1 only, a fresh token in the URL printed, offline. PORT=8870
 # when 8866 is taken.
 present: $(STAMP)

@@ -3,8 +3,12 @@
 The lessons are first copied into DIR (default ``autodiff-lessons``) as
 ``autodiff-kit lessons DIR`` does: a new lesson arrives, a learner's edited
 file is never overwritten. In a clone of the kit, ``autodiff-kit lab
-notebooks`` (what ``make lab`` runs) opens the kit's own lessons, copying
-nothing.
+notebooks`` opens the kit's own lessons, copying nothing.
+
+``--root FOLDER`` serves FOLDER, which holds the lessons' folder, and opens
+the lessons in it: ``make lab`` runs ``autodiff-kit lab notebooks --root .``,
+so that the whole clone is in JupyterLab's file browser, ``student/`` copies
+(``make student``) included, and the lessons are what it shows first.
 
 JupyterLab runs as ``make lab`` always had it: on 127.0.0.1 only, with a
 token (in the printed link), offline: no news feed, no update check, the
@@ -36,8 +40,21 @@ def is_root() -> bool:
     return geteuid is not None and geteuid() == 0
 
 
-def lab_arguments(folder: Path, browser: bool, port: int | None) -> list[str]:
-    args = [*OFFLINE_FLAGS, f"--ServerApp.root_dir={folder}"]
+def lab_arguments(folder: Path, browser: bool, port: int | None, root: Path | None = None) -> list[str]:
+    """JupyterLab's command line: served from ``root`` (default: ``folder``), opened on ``folder``.
+
+    `ValueError` if ``folder`` is not inside ``root``.
+    """
+    if root is None:
+        args = [*OFFLINE_FLAGS, f"--ServerApp.root_dir={folder}"]
+    else:
+        try:
+            inside = Path(folder).resolve().relative_to(Path(root).resolve())
+        except ValueError:
+            raise ValueError(f"--root {root}: the lessons' folder {folder} is not inside it") from None
+        args = [*OFFLINE_FLAGS, f"--ServerApp.root_dir={root}"]
+        if inside.parts:
+            args.append(f"--LabApp.default_url=/lab/tree/{inside.as_posix()}")
     if not browser:
         args.append("--no-browser")
     if port is not None:
@@ -53,6 +70,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--no-browser", action="store_true",
                         help="do not open a browser; open the printed link yourself")
     parser.add_argument("--port", type=int, default=None, help="this port only (default: 8888 or the next free)")
+    parser.add_argument("--root", type=Path, default=None, metavar="FOLDER",
+                        help="serve FOLDER, which holds DIR, and open DIR in it "
+                             "(make lab: --root . so that student/ opens too)")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -60,6 +80,12 @@ def run(args: argparse.Namespace) -> int:
     folder: Path = args.dir
     if args.port is not None and not 0 < args.port < 65536:
         print(f"autodiff-kit lab: --port {args.port}: a port is a number from 1 to 65535", file=sys.stderr)
+        return 2
+    root = getattr(args, "root", None)
+    try:
+        argv = lab_arguments(folder, browser=not args.no_browser, port=args.port, root=root)
+    except ValueError as error:
+        print(f"autodiff-kit lab: {error}", file=sys.stderr)
         return 2
     from jupyterlab.labapp import LabApp  # ModuleNotFoundError: the CLI names the extra to install
 
@@ -73,5 +99,5 @@ def run(args: argparse.Namespace) -> int:
         except (OSError, ValueError) as error:
             print(f"autodiff-kit lab: {error}", file=sys.stderr)
             return 2
-    LabApp.launch_instance(argv=lab_arguments(folder, browser=not args.no_browser, port=args.port))
+    LabApp.launch_instance(argv=argv)
     return 0

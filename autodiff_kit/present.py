@@ -6,9 +6,10 @@
 
 (``python tools/present.py 12`` in a clone runs the same code.)
 
-The lesson is its number, zero-padded or not (12, 07 and 7 all work); without
-one, or with one that is not a lesson, the lessons are listed and the exit
-status is 2. Voilà runs every cell of the lesson (a few seconds), then shows
+The lesson is its number, zero-padded or not (12, 07 and 7 all work).
+Without one (``make present``) the lessons are listed, with how to pick one,
+and the exit status is 0; with one that is not a lesson, they are listed as
+an error, exit status 2. Voilà runs every cell of the lesson (a few seconds), then shows
 the page: Markdown, outputs and widgets, no code.
 
 The server listens on 127.0.0.1 only, with a fresh random token (printed in
@@ -119,7 +120,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace, example: str = EXAMPLE, example_port: str = EXAMPLE_PORT) -> int:
-    """Exit status: 0 served until Ctrl+C, 1 the port is taken, 2 no such lesson."""
+    """Exit status: 0 served until Ctrl+C (or no lesson given: the list), 1 the port is taken, 2 no such lesson."""
+    if not (args.lesson or "").strip():
+        try:
+            listed = lesson_list(args.lessons)
+        except (FileNotFoundError, OSError) as error:
+            print(error, file=sys.stderr)
+            return 2
+        if listed:
+            print(f"Which lesson? Say its number, e.g. `{example}`. The lessons:\n{listed}")
+            return 0
     try:
         notebook = resolve(args.lesson, args.lessons, example)
     except LookupError as error:

@@ -80,12 +80,21 @@ def test_argparse_errors_say_what_is_wrong_and_exit_2(argv, words, capsys):
     assert words in err and err.startswith("usage: autodiff-kit")
 
 
-@pytest.mark.parametrize("lesson", ["99", "twelve", ""])
+@pytest.mark.parametrize("lesson", ["99", "twelve"])
 def test_present_an_unknown_lesson_lists_the_lessons(lesson, capsys):
-    status, out, err = kit("present", lesson, capsys=capsys) if lesson else kit("present", capsys=capsys)
+    status, out, err = kit("present", lesson, capsys=capsys)
     assert status == 2 and "http://" not in out
     assert "autodiff-kit present 12" in err
     assert "01  01_setup.ipynb" in err and "16  16_what_a_gradient_costs.ipynb" in err
+
+
+@pytest.mark.parametrize("lesson", [None, "", "  "])
+def test_present_without_a_lesson_lists_them_and_exits_0(lesson, capsys):
+    """`make present` with no LESSON: the list and how to pick one, not "Error 2" (issue 12)."""
+    status, out, err = kit("present", capsys=capsys) if lesson is None else kit("present", lesson, capsys=capsys)
+    assert status == 0 and err == "" and "http://" not in out
+    assert "Which lesson? Say its number, e.g. `autodiff-kit present 12`" in out
+    assert "01  01_setup.ipynb" in out and "16  16_what_a_gradient_costs.ipynb" in out
 
 
 def test_present_checks_its_port_and_its_folder(tmp_path, capsys):
