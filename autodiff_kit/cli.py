@@ -67,8 +67,8 @@ def _check(args) -> int:
 
     if importlib.util.find_spec("torch") is None:
         raise ModuleNotFoundError("No module named 'torch'", name="torch")
-    from autodiff.check import run_all_checks
-    return 0 if run_all_checks() else 1
+    from autodiff.check.__main__ import main as check_main   # the table, then a summary line
+    return check_main()
 
 
 def _doctor(args):

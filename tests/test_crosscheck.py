@@ -201,8 +201,10 @@ def test_op_checks_do_not_pass_a_nan_from_torch(monkeypatch, what, change):
 def test_module_exits_zero():
     result = run_python("-m", "autodiff.check")
     assert result.returncode == 0, result.stdout + result.stderr
-    rows = parse(result.stdout)
+    *table, last = result.stdout.strip().splitlines()     # the table, then its summary line
+    rows = parse("\n".join(table))
     assert len(rows) > 60 and all(r[3] == "ok" for r in rows)
+    assert last == f"{len(rows)} checks: {len(rows)} passed, 0 failed"
 
 
 def test_without_torch_run_all_checks_says_so_and_returns_false(capsys, monkeypatch):

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Sequence
 
-__all__ = ["Check", "relative_error"]
+__all__ = ["Check", "relative_error", "summary", "HEADER"]
+
+HEADER = f"{'check':<75} {'rel error':>10} {'tolerance':>9}  result"   # the table's first line
 
 
 @dataclass
@@ -23,6 +25,13 @@ class Check:
 
     def row(self) -> str:
         return f"{self.name:<75} {self.error:>10.2e} {self.tolerance:>9.0e}  {'ok' if self.ok else 'FAIL'}"
+
+
+def summary(checks: Sequence[Check]) -> str:
+    """The table's last line: "126 checks: 126 passed, 0 failed", and which failed, if any."""
+    failed = [c.name for c in checks if not c.ok]
+    line = f"{len(checks)} checks: {len(checks) - len(failed)} passed, {len(failed)} failed"
+    return f"{line}: {', '.join(failed)}" if failed else line
 
 
 def relative_error(ours: Any, theirs: Any) -> float:
