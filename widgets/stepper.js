@@ -484,6 +484,7 @@ function render({ model, el }) {
       // A text box (inputmode decimal), not type=number: what was typed stays, and a problem is said.
       const input = make("input", { type: "text", inputmode: "decimal", autocomplete: "off", "data-leaf": n.id,
                                     "aria-label": `value of ${n.name}` });
+      input.addEventListener("input", () => fitBox(input));
       input.addEventListener("change", () => {
         const problem = inputProblem(input.value, input.validity?.badInput);
         input.classList.toggle("ad-invalid", problem !== null);
@@ -510,9 +511,14 @@ function render({ model, el }) {
       if (value === undefined) continue;
       const text = String(Number(value.toPrecision(12)));
       if (input.value !== text && parseNumber(input.value) !== value) input.value = text;
+      fitBox(input);
       input.classList.remove("ad-invalid");
       input.setAttribute("aria-invalid", "false");
     }
+  }
+  // A box as wide as its number (6.88137358702 is not cut to 6.8813735), and never narrower than 6 digits.
+  function fitBox(input) {
+    input.style.width = `${Math.max(6, input.value.length + 1)}ch`;
   }
   function showSpeed() {
     const ms = model.get("speed_ms");

@@ -343,6 +343,11 @@ def test_input_boxes_say_why_a_value_is_not_used(nb):
     expect(s.input("n0")).not_to_have_class(has_class("ad-invalid"))
     nb.kernel_says("print('kernel', v_box['a'].data)", "kernel 3.0")
 
+    # A long value, from the kernel, is shown whole: the box is as wide as its number.
+    nb.kernel_says("s_box.set_input('a', 6.88137358702)\nprint('set')", "set")
+    expect(s.input("n0")).to_have_value("6.88137358702", timeout=10_000)
+    assert s.input("n0").evaluate("el => el.scrollWidth <= el.clientWidth"), "the number is cut off"
+
 
 def test_quiz_empty_answer_is_explained_in_words(nb):
     s = stepper(nb, "retry")
