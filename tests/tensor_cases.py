@@ -168,3 +168,32 @@ def torch_dims(axis: Any, ndim: int) -> tuple[int, ...]:
 
 def reduced_count(shape: tuple[int, ...], axis: Any) -> int:
     return math.prod(shape[a] for a in torch_dims(axis, len(shape)))
+
+
+# ----------------------------------------------------------------------
+# A small labelled graph the trace and stepper tests step through
+# ----------------------------------------------------------------------
+MLP_X = [[1.0, 2.0, 3.0]]
+MLP_W = [[0.1, 0.2], [0.3, -0.4], [0.5, 0.6]]
+MLP_B = [0.1, -0.2]
+
+
+def small_mlp(x: Any = MLP_X, W: Any = MLP_W, b: Any = MLP_B) -> tuple[Any, dict[str, Any]]:
+    """h = x @ W + b; a = tanh(h); L = Σ a⊙a, with x (1×3) data, W (3×2) and b (2) parameters.
+
+    Returns L and every node by its label.
+    """
+    from autodiff.tensor import Tensor
+
+    x = Tensor(x, label="x", requires_grad=False)
+    W = Tensor(W, label="W")
+    b = Tensor(b, label="b")
+    h = x @ W + b
+    h.label = "h"
+    a = h.tanh()
+    a.label = "a"
+    sq = a * a
+    sq.label = "sq"
+    L = sq.sum()
+    L.label = "L"
+    return L, {"x": x, "W": W, "b": b, "h": h, "a": a, "sq": sq, "L": L}

@@ -26,6 +26,7 @@ import numpy as np
 import pytest
 import torch
 from comm_messages import send_state
+from tensor_cases import MLP_B, MLP_W, MLP_X, small_mlp
 
 from autodiff import Var
 from autodiff.tensor import Tensor
@@ -37,24 +38,8 @@ from widgets.stepper import QUIZ_NUMBERS, GraphStepper, parse_shape
 
 NOT_YET = "grad: not computed yet"
 NOT_NEEDED = "grad: not needed (a constant)"
-X = [[1.0, 2.0, 3.0]]
-W0 = [[0.1, 0.2], [0.3, -0.4], [0.5, 0.6]]
-B0 = [0.1, -0.2]
-
-
-def mlp(x=X, W=W0, b=B0):
-    x = Tensor(x, label="x", requires_grad=False)
-    W = Tensor(W, label="W")
-    b = Tensor(b, label="b")
-    h = x @ W + b
-    h.label = "h"
-    a = h.tanh()
-    a.label = "a"
-    sq = a * a
-    sq.label = "sq"
-    L = sq.sum()
-    L.label = "L"
-    return L, {"x": x, "W": W, "b": b, "h": h, "a": a, "sq": sq, "L": L}
+X, W0, B0 = MLP_X, MLP_W, MLP_B
+mlp = small_mlp
 
 
 def torch_mlp(x=X, W=W0, b=B0):

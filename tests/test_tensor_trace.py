@@ -32,6 +32,7 @@ import pytest
 import torch
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
+from tensor_cases import small_mlp
 
 from autodiff import Var
 from autodiff.tensor import Tensor, linear
@@ -260,20 +261,7 @@ def _received_before(tr, contribution):
 # Hand-worked examples
 # ---------------------------------------------------------------------------
 
-def mlp():
-    """h = x @ W + b; a = tanh(h); L = Σ a⊙a, with x (1×3) data, W (3×2) and b (2) parameters."""
-    x = Tensor([[1.0, 2.0, 3.0]], label="x", requires_grad=False)
-    W = Tensor([[0.1, 0.2], [0.3, -0.4], [0.5, 0.6]], label="W")
-    b = Tensor([0.1, -0.2], label="b")
-    h = x @ W + b
-    h.label = "h"
-    a = h.tanh()
-    a.label = "a"
-    sq = a * a
-    sq.label = "sq"
-    L = sq.sum()
-    L.label = "L"
-    return L, dict(x=x, W=W, b=b, h=h, a=a, sq=sq, L=L)
+mlp = small_mlp   # h = x @ W + b; a = tanh(h); L = Σ a⊙a (tests/tensor_cases.py)
 
 
 def test_mlp_by_hand():
