@@ -88,12 +88,13 @@ def declared() -> dict[str, list]:
 
 def test_the_core_needs_numpy_only_and_the_extras_are_the_roles():
     roles = declared()
-    assert set(roles) == {"core", "lab", "check", "course"}
+    assert set(roles) == {"core", "lab", "check", "course", "hub"}
     assert [r.name for r in roles["core"]] == ["numpy"]
     assert {r.name for r in roles["lab"]} >= {"jupyterlab", "ipywidgets", "anywidget", "matplotlib",
                                               "graphviz", "graphviz-pure", "tqdm"}
     assert [r.name for r in roles["check"]] == ["torch"]
     assert {r.name for r in roles["course"]} >= {"nbgrader", "voila"}
+    assert {r.name for r in roles["hub"]} == {"autodiff-kit", "jupyterhub"}
 
 
 def test_every_declared_range_admits_the_pinned_version():
