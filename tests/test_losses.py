@@ -398,3 +398,54 @@ def test_l2_penalty_bad_arguments():
         losses.l2_penalty([], 0.1)
     with pytest.raises(TypeError, match=r"params\[1\]"):
         losses.l2_penalty([Var(1.0), 2.0], 0.1)
+
+
+# ----------------------------------------------------------------------
+# BCE with logits at extreme logits: log1p keeps the tiny losses
+# ----------------------------------------------------------------------
+def _exact_bce_with_logits(x, y):
+    """The loss for a hard label, in plain floats: softplus(-x) for y = 1, softplus(x) for y = 0."""
+    z = -x if y == 1.0 else x
+    return max(z, 0.0) + math.log1p(math.exp(-abs(z)))
+
+
+@pytest.mark.parametrize("x", [20.0, 37.0, 40.0, 100.0, 700.0, -20.0, -40.0, -700.0])
+@pytest.mark.parametrize("y", [0.0, 1.0])
+def test_bce_with_logits_at_extreme_logits_matches_torch(x, y):
+    v = Var(x)
+    loss = losses.binary_cross_entropy_with_logits(v, y)
+    loss.backward()
+    t = t64(x, grad=True)
+    t_loss = F.binary_cross_entropy_with_logits(t, t64(y))
+    t_loss.backward()
+    assert loss.data == _exact_bce_with_logits(x, y)
+    # the gradient σ(x) - y, to rounding: written -σ(-x) for y = 1, so no digits cancel
+    exact_grad = -1.0 / (1.0 + math.exp(x)) if y == 1.0 else 1.0 / (1.0 + math.exp(-x))
+    assert close(v.grad, exact_grad, rel=1e-15)
+    # torch computes (1 - y)·x + softplus(-x) and σ(x) - y: exact where nothing cancels, and
+    # within rounding of |x| where something does (at x = -40, y = 0 its loss is 0.0)
+    if y == 1.0 or x >= 0:
+        assert loss.data == t_loss.item()
+    slack = 1e-15 * max(1.0, abs(x))
+    assert abs(loss.data - t_loss.item()) <= slack and abs(v.grad - t.grad.item()) <= slack
+
+
+def test_bce_with_logits_keeps_the_tiny_loss_at_40():
+    """The bug this fixes: log(1 + e^-40) rounds 1 + 4.2e-18 to 1 and gives 0.0."""
+    assert math.log(1.0 + math.exp(-40.0)) == 0.0
+    assert val(losses.binary_cross_entropy_with_logits(40.0, 1.0)) == 4.248354255291589e-18
+    assert val(losses.binary_cross_entropy_with_logits(-40.0, 0.0)) == 4.248354255291589e-18
+
+
+def test_bce_with_logits_second_derivative_matches_torch():
+    """log1p's local derivative 1/(1 + a) is written with arithmetic, so grad of grad works."""
+    from autodiff import grad
+    for x, y in [(0.5, 0.3), (40.0, 1.0), (-3.0, 0.0)]:
+        v = Var(x)
+        (g,) = grad(losses.binary_cross_entropy_with_logits(v, y), [v], create_graph=True)
+        (h,) = grad(g, [v])
+        t = t64(x, grad=True)
+        (tg,) = torch.autograd.grad(F.binary_cross_entropy_with_logits(t, t64(y)), t, create_graph=True)
+        (th,) = torch.autograd.grad(tg, t)
+        assert abs(h.data - th.item()) <= 1e-15  # σ'(x); torch gives 0.0 for 4.2e-18 at x = 40
+        assert h.data == pytest.approx(math.exp(-abs(x)) / (1 + math.exp(-abs(x))) ** 2, rel=1e-14)
