@@ -1,0 +1,436 @@
+"""The lessons as an nbgrader course: ``autodiff-kit assignments DIR`` (``make assignments``).
+
+    autodiff-kit assignments course                      # every lesson with exercises
+    autodiff-kit assignments course --lessons 03 05      # some of them
+    autodiff-kit assignments course --release --force    # and nbgrader generate_assignment
+
+``DIR`` becomes an nbgrader course directory (docs/instructor.md has the whole
+workflow): ``DIR/nbgrader_config.py`` and, for each lesson with exercises,
+``DIR/source/lessonNN/`` holding the lesson's notebook with nbgrader's cell
+metadata and the ``exercises/`` package it imports. ``--release`` then runs
+``nbgrader generate_assignment`` on each, which writes ``DIR/release/lessonNN/``
+(the copy the learners get) and enters the assignment in ``DIR/gradebook.db``.
+
+How a lesson becomes a source notebook
+--------------------------------------
+An *exercise* is a solution cell (a code cell with a ``### BEGIN SOLUTION``
+region that defines ``def fn(...)``) and its check cell, ``ex.check(fn)``,
+alone in its cell. In the source notebook:
+
+* the solution cell is an nbgrader *autograded answer* (``solution``): the
+  release has nbgrader's stub in place of the region, the same stub as
+  ``make student`` writes;
+* the check cell becomes a locked *autograded test* worth `POINTS_VISIBLE`,
+  ``assert ex.check(fn), ...``: the learner sees the same feedback as in the
+  lesson, and the cell raises AssertionError while the function is not right
+  (nbgrader scores a test cell by whether it raises);
+* right after it comes a new locked test cell worth `POINTS_HIDDEN`, all of
+  it between ``### BEGIN HIDDEN TESTS`` and ``### END HIDDEN TESTS``, so the
+  release has it empty and autograding puts it back. It calls `hidden_check`,
+  which tests what the visible cell cannot: it loads the exercise afresh
+  from the master copy of ``exercises/`` (autograding copies the source's
+  files over the learner's), so changing the exercise object in the
+  notebook scores nothing, and it runs every case again, in reverse order
+  and twice over, so an answer that keeps state between calls (a global
+  cache, a set never emptied) or depends on the order of the cases fails.
+
+So each exercise is worth ``POINTS_VISIBLE + POINTS_HIDDEN`` = 2 points. A
+markdown cell with a solution region (a written answer; none of the kit's
+lessons has one today) becomes a *manually graded answer* worth
+`POINTS_WRITTEN`, with nbgrader's "YOUR ANSWER HERE" in the release. A code
+cell with a solution region but no check cell naming its function is an
+answer without points. A cell tagged ``solution`` (instructor-only) is left
+out. Outputs, execution counts and the saved widget state are cleared.
+
+Marker lines are written exactly as nbgrader looks for them (``### BEGIN
+SOLUTION`` at the line's indentation; the kit also accepts ``#BEGIN
+solution``), and a line that only *mentions* a marker (lesson 01's prose
+about them) gets a no-break space in it, ``BEGIN\u00a0SOLUTION``, which reads the
+same: nbgrader finds markers by substring and would take it for one.
+
+The ``exercises/`` package beside each notebook is the student copy of the
+kit's (`autodiff_kit.student.student_exercise_module`: no solution, no hint
+that gives one away): the lesson's module, ``common.py`` and
+``__init__.py``. The same lessons give byte-identical source notebooks, and
+so byte-identical releases.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import importlib.util
+import os
+import re
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable, Sequence
+
+__all__ = ["POINTS_VISIBLE", "POINTS_HIDDEN", "POINTS_WRITTEN", "COURSE_ID", "Graded",
+           "write_source", "release", "source_notebook", "hidden_check", "assignment_name",
+           "select_lessons", "nbgrader_config"]
+
+POINTS_VISIBLE = 1   # the check cell: every case of the exercise passes
+POINTS_HIDDEN = 1    # the hidden test: the master exercise, every case, reversed, twice
+POINTS_WRITTEN = 1   # a markdown answer, graded by hand
+COURSE_ID = "autodiff-kit"
+CELL_TIMEOUT = 120   # seconds nbgrader lets one cell run when it autogrades
+
+HIDDEN_BEGIN, HIDDEN_END = "### BEGIN HIDDEN TESTS", "### END HIDDEN TESTS"
+SOLUTION_BEGIN, SOLUTION_END = "### BEGIN SOLUTION", "### END SOLUTION"
+# What nbgrader looks for, as a substring of any line.
+_DELIMITERS = ("BEGIN SOLUTION", "END SOLUTION", "BEGIN HIDDEN TESTS", "END HIDDEN TESTS")
+_CHECK = re.compile(r"^(?P<exercise>[A-Za-z_]\w*)\.check\((?P<function>[A-Za-z_]\w*)\)$")
+_DEF = re.compile(r"^def\s+(?P<function>[A-Za-z_]\w*)\s*\(", re.MULTILINE)
+_PACKAGE = ("__init__.py", "common.py")   # shipped with every lesson's module
+
+
+@dataclass(frozen=True)
+class Graded:
+    """One graded exercise of a source notebook: ``exercise.check(function)``.
+
+    ``grade_ids`` are nbgrader's ids of its two test cells, visible then hidden.
+    """
+
+    exercise: str
+    function: str
+
+    @property
+    def grade_ids(self) -> tuple[str, str]:
+        return f"{self.exercise}_test", f"{self.exercise}_hidden"
+
+    @property
+    def answer_id(self) -> str:
+        return f"{self.exercise}_answer"
+
+    @property
+    def points(self) -> int:
+        return POINTS_VISIBLE + POINTS_HIDDEN
+
+
+# ----------------------------------------------------------------------
+# Which lessons
+# ----------------------------------------------------------------------
+def assignment_name(notebook: Path) -> str:
+    """The assignment of a lesson: ``lesson05`` for ``05_implementing_backward.ipynb``."""
+    return f"lesson{Path(notebook).name[:2]}"
+
+
+def select_lessons(lessons: Sequence[str] | None, folder: Path | None = None) -> list[Path]:
+    """The notebooks of ``lessons`` ("03", "3" or "lesson03"), in order; all of them for None.
+
+    An unknown lesson is a `LookupError` that names it and lists the lessons.
+    """
+    from . import lesson_notebooks
+
+    found = lesson_notebooks(folder)
+    if lessons is None:
+        return list(found.values())
+    chosen: dict[int, Path] = {}
+    for text in lessons:
+        digits = str(text).strip().removeprefix("lesson")
+        if not digits.isdigit() or int(digits) not in found:
+            listing = ", ".join(f"{number:02d}" for number in found)
+            raise LookupError(f"there is no lesson {text!r}; the lessons are {listing}")
+        chosen[int(digits)] = found[int(digits)]
+    return [chosen[number] for number in sorted(chosen)]
+
+
+# ----------------------------------------------------------------------
+# The source notebook
+# ----------------------------------------------------------------------
+def _nbgrader(grade_id: str, *, solution: bool = False, grade: bool = False, locked: bool = False,
+              points: int | None = None) -> dict:
+    """nbgrader's cell metadata (schema 3) for one cell."""
+    meta = {"grade": grade, "grade_id": grade_id, "locked": locked, "schema_version": 3,
+            "solution": solution, "task": False}
+    if points is not None:
+        meta["points"] = points
+    return meta
+
+
+def _canonical_markers(source: str) -> str:
+    """Marker lines as nbgrader spells them; other mentions of a marker defused with a no-break space."""
+    from .student import BEGIN, END
+
+    lines = []
+    for line in source.split("\n"):
+        begin = BEGIN.match(line)
+        if begin:
+            line = begin.group(1) + SOLUTION_BEGIN
+        elif END.match(line):
+            line = line[:len(line) - len(line.lstrip())] + SOLUTION_END
+        else:
+            for delimiter in _DELIMITERS:
+                line = line.replace(delimiter, delimiter.replace(" ", "\u00a0"))
+        lines.append(line)
+    return "\n".join(lines)
+
+
+def _exercises(cells: list, name: str) -> dict[int, Graded]:
+    """The check cells of graded exercises, by index: each names a function a solution cell defines."""
+    from .student import BEGIN
+
+    defined: set[str] = set()
+    for cell in cells:
+        if cell.cell_type == "code" and any(BEGIN.match(line) for line in cell.source.split("\n")):
+            defined.update(match.group("function") for match in _DEF.finditer(cell.source))
+    checks: dict[int, Graded] = {}
+    seen: set[str] = set()
+    for index, cell in enumerate(cells):
+        match = _CHECK.match(cell.source.strip()) if cell.cell_type == "code" else None
+        if match and match.group("function") in defined:
+            graded = Graded(match.group("exercise"), match.group("function"))
+            if graded.exercise in seen:
+                raise ValueError(f"{name}, cell {index + 1}: {graded.exercise} is checked twice; "
+                                 "an exercise is graded once, so keep one check cell for it")
+            seen.add(graded.exercise)
+            checks[index] = graded
+    return checks
+
+
+def source_notebook(nb: Any, *, module: str, name: str = "notebook") -> tuple[Any, list[Graded]]:
+    """The nbgrader source version of a lesson notebook ``nb`` (a new notebook), and its exercises.
+
+    ``module`` is what the hidden tests import the exercises from, such as
+    ``"exercises.lesson03"``; ``name`` names the notebook in errors (a
+    `autodiff_kit.student.MarkerError` for markers that don't pair up).
+    The module docstring says what each cell becomes.
+    """
+    import nbformat
+
+    from .student import CODE_STUB, MARKDOWN_STUB, SOLUTION_TAG, strip_solutions
+
+    nb = nbformat.from_dict(nb)  # a deep copy: the lesson is left alone
+    graded = _exercises(nb.cells, name)
+    answers = {g.function: g for g in graded.values()}
+    cells, exercises = [], []
+    for index, cell in enumerate(nb.cells):
+        if SOLUTION_TAG in cell.metadata.get("tags", ()):
+            continue
+        where = f"{name}, cell {index + 1}"
+        cell.metadata.pop("nbgrader", None)
+        cell.source = _canonical_markers(cell.source)
+        if cell.cell_type == "code":
+            cell.outputs, cell.execution_count = [], None
+            cell.metadata.pop("execution", None)
+            _, regions, _ = strip_solutions(cell.source, CODE_STUB, where)
+            if index in graded:
+                exercise = graded[index]
+                exercises.append(exercise)
+                visible, hidden = exercise.grade_ids
+                cell.source = (f"assert {exercise.exercise}.check({exercise.function}), (\n"
+                               f"    \"{exercise.function} does not pass {exercise.exercise}'s check yet: "
+                               "the feedback above says why\")")
+                cell.metadata["nbgrader"] = _nbgrader(visible, grade=True, locked=True,
+                                                      points=POINTS_VISIBLE)
+                cells.append(cell)
+                hidden_source = "\n".join((
+                    f"# A hidden test ({POINTS_HIDDEN} point): nbgrader runs it when it grades.",
+                    HIDDEN_BEGIN,
+                    "from autodiff_kit.assignments import hidden_check",
+                    f"hidden_check({module!r}, {exercise.exercise!r}, {exercise.function})",
+                    HIDDEN_END))
+                hidden_cell = nbformat.v4.new_code_cell(hidden_source)
+                hidden_cell.id = hidden.replace("_", "-")
+                hidden_cell.metadata["nbgrader"] = _nbgrader(hidden, grade=True, locked=True,
+                                                             points=POINTS_HIDDEN)
+                cells.append(hidden_cell)
+                continue
+            if regions:
+                defines = [m.group("function") for m in _DEF.finditer(cell.source)]
+                owner = next((answers[f] for f in defines if f in answers), None)
+                grade_id = owner.answer_id if owner else f"answer_cell{index + 1}"
+                cell.metadata["nbgrader"] = _nbgrader(grade_id, solution=True)
+        elif cell.cell_type == "markdown":
+            _, regions, _ = strip_solutions(cell.source, MARKDOWN_STUB, where)
+            if regions:
+                cell.metadata["nbgrader"] = _nbgrader(f"written_cell{index + 1}", solution=True,
+                                                      grade=True, points=POINTS_WRITTEN)
+        cells.append(cell)
+    nb.cells = cells
+    nb.metadata.pop("widgets", None)
+    nbformat.validate(nb)
+    return nb, exercises
+
+
+# ----------------------------------------------------------------------
+# The course directory
+# ----------------------------------------------------------------------
+def nbgrader_config() -> str:
+    """The text of the course's ``nbgrader_config.py``."""
+    from .student import CODE_STUB, MARKDOWN_STUB
+
+    return "\n".join((
+        '"""nbgrader\'s settings for the autodiff-kit course (written by `autodiff-kit assignments`)."""',
+        "",
+        "c = get_config()  # noqa: F821 (nbgrader defines it)",
+        f"c.CourseDirectory.course_id = {COURSE_ID!r}",
+        "# The stubs of the release: the same as the student copies of `make student`.",
+        f"c.ClearSolutions.code_stub = {{'python': {chr(10).join(CODE_STUB)!r}}}",
+        f"c.ClearSolutions.text_stub = {chr(10).join(MARKDOWN_STUB)!r}",
+        "# A learner's endless loop stops after this many seconds per cell.",
+        f"c.Execute.timeout = {CELL_TIMEOUT}",
+        "",
+    ))
+
+
+def _exercise_package(lessons_dir: Path, lesson_module: str) -> dict[str, str]:
+    """The student copy of the ``exercises/`` files a lesson imports: {file name: text}."""
+    from .student import student_exercise_module
+
+    folder = lessons_dir / "exercises"
+    files = {}
+    for file_name in (*_PACKAGE, f"{lesson_module}.py"):
+        path = folder / file_name
+        if path.is_file():
+            files[file_name] = student_exercise_module(path.read_text(encoding="utf-8"),
+                                                       name=f"exercises/{file_name}")
+    return files
+
+
+def write_source(course_dir: Path, lessons: Sequence[str] | None = None, *,
+                 lessons_dir: Path | None = None) -> list[str]:
+    """Write ``course_dir/nbgrader_config.py`` and ``course_dir/source/<assignment>/``; return the names.
+
+    ``lessons`` are lesson numbers ("03", "5"); None takes every lesson
+    that has a graded exercise. Each assignment folder is written afresh
+    (anything else in it is removed), every file atomically. A lesson
+    named in ``lessons`` without a graded exercise is a `ValueError`; an
+    unknown one a `LookupError`. Nothing here needs nbgrader itself.
+    """
+    import nbformat
+
+    from . import lessons_source
+    from .student import _write_atomically
+
+    course_dir = Path(course_dir)
+    lessons_dir = lessons_source() if lessons_dir is None else Path(lessons_dir)
+    if course_dir.exists() and not course_dir.is_dir():
+        raise NotADirectoryError(f"{course_dir} is a file, not a folder")
+    prepared = []
+    for notebook in select_lessons(lessons, lessons_dir):
+        name = assignment_name(notebook)
+        nb, exercises = source_notebook(nbformat.read(notebook, as_version=4),
+                                        module=f"exercises.{name}", name=str(notebook))
+        if not exercises:
+            if lessons is not None:
+                raise ValueError(f"{notebook.name} has no graded exercise (a solution cell and its "
+                                 "check cell), so it makes no assignment")
+            continue
+        prepared.append((name, notebook.name, nbformat.writes(nb) + "\n",
+                         _exercise_package(lessons_dir, name)))
+    course_dir.mkdir(parents=True, exist_ok=True)
+    _write_atomically(course_dir / "nbgrader_config.py", nbgrader_config())
+    for name, file_name, text, package in prepared:
+        folder = course_dir / "source" / name
+        if folder.exists():
+            shutil.rmtree(folder)
+        (folder / "exercises").mkdir(parents=True)
+        _write_atomically(folder / file_name, text)
+        for module_name, module_text in package.items():
+            _write_atomically(folder / "exercises" / module_name, module_text)
+    return [name for name, *_ in prepared]
+
+
+def nbgrader_command(course_dir: Path, *arguments: str) -> subprocess.CompletedProcess:
+    """Run ``nbgrader ARGUMENTS`` in the course directory (this Python's nbgrader); output captured."""
+    if importlib.util.find_spec("nbgrader") is None:
+        raise ModuleNotFoundError("No module named 'nbgrader'", name="nbgrader")
+    env = dict(os.environ)   # nbgrader runs `alembic` from this Python's scripts folder
+    env["PATH"] = os.pathsep.join((str(Path(sys.executable).parent), env.get("PATH", "")))
+    return subprocess.run([sys.executable, "-m", "nbgrader", *arguments], cwd=course_dir,
+                          capture_output=True, text=True, env=env)
+
+
+def release(course_dir: Path, names: Sequence[str], *, force: bool = False) -> None:
+    """``nbgrader generate_assignment`` for each of ``names``: ``course_dir/release/<name>/``.
+
+    ``force`` replaces a release that exists already. A failure is a
+    `RuntimeError` with nbgrader's own last lines.
+    """
+    for name in names:
+        done = nbgrader_command(Path(course_dir), "generate_assignment", name,
+                                *(["--force"] if force else []))
+        if done.returncode != 0:
+            said = "\n".join((done.stdout + done.stderr).strip().splitlines()[-8:])
+            raise RuntimeError(f"nbgrader generate_assignment {name} failed (exit {done.returncode}):\n{said}")
+
+
+# ----------------------------------------------------------------------
+# The hidden test
+# ----------------------------------------------------------------------
+def hidden_check(module: str, exercise: str, fn: Callable) -> None:
+    """Raise AssertionError unless ``fn`` passes the master copy of ``exercise``, twice over.
+
+    The exercise is loaded afresh from ``module`` (`importlib.reload`), so
+    an exercise object changed in the learner's notebook counts for
+    nothing; every case is run in reverse order, then again, so an answer
+    that keeps state between calls or depends on the order of the cases
+    fails. The message is the check's own verdict.
+    """
+    from widgets.exercise import Exercise
+
+    master = getattr(importlib.reload(importlib.import_module(module)), exercise)
+
+    def cases() -> list:
+        return [*reversed(master.cases), *reversed(master.cases)]
+
+    again = Exercise(master.title, cases=cases, compare=master.compare, rel_tol=master.rel_tol,
+                     abs_tol=master.abs_tol, run=master.run, detail=master.detail)
+    feedback = again.feedback(fn)
+    if not feedback.ok:
+        raise AssertionError(f"hidden test: the cases in reverse order, twice over\n{feedback.text()}")
+
+
+# ----------------------------------------------------------------------
+# autodiff-kit assignments DIR
+# ----------------------------------------------------------------------
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("dir", type=Path, metavar="DIR", help="the course folder (make assignments: course)")
+    parser.add_argument("--lessons", nargs="+", default=None, metavar="NN",
+                        help="the lessons, by number (03 5 ...); default: every lesson with exercises")
+    parser.add_argument("--release", action="store_true",
+                        help="also run nbgrader generate_assignment: DIR/release/lessonNN/")
+    parser.add_argument("--force", action="store_true",
+                        help="replace assignments that DIR/source (and DIR/release) has already")
+
+
+def run(args: argparse.Namespace) -> int:
+    """Exit status: 0 written, 1 a lesson or nbgrader failed, 2 bad usage, 3 nbgrader missing."""
+    from . import lessons_source
+
+    course: Path = args.dir
+    if course.exists() and not course.is_dir():
+        print(f"autodiff-kit assignments: {course} is a file, not a folder", file=sys.stderr)
+        return 2
+    if args.release and importlib.util.find_spec("nbgrader") is None:
+        raise ModuleNotFoundError("No module named 'nbgrader'", name="nbgrader")
+    try:
+        wanted = [assignment_name(path) for path in select_lessons(args.lessons)]
+    except LookupError as error:
+        print(f"autodiff-kit assignments: {error.args[0]}", file=sys.stderr)
+        return 2
+    present = [name for name in wanted if (course / "source" / name).exists()
+               or (args.release and (course / "release" / name).exists())]
+    if present and not args.force:
+        print(f"autodiff-kit assignments: {course} already has {', '.join(present)}; "
+              "add --force to replace them", file=sys.stderr)
+        return 2
+    try:
+        names = write_source(course, args.lessons, lessons_dir=lessons_source())
+    except ValueError as error:   # markers that don't pair up, a solution the student copy keeps
+        print(f"autodiff-kit assignments: {error}", file=sys.stderr)
+        return 1
+    print(f"{course / 'source'}: {len(names)} assignments ({', '.join(names)})")
+    if args.release:
+        try:
+            release(course, names, force=args.force)
+        except RuntimeError as error:
+            print(f"autodiff-kit assignments: {error}", file=sys.stderr)
+            return 1
+        print(f"{course / 'release'}: released with nbgrader generate_assignment")
+    return 0
