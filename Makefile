@@ -12,7 +12,7 @@ STAMP  := $(VENV)/.installed
 PIP    := $(BIN)/python -m pip
 KIT    := $(BIN)/autodiff-kit
 
-.PHONY: lab test bench demo check clean lock venv student present
+.PHONY: lab test bench demo check clean lock venv student present assignments
 
 venv: $(STAMP)
 
@@ -58,6 +58,12 @@ check: $(STAMP)
 student: $(STAMP)
 	$(KIT) student student --from notebooks --force
 
+# The lessons as an nbgrader course in course/ (git-ignored): source/lessonNN/ with
+# graded tests and hidden tests, then release/lessonNN/ by nbgrader generate_assignment.
+# LESSONS="03 05" for some of them. The instructor's workflow: docs/instructor.md.
+assignments: $(STAMP)
+	$(KIT) assignments course --release --force $(if $(LESSONS),--lessons $(LESSONS),)
+
 # Re-pin every transitive dependency from a fresh install of requirements.txt.
 lock:
 	rm -rf .lockenv && $(PYTHON) -m venv .lockenv
@@ -66,5 +72,5 @@ lock:
 	rm -rf .lockenv
 
 clean:
-	rm -rf $(VENV) .pytest_cache .hypothesis build *.egg-info benchmarks/output demo-output test-output student
+	rm -rf $(VENV) .pytest_cache .hypothesis build *.egg-info benchmarks/output demo-output test-output student course
 	find . -name __pycache__ -type d -prune -exec rm -rf {} +

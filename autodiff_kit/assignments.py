@@ -69,6 +69,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
+HELP = """\
+Writes DIR/nbgrader_config.py and DIR/source/lessonNN/ for each lesson with
+exercises (all of them, or --lessons 03 05): the lesson with nbgrader's cell
+metadata, each exercise worth 2 points (its check cell, 1; a hidden test, 1),
+and the exercises/ package without solutions. --release runs nbgrader
+generate_assignment: DIR/release/lessonNN/, the copy the learners get.
+The instructor's workflow: docs/instructor.md."""
+
 __all__ = ["POINTS_VISIBLE", "POINTS_HIDDEN", "POINTS_WRITTEN", "COURSE_ID", "Graded",
            "write_source", "release", "source_notebook", "hidden_check", "assignment_name",
            "select_lessons", "nbgrader_config"]

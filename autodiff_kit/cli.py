@@ -4,6 +4,7 @@
     autodiff-kit lab [DIR]         JupyterLab on those lessons (127.0.0.1, a token, offline)
     autodiff-kit present N         classroom mode: lesson N with Voilà, code hidden, widgets live
     autodiff-kit student DIR       student copies of the lessons, solutions removed
+    autodiff-kit assignments DIR   the lessons as an nbgrader course (source, release)
     autodiff-kit check             the PyTorch cross-check (python -m autodiff.check)
     autodiff-kit doctor            the set-up check, with fixes for this OS
     autodiff-kit demo              micrograd's demo on this engine, a picture written
@@ -23,14 +24,15 @@ EXIT_CODES = """\
 exit status:
   0  done (for lab and present: the server was stopped with Ctrl+C)
   1  the command ran and found a problem: a check failed, the set-up is not
-     ready, a notebook has unpaired solution markers, the port is taken
+     ready, a notebook has unpaired solution markers, the port is taken,
+     nbgrader failed
   2  bad usage: an unknown command or option, no such lesson, a bad folder
   3  a package this command needs is not installed (the message names the
      extra to install, e.g. pip install "autodiff-kit[lab]")"""
 
 # The extra that brings what each command imports.
 EXTRA = {"lab": "lab", "present": "course", "student": "lab", "check": "check",
-         "doctor": "lab", "demo": "lab", "lessons": "lab"}
+         "doctor": "lab", "demo": "lab", "lessons": "lab", "assignments": "course"}
 
 
 def _lessons(args: argparse.Namespace) -> int:
@@ -60,6 +62,11 @@ def _present(args):
 def _student(args):
     from . import student
     return student.run(args)
+
+
+def _assignments(args):
+    from . import assignments
+    return assignments.run(args)
 
 
 def _check(args) -> int:
@@ -93,7 +100,7 @@ def parser() -> argparse.ArgumentParser:
                                   formatter_class=argparse.RawDescriptionHelpFormatter)
         return sub
 
-    from . import doctor, lab, lessons, present, student  # light: their heavy imports are inside run()
+    from . import assignments, doctor, lab, lessons, present, student  # light: their heavy imports are inside run()
 
     sub = command("lessons", "copy the lessons and their exercises into a folder you own", lessons.__doc__)
     sub.add_argument("dir", nargs="?", type=Path, default=Path(lessons.DEFAULT_DIR), metavar="DIR",
@@ -113,6 +120,11 @@ def parser() -> argparse.ArgumentParser:
                   student.__doc__)
     student.add_arguments(sub)
     sub.set_defaults(run=_student)
+
+    sub = command("assignments", "the lessons as an nbgrader course: source with graded tests, release",
+                  assignments.HELP)
+    assignments.add_arguments(sub)
+    sub.set_defaults(run=_assignments)
 
     sub = command("check", "the PyTorch cross-check: every op, module, loss, optimizer against torch",
                   "Every displayed formula, op (to second order), module, loss, optimizer and schedule\n"
