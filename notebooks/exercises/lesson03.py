@@ -4,6 +4,10 @@
 * 3.2 ``leaves(root)``: the labels of its leaves, the inputs;
 * 3.3 ``forward_pass(root)``: after some leaves' values were changed,
   recompute every op node in topological order and return the new output.
+  The check compares what it returns *and* which op nodes are left stale
+  afterwards (a node whose ``.data`` is not its op applied to its operands'
+  ``.data``): an evaluator that computes the right number without writing
+  ``.data`` leaves every op node stale, and fails.
 
 Each case hands the learner's function the output of a small graph, built
 afresh for every check (``cases`` is a function) and copied for every call,
@@ -20,7 +24,9 @@ from __future__ import annotations
 
 import math
 
-from autodiff import Var
+from typing import Any, Callable
+
+from autodiff import Var, topological_order
 from widgets.exercise import Exercise
 
 from .common import named
@@ -219,9 +225,31 @@ def _forward_cases() -> list:
     ]
 
 
+def _stale_nodes(root: Var) -> list[str]:
+    """The op nodes whose .data is not their op applied to their operands' .data, parents first.
+
+    Named by label ("the output" for root, whose label is long here). The
+    expected value of every case is the empty list: after a forward pass,
+    every op node holds the value its operands give.
+    """
+    stale = []
+    for node in topological_order(root):
+        if node.parents:
+            fresh = node.op.forward(*[p.data for p in node.parents])
+            if not math.isclose(node.data, fresh, rel_tol=1e-12, abs_tol=1e-12):
+                stale.append("the output" if node is root else node.label or "an unlabelled node")
+    return stale
+
+
+def _run_forward_pass(fn: Callable, root: Var) -> dict[str, Any]:
+    returned = fn(root)
+    return {"returned": returned, "stale nodes": _stale_nodes(root)}
+
+
 ex03_3 = Exercise(
     "3.3 · The forward pass, again",
-    cases=_forward_cases,
+    cases=lambda: [(args, {"returned": value, "stale nodes": []}) for args, value in _forward_cases()],
+    run=_run_forward_pass,
     hints=(
         "Visit the nodes so that each comes after its operands: `for node in topological_order(root)`.",
         "A leaf (`not node.parents`) already holds its new value: skip it. An op node gets "

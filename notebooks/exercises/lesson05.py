@@ -14,6 +14,15 @@ did into a value to compare: a verdict on the order it returned, or the
 gradient of every node. A wrong case shows the graph in words under the
 inputs.
 
+Every case is there for a misconception (tests/test_exercise_wrong_answers.py
+lists them, each one rejected): `=` instead of ``+=`` fails ``a + a``; a
+reversed breadth-first order fails SKIP, where x is both one and three steps
+from L; a breadth-first backward that passes each node on when first reached
+fails SWAPPED, the diamond with L = c·d, where c passes on before d's share
+has reached it (∂L/∂a = 6 instead of 24); and passing gradients along every
+path, which gets the numbers right with exponential work, fails DOUBLING, 30
+doublings of x, stopped by a time limit (`common.time_limit`).
+
 Expected values never come from running a solution (the solutions here are
 text, shown as the last rung of the hint ladder). They come from the engine
 on another fresh build of the same graph: the node count of
@@ -29,10 +38,12 @@ from typing import Any, Callable, Sequence
 
 from autodiff import Var, topological_order
 
-from .common import DescribedExercise, named
+from .common import DescribedExercise, TimeLimitExceeded, named, time_limit
 
 __all__ = ["ex_topo_sort", "ex_backward", "ex_zero_grad", "Graph", "Nodes", "order_verdict", "gradients"]
 
+
+LIMIT = 3.0   # seconds a call of my_backward may take, where the right one takes milliseconds
 
 # ----------------------------------------------------------------------
 # The graphs. Each builder returns the output L, with every node labelled.
@@ -64,6 +75,30 @@ def _diamond() -> Var:
     c = named(a * b, "c")
     d = named(c + a, "d")
     return named(d * c, "L")
+
+
+def _swapped_diamond() -> Var:
+    a, b = Var(2.0, label="a"), Var(-3.0, label="b")
+    c = named(a * b, "c")
+    d = named(c + a, "d")
+    return named(c * d, "L")
+
+
+def _skip() -> Var:
+    x = Var(0.5, label="x")
+    y = named(x.sin(), "y")
+    z = named(y.sin(), "z")
+    return named(z * x, "L")
+
+
+def _doubling(times: int) -> Callable[[], Var]:
+    """x, then y = y + y ``times`` times: a node per sum, two edges per sum, 2^times paths to x."""
+    def build() -> Var:
+        y = Var(1.0, label="x")
+        for k in range(1, times):
+            y = named(y + y, f"y{k}")
+        return named(y + y, "L")
+    return build
 
 
 def _fan_out() -> Var:
@@ -128,6 +163,13 @@ TWICE = Graph("L = a + a, with a = 5 (a is both operands)", _twice)
 LEAF = Graph("L = Var(3.0), a leaf on its own: no op at all", _leaf)
 LECTURE = Graph("e = a·b, d = e + c, L = d·f, with a = 2, b = -3, c = 10, f = -2", _lecture)
 DIAMOND = Graph("c = a·b, d = c + a, L = d·c, with a = 2, b = -3 (a and c are used twice)", _diamond)
+SWAPPED = Graph("c = a·b, d = c + a, L = c·d, with a = 2, b = -3: the diamond with L's operands "
+                "swapped, so c comes before d among L's parents", _swapped_diamond)
+SKIP = Graph("y = sin(x), z = sin(y), L = z·x, with x = 0.5 (x is one step from L and three steps "
+             "from L)", _skip)
+DOUBLING = Graph(f"x = 1, y1 = x + x, y2 = y1 + y1, ..., L = y29 + y29: 31 nodes and 60 edges, but "
+                 f"2^30 paths from L to x (the check stops after {LIMIT:g} s; only x and L are shown)",
+                 _doubling(30), watch=("x", "L"))
 FAN_OUT = Graph("u = x·x, v = sin(x), w = exp(x), s = u + v, L = s·w, with x = 0.5 "
                 "(x is used four times)", _fan_out)
 QUOTIENT = Graph("q = a / b, p = a**2, L = q - p, with a = 3, b = 4", _quotient_and_power)
@@ -206,7 +248,7 @@ def _expected_topo_sort(graph: Graph) -> str:
 
 ex_topo_sort = DescribedExercise(
     "5.1 · A topological order, without recursion",
-    inputs=[PRODUCT, TWICE, LEAF, LECTURE, DIAMOND, FAN_OUT, DEEP],
+    inputs=[PRODUCT, TWICE, LEAF, LECTURE, DIAMOND, SKIP, FAN_OUT, DEEP],
     run=_run_topo_sort,
     expected=_expected_topo_sort,
     row="graph",
@@ -246,9 +288,14 @@ ex_topo_sort = DescribedExercise(
 # ----------------------------------------------------------------------
 # 5.2 · my_backward
 # ----------------------------------------------------------------------
-def _run_backward(fn: Callable, graph: Graph) -> dict[str, float]:
+def _run_backward(fn: Callable, graph: Graph) -> Any:
     root = graph.build()
-    fn(root)
+    try:
+        with time_limit(LIMIT):
+            fn(root)
+    except TimeLimitExceeded:
+        return (f"no answer: stopped after {LIMIT:g} s. Is the work per path (2^30 here), "
+                "not per edge?")
     return gradients(root, graph.watch)
 
 
@@ -260,7 +307,7 @@ def _expected_backward(graph: Graph) -> dict[str, float]:
 
 ex_backward = DescribedExercise(
     "5.2 · Backward, by hand",
-    inputs=[PRODUCT, TWICE, LEAF, LECTURE, DIAMOND, FAN_OUT, QUOTIENT, CHAIN],
+    inputs=[PRODUCT, TWICE, LEAF, LECTURE, DIAMOND, SWAPPED, FAN_OUT, QUOTIENT, CHAIN, DOUBLING],
     run=_run_backward,
     expected=_expected_backward,
     row="graph",
@@ -312,7 +359,7 @@ def _expected_zero_grad(case: Nodes) -> dict[str, float]:
 ex_zero_grad = DescribedExercise(
     "5.3 (optional) · zero_grad",
     inputs=[Nodes(LECTURE, ("a", "b", "c", "e", "d", "f", "L")), Nodes(LECTURE, ("a", "f")),
-            Nodes(DIAMOND, ()), Nodes(TWICE, ("a", "a"))],
+            Nodes(LECTURE, ("d",)), Nodes(DIAMOND, ()), Nodes(TWICE, ("a", "a"))],
     run=_run_zero_grad,
     expected=_expected_zero_grad,
     row="graph",

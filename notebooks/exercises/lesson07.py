@@ -107,7 +107,7 @@ def _run_tanh(fn: Callable, x: "_Input") -> Any:
     out = fn(v)
     if not isinstance(out, Var):
         return f"a {type(out).__name__}, not a Var: build the result from x with Var ops"
-    if any(node.op == "tanh" for node in topological_order(out)):
+    if any(getattr(node.op, "name", None) == "tanh" for node in topological_order(out)):
         return "a graph with the tanh op in it: build tanh from exp, +, − and /"
     out.backward()
     return (out.data, v.grad)
