@@ -27,15 +27,31 @@ originals are never changed. In the copy:
 
 A marker without its partner, or one inside another pair, is an error that
 names the notebook and the cell, and nothing is written for that notebook.
+
+The exercise modules (``exercises/*.py``, which the lessons import) are
+copied too, rewritten by `student_exercise_module` so that no solution
+exists in them: each ``solution="..."`` of an ``Exercise(...)`` (or of a
+subclass, such as ``DescribedExercise(...)``) becomes ``solution=WITHHELD``,
+and a hint that contains a line of its solution's code becomes
+``WITHHELD_HINT`` (both from `widgets.exercise`, which explains them). The
+learner's ladder then ends with a rung saying that the instructor has the
+solutions. No ``__pycache__`` or compiled file is ever copied: a ``.pyc``
+holds the strings of the original. The self-study lessons in ``notebooks/``
+keep their full ladder.
+
 Only nbformat is needed (not the kit's engine), imported when a notebook is read,
-so `autodiff-kit --help` stays quick.
+so `autodiff-kit --help` stays quick. Every file is written atomically (a
+temporary file in the same folder, then `os.replace`).
 """
 
 from __future__ import annotations
 
 import argparse
+import ast
+import os
 import re
 import sys
+import tempfile
 from pathlib import Path
 
 BEGIN = re.compile(r"^(\s*)#+\s*BEGIN SOLUTION\s*$", re.IGNORECASE)
@@ -119,6 +135,191 @@ def student_notebook(nb: nbformat.NotebookNode,
     return nb, removed, warnings
 
 
+# ----------------------------------------------------------------------
+# Exercise modules: every solution withheld
+# ----------------------------------------------------------------------
+EVIDENCE_MIN_CHARS = 12
+"""How many characters, not counting whitespace, a solution line needs to be evidence of it."""
+
+HINT_MIN_CHARS = 6
+"""The same, for a hint: a hint that holds ``return x * x`` gives the answer away, ``else:`` does not."""
+
+_DEF_HEADER = re.compile(r"^(async\s+)?def\s+\w+\s*\(.*\)\s*(->.*)?:$")
+_INLINE_COMMENT = re.compile(r"\s+#\s.*$")
+WITHHELD_NAMES = ("WITHHELD", "WITHHELD_HINT")
+WITHHELD_IMPORT = ("from widgets.exercise import WITHHELD, WITHHELD_HINT"
+                   "  # make student: the solutions are withheld in this copy\n\n")
+
+
+class StudentCopyError(ValueError):
+    """An exercise module whose solutions cannot be withheld (the error names the module)."""
+
+
+def squeeze(text: str) -> str:
+    """``text`` without any whitespace: how solution lines are compared (spacing is no disguise)."""
+    return "".join(text.split())
+
+
+def is_evidence(line: str, min_chars: int = EVIDENCE_MIN_CHARS) -> bool:
+    """Is this (stripped) line of a solution distinctive enough that finding it gives the solution away?
+
+    The rule: at least ``min_chars`` characters that are not whitespace
+    (`EVIDENCE_MIN_CHARS` in a file; `HINT_MIN_CHARS` in a hint, which is
+    prose, where any code at all stands out), and not a ``def`` header.
+    Shorter lines (``else:``, ``return out``, ``total = 0``, a lone
+    bracket) occur in any Python code; a ``def`` header is the signature
+    the learner's stub is given on purpose.
+    """
+    return len(squeeze(line)) >= min_chars and not _DEF_HEADER.match(line.strip())
+
+
+def solution_lines(solution: str, min_chars: int = EVIDENCE_MIN_CHARS) -> list[str]:
+    """The lines of ``solution`` that are evidence of it (`is_evidence`), stripped, each once.
+
+    A line with an inline comment (``x += 1  # why``) counts twice: as
+    written, and without its comment, since either gives the code away.
+    """
+    lines: list[str] = []
+    for raw in solution.splitlines():
+        line = raw.strip()
+        for form in (line, _INLINE_COMMENT.sub("", line)):
+            if is_evidence(form, min_chars) and form not in lines:
+                lines.append(form)
+    return lines
+
+
+def reveals(text: str, lines: list[str]) -> list[str]:
+    """Which of the solution ``lines`` occur in ``text``, whitespace ignored."""
+    squeezed = squeeze(text)
+    return [line for line in lines if squeeze(line) in squeezed]
+
+
+def _callee(call: ast.Call) -> str:
+    """The name called: ``Exercise`` for ``Exercise(...)`` and ``widgets.exercise.Exercise(...)``."""
+    func = call.func
+    return func.id if isinstance(func, ast.Name) else func.attr if isinstance(func, ast.Attribute) else ""
+
+
+def student_exercise_module(source: str, *, name: str) -> str:
+    """The text of an exercise module with every solution withheld: its student copy.
+
+    Each ``solution=`` of a call to ``Exercise`` or a subclass (a name
+    ending in "Exercise", such as ``DescribedExercise``) must be a string
+    literal (or None); its text becomes ``WITHHELD``. Each hint of that call
+    (``hints=`` a tuple or list of string literals) that contains a line of
+    the solution (`solution_lines` with `HINT_MIN_CHARS`, whitespace
+    ignored) becomes
+    ``WITHHELD_HINT``. The import of those two names from
+    `widgets.exercise` is added after the docstring and ``__future__``
+    imports. Only these source segments change, found with `ast` (never a
+    regular expression over Python): everything else is kept byte for byte.
+    A module without a solution is returned as it is.
+
+    The result is checked before it is returned: it must parse, and no
+    string literal in it may still hold a whole solution. Anything that
+    stops this (a syntax error, a ``solution=`` that is not a literal, a
+    solution passed by position, a name ``WITHHELD`` the module already
+    uses) raises `StudentCopyError`, naming ``name`` (the module) and the
+    line. (Code of the module's own that repeats a line of a solution, a
+    reference implementation say, is left as it is: the leak test over a
+    whole student copy, tests/test_student_leak.py, is what finds it.)
+    """
+    try:
+        tree = ast.parse(source, filename=name)
+    except SyntaxError as error:
+        raise StudentCopyError(f"{name}, line {error.lineno}: not valid Python ({error.msg}); "
+                               "its solutions cannot be withheld") from None
+    data = source.encode("utf-8")
+    starts = [0]
+    for line in data.splitlines(keepends=True):
+        starts.append(starts[-1] + len(line))
+
+    def span(node: ast.AST) -> tuple[int, int]:
+        # ast's columns count UTF-8 bytes, hence the edits on bytes
+        return (starts[node.lineno - 1] + node.col_offset, starts[node.end_lineno - 1] + node.end_col_offset)
+
+    edits: list[tuple[int, int, str]] = []
+    solutions: list[str] = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Name) and node.id in WITHHELD_NAMES and not isinstance(node.ctx, ast.Load):
+            raise StudentCopyError(f"{name}, line {node.lineno}: the module already uses the name "
+                                   f"{node.id}, which the student copy needs for itself")
+        if not isinstance(node, ast.Call):
+            continue
+        keywords = {kw.arg: kw for kw in node.keywords if kw.arg is not None}
+        callee = _callee(node)
+        if callee == "Exercise" and len(node.args) >= 4:
+            raise StudentCopyError(f"{name}, line {node.lineno}: Exercise(...) is given its solution "
+                                   "by position; write solution=\"...\" so the copy can withhold it")
+        if "solution" not in keywords:
+            continue
+        value = keywords["solution"].value
+        if not callee.endswith("Exercise"):
+            raise StudentCopyError(f"{name}, line {node.lineno}: solution= in a call to {callee or 'a function'}"
+                                   "(...), not to an Exercise: the copy cannot tell how to withhold it")
+        if (isinstance(value, ast.Constant) and value.value is None
+                or isinstance(value, ast.Name) and value.id == "WITHHELD"):  # none, or withheld already
+            continue
+        if not (isinstance(value, ast.Constant) and isinstance(value.value, str)):
+            raise StudentCopyError(f"{name}, line {value.lineno}: the solution of {callee}(...) is not a "
+                                   "string literal; write its text in the call so the copy can withhold it")
+        lines = solution_lines(value.value, HINT_MIN_CHARS)
+        solutions.append(value.value)
+        edits.append((*span(value), "WITHHELD"))
+        hints = keywords.get("hints")
+        if hints is None:
+            continue
+        if not (isinstance(hints.value, (ast.Tuple, ast.List))
+                and all(isinstance(h, ast.Constant) and isinstance(h.value, str) for h in hints.value.elts)):
+            # (a hint already withheld, the name WITHHELD_HINT, comes only with solution=WITHHELD)
+            raise StudentCopyError(f"{name}, line {hints.value.lineno}: the hints of {callee}(...) are not "
+                                   "a tuple of string literals; the copy cannot check them for the solution")
+        edits += [(*span(hint), "WITHHELD_HINT") for hint in hints.value.elts if reveals(hint.value, lines)]
+    if not edits:
+        return source
+    body = [stmt for stmt in tree.body
+            if not (isinstance(stmt, ast.ImportFrom) and stmt.module == "__future__")]
+    if body and ast.get_docstring(tree, clean=False) is not None and body[0] is tree.body[0]:
+        body = body[1:]
+    first = min([body[0].lineno] + [d.lineno for d in getattr(body[0], "decorator_list", [])]) if body else 0
+    edits.append((starts[first - 1] if body else len(data), ) * 2 + (WITHHELD_IMPORT,))
+    for start, end, text in sorted(edits, reverse=True):
+        data = data[:start] + text.encode("utf-8") + data[end:]
+    result = data.decode("utf-8")
+    _check_withheld(result, solutions, name)
+    return result
+
+
+def _check_withheld(result: str, solutions: list[str], name: str) -> None:
+    """Raise `StudentCopyError` unless ``result`` parses and none of its string literals holds a solution."""
+    try:
+        tree = ast.parse(result, filename=name)
+    except SyntaxError as error:  # a bug here, never the module's: say so
+        raise StudentCopyError(f"{name}: withholding the solutions broke the module at line "
+                               f"{error.lineno} ({error.msg}); please report this") from None
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Constant) and isinstance(node.value, str):
+            for solution in solutions:
+                if squeeze(solution) in squeeze(node.value):
+                    raise StudentCopyError(f"{name}, line {node.lineno}: a string still holds a whole "
+                                           "solution once the solutions are withheld; please report this")
+
+
+def _write_atomically(path: Path, text: str) -> None:
+    """Write ``text`` to ``path``: a temporary file in the same folder, then `os.replace`."""
+    fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as f:
+            f.write(text)
+        os.replace(temporary, path)
+    except BaseException:
+        try:
+            os.unlink(temporary)
+        except OSError:
+            pass
+        raise
+
+
 def make_student_copy(source: Path, out_dir: Path) -> Path:
     """Write the student copy of ``source`` into ``out_dir``; return its path."""
     source, out_dir = Path(source), Path(out_dir)
@@ -132,7 +333,8 @@ def make_student_copy(source: Path, out_dir: Path) -> Path:
         print(f"warning: {warning}", file=sys.stderr)
     nbformat.validate(nb)
     out_dir.mkdir(parents=True, exist_ok=True)
-    nbformat.write(nb, target)
+    text = nbformat.writes(nb)
+    _write_atomically(target, text if text.endswith("\n") else text + "\n")  # as nbformat.write
     print(f"{target}: {removed} solution{'' if removed == 1 else 's'} removed")
     return target
 
@@ -180,9 +382,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    """Exit status: 0 written, 1 a notebook failed (bad markers), 2 a bad folder."""
-    import shutil
-
+    """Exit status: 0 written, 1 a notebook or module failed (bad markers, say), 2 a bad folder."""
     from . import LESSON_GLOB, lessons_source
 
     source = lessons_source() if args.source is None else args.source
@@ -208,7 +408,48 @@ def run(args: argparse.Namespace) -> int:
     failed = copy_all(sources, out)
     exercises = source / "exercises"
     if exercises.is_dir():  # the copies import them, as the lessons do
-        shutil.copytree(exercises, out / "exercises", dirs_exist_ok=True,
-                        ignore=shutil.ignore_patterns("__pycache__", "*.pyc", "*.updated.*"))
-        print(f"{out / 'exercises'}: the exercise modules")
+        failed += copy_exercises(exercises, out / "exercises")
     return 1 if failed else 0
+
+
+SKIPPED = ("__pycache__", "*.py[cod]", "*.updated.*")
+"""What is never copied from exercises/: compiled files hold the original strings, solutions too."""
+
+
+def copy_exercises(source: Path, target: Path) -> int:
+    """Copy the folder ``source`` to ``target``, each .py file through `student_exercise_module`.
+
+    Nothing matching `SKIPPED` is copied, and a ``__pycache__`` already in
+    ``target`` (from running an older copy) is deleted. A module that cannot
+    be rewritten is reported and not written (an older copy of it in
+    ``target`` is deleted too, so no solution is left behind). Returns how
+    many modules failed.
+    """
+    import fnmatch
+    import shutil
+
+    failed = 0
+    for stale in sorted(target.rglob("__pycache__")) if target.is_dir() else []:
+        shutil.rmtree(stale)
+    for path in sorted(source.rglob("*")):
+        relative = path.relative_to(source)
+        if any(fnmatch.fnmatch(part, pattern) for part in relative.parts for pattern in SKIPPED):
+            continue
+        destination = target / relative
+        if path.is_dir():
+            destination.mkdir(parents=True, exist_ok=True)
+            continue
+        destination.parent.mkdir(parents=True, exist_ok=True)
+        if path.suffix != ".py":
+            shutil.copyfile(path, destination)
+            continue
+        try:
+            text = student_exercise_module(path.read_text(encoding="utf-8"), name=str(path))
+        except (StudentCopyError, UnicodeDecodeError) as error:
+            print(f"autodiff-kit student: {error}", file=sys.stderr)
+            destination.unlink(missing_ok=True)
+            failed += 1
+            continue
+        _write_atomically(destination, text)
+    print(f"{target}: the exercise modules, every solution withheld")
+    return failed

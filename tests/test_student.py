@@ -12,6 +12,7 @@ so lessons added later are covered without a change here.
 from __future__ import annotations
 
 import importlib.util
+import re
 import subprocess
 import sys
 import time
@@ -197,6 +198,122 @@ def test_the_command_line(tmp_path):
     assert run.returncode == 1
     assert "06_bad.ipynb, cell 1, line 2: BEGIN SOLUTION without an END SOLUTION" in run.stderr
     assert not (out / "06_bad.ipynb").exists()
+
+
+# ----------------------------------------------------------------------
+# Exercise modules: every solution withheld (student_exercise_module)
+# ----------------------------------------------------------------------
+from autodiff_kit.student import StudentCopyError, solution_lines, student_exercise_module  # noqa: E402
+
+MODULE = '''\
+"""Exercises of a demo lesson: ex_slope, ex_área (a name that is not ASCII)."""
+
+from __future__ import annotations
+
+from widgets.exercise import Exercise
+
+ex_slope = Exercise(
+    "Demo · the derivative of x²",   # not ASCII: ast's columns count bytes
+    cases=[((0.0,), 0.0), ((3.0,), 6.0)],
+    hints=("The derivative of xⁿ is n·xⁿ⁻¹.", "Write `twice = 2 * x`, then return it."),
+    solution=("def slope(x):\\n"
+              "    twice = 2 * x\\n"
+              "    return twice"),
+)
+
+ex_área = Exercise("Demo · área", cases=[((1.0,), 1.0)], hints=["`return x * x`"],
+                   solution="def area(x):\\n    return x * x")
+
+ex_none = Exercise("Demo · no solution", cases=[((1,), 1)], solution=None)
+'''
+
+
+def load_module(text: str, tmp_path: Path, name: str = "demo_exercises"):
+    path = tmp_path / f"{name}.py"
+    path.write_text(text, encoding="utf-8")
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_a_student_module_withholds_every_solution_and_the_hints_that_show_one(tmp_path):
+    from widgets.exercise import WITHHELD_HINT
+
+    student = student_exercise_module(MODULE, name="demo_exercises.py")
+    assert "twice = 2 * x" not in student and "x * x" not in student
+    assert student.count("solution=WITHHELD") == 1 and "solution=(WITHHELD)" in student
+    assert '"Write `twice' not in student and "hints=[WITHHELD_HINT]" in student
+    assert "The derivative of xⁿ is n·xⁿ⁻¹." in student          # a hint without solution code stays
+    assert "solution=None" in student
+    # only the solutions, the hints and one import line changed
+    assert student.splitlines()[4:6] == ["from widgets.exercise import WITHHELD, WITHHELD_HINT  "
+                                         "# make student: the solutions are withheld in this copy", ""]
+    module = load_module(student, tmp_path)
+    for ex in (module.ex_slope, module.ex_área):
+        assert ex.solution is None and ex.solution_withheld
+        assert "instructor" in ex.rungs[-1][2] and "1 hint was withheld" in ex.rungs[-1][2]
+        assert all("x * x" not in text and "2 * x" not in text for _, _, text in ex.rungs)
+    assert module.ex_slope.hints == ("The derivative of xⁿ is n·xⁿ⁻¹.", WITHHELD_HINT)
+    assert module.ex_none.solution is None and not module.ex_none.solution_withheld
+    assert student_exercise_module(student, name="again") == student   # nothing left to withhold
+
+
+def test_a_module_without_solutions_is_returned_as_it_is():
+    text = '"""Shared helpers."""\n\nX = 1  # Exercise(solution=) in a comment is no call\n'
+    assert student_exercise_module(text, name="common.py") == text
+
+
+def test_the_lines_of_a_solution_that_are_evidence():
+    solution = ("def f(x, y):\n    total = 0\n    else:\n"
+                "    total += x * y  # the product\n    return total\n    ]\n")
+    assert solution_lines(solution) == ["total += x * y  # the product"]       # 12 characters or more
+    assert solution_lines(solution, min_chars=6) == [                        # in a hint: 6 or more
+        "total = 0", "total += x * y  # the product", "total += x * y", "return total"]
+
+
+@pytest.mark.parametrize("source, words", [
+    ("Exercise('t', [], (), 'def f(): pass')",
+     "m.py, line 1: Exercise(...) is given its solution by position"),
+    ("SOLUTION = 'x'\nex = Exercise('t', [], solution=SOLUTION)",
+     "m.py, line 2: the solution of Exercise(...) is not a string literal"),
+    ("ex = Exercise('t', [], solution='x' + 'y')", "m.py, line 1: the solution of Exercise"),
+    ("ex = show(solution='def f(): pass')", "m.py, line 1: solution= in a call to show(...), not to an Exercise"),
+    ("ex = DescribedExercise('t', hints=HINTS, solution='def f(): pass')",
+     "m.py, line 1: the hints of DescribedExercise(...) are not a tuple of string literals"),
+    ("WITHHELD = 1\nex = Exercise('t', [], solution='x')", "m.py, line 1: the module already uses the name WITHHELD"),
+    ("def f(:\n", "m.py, line 1: not valid Python"),
+])
+def test_a_module_whose_solutions_cannot_be_withheld_is_an_error_naming_it(source, words):
+    with pytest.raises(StudentCopyError, match=re.escape(words)):
+        student_exercise_module(source, name="m.py")
+
+
+def test_make_student_rewrites_the_exercises_and_copies_no_compiled_file(tmp_path):
+    lessons = tmp_path / "lessons"
+    (lessons / "exercises" / "__pycache__").mkdir(parents=True)
+    nbformat.write(demo_notebook(), lessons / "05_demo.ipynb")
+    (lessons / "exercises" / "lesson05.py").write_text(MODULE, encoding="utf-8")
+    (lessons / "exercises" / "__init__.py").write_text("")
+    (lessons / "exercises" / "data.json").write_text("{}")
+    for compiled in ("__pycache__/lesson05.cpython-312.pyc", "lesson05.pyc", "old.pyo"):
+        (lessons / "exercises" / compiled).write_bytes(b"twice = 2 * x")
+    out = tmp_path / "student"
+    (out / "exercises" / "__pycache__").mkdir(parents=True)            # from running an older copy
+    (out / "exercises" / "__pycache__" / "lesson05.cpython-312.pyc").write_bytes(b"twice = 2 * x")
+    run = subprocess.run([sys.executable, "-m", "autodiff_kit", "student", str(out), "--from", str(lessons)],
+                         capture_output=True, text=True, cwd=ROOT)
+    assert run.returncode == 0, run.stderr
+    files = sorted(str(p.relative_to(out)) for p in out.rglob("*") if p.is_file())
+    assert files == ["05_demo.ipynb", "exercises/__init__.py", "exercises/data.json", "exercises/lesson05.py"]
+    assert (out / "exercises" / "lesson05.py").read_text() == student_exercise_module(MODULE, name="x")
+
+    (lessons / "exercises" / "lesson05.py").write_text("ex = Exercise('t', [], solution=S)\n")
+    run = subprocess.run([sys.executable, "-m", "autodiff_kit", "student", str(out), "--from", str(lessons),
+                          "--force"], capture_output=True, text=True, cwd=ROOT)
+    assert run.returncode == 1
+    assert "lesson05.py, line 1: the solution of Exercise(...) is not a string literal" in run.stderr
+    assert not (out / "exercises" / "lesson05.py").exists()           # no copy left with a solution
 
 
 # ----------------------------------------------------------------------

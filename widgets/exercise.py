@@ -93,6 +93,19 @@ widgets don't run, the ladder is HTML ``<details>`` nested in that order
 (nbviewer, GitHub, nbconvert), and in plain text (a terminal, plain Python)
 `Exercise.hint` reveals one rung per call.
 
+Withheld solutions (student copies for a graded course)
+-------------------------------------------------------
+``make student`` rewrites the exercise modules it ships beside the student
+notebooks (`autodiff_kit.student.student_exercise_module`): each
+``solution="..."`` becomes ``solution=WITHHELD``, and each hint that contains
+a line of that solution becomes ``WITHHELD_HINT``. `WITHHELD` is a marker,
+not a text: such an exercise keeps no solution at all (``ex.solution`` is
+None, ``ex.solution_withheld`` is True), and the last rung of its ladder,
+*Where is the solution?*, says plainly that the instructor has the
+solutions (and how many hints were withheld with them). `WITHHELD_HINT` is
+an ordinary hint whose text says that it was withheld. The self-study
+lessons in ``notebooks/`` keep the full ladder.
+
 The text/plain and text/html forms depend only on the exercise and on what
 the learner's code returned: no object addresses (they are removed from
 reprs and messages), times or ids, so an executed notebook shows the same
@@ -121,13 +134,46 @@ from autodiff.arguments import is_real, non_negative, type_and_value
 
 from .text import plural
 
-__all__ = ["Exercise", "Feedback", "CheckInterrupted", "Formula", "HintLadder", "computed_cases", "matches", "REL_TOL", "ABS_TOL", "NOT_DONE"]
+__all__ = ["Exercise", "Feedback", "CheckInterrupted", "Formula", "HintLadder", "computed_cases", "matches", "REL_TOL", "ABS_TOL", "NOT_DONE",
+           "WITHHELD", "WITHHELD_HINT"]
 
 REL_TOL = 1e-6
 ABS_TOL = 1e-9
 
 NOT_DONE = ("Not done yet: write your code where it says YOUR CODE HERE, run that cell, "
             "then run this one again.")
+
+
+
+class _Withheld:
+    """The type of `WITHHELD`: one marker, the same object after any copy."""
+
+    def __repr__(self) -> str:
+        return "WITHHELD"
+
+    def __copy__(self) -> "_Withheld":
+        return self
+
+    def __deepcopy__(self, memo: dict) -> "_Withheld":
+        return self
+
+    def __reduce__(self) -> str:
+        return "WITHHELD"  # pickles as the module's own marker
+
+
+WITHHELD = _Withheld()
+"""``Exercise(..., solution=WITHHELD)``: the solution is withheld from this copy (a graded course's)."""
+
+WITHHELD_HINT = ("Withheld in this copy: this hint shows part of the solution. "
+                 "Your instructor has the solutions.")
+"""The text of a hint withheld from a student copy because it shows part of the solution."""
+
+WITHHELD_TEXT = ("The solutions are not in this copy of the lesson: it is for a graded course, "
+                 "and your instructor has them.")
+"""What the last rung of a withheld solution's ladder says."""
+
+WITHHELD_LABEL = "Where is the solution?"
+"""The label of that rung's button and <summary>."""
 
 Case = tuple[Any, Any]
 Cases = Union[Sequence[Case], Callable[[], Iterable[Case]]]
@@ -412,7 +458,10 @@ class Exercise:
     * ``cases``: a list of ``(args, expected)``, or a function returning one
       (called afresh by every check).
     * ``hints``: texts revealed one at a time (`code` in backticks is shown
-      as code); ``solution``: the reference code, shown last, never run.
+      as code); ``solution``: the reference code, shown last, never run;
+      or `WITHHELD` in a student copy: then ``solution`` is None,
+      ``solution_withheld`` is True, and the last rung says that the
+      instructor has the solutions.
     * ``compare(got, expected) -> bool``: replaces `matches`;
       ``rel_tol``, ``abs_tol``: `matches`'s tolerances for numbers.
     * ``run(fn, *args)``: how the learner's ``fn`` is called on a case's
@@ -437,8 +486,11 @@ class Exercise:
         for hint in hints:
             if not isinstance(hint, str) or not hint.strip():
                 raise TypeError(f"Exercise: every hint must be a non-empty str, got {type_and_value(hint)}")
+        withheld = solution is WITHHELD
+        if withheld:
+            solution = None
         if solution is not None and not isinstance(solution, str):
-            raise TypeError("Exercise: solution must be the code as a str (or None), "
+            raise TypeError("Exercise: solution must be the code as a str (or None, or WITHHELD), "
                             f"got {type_and_value(solution)}")
         if compare is not None and not callable(compare):
             raise TypeError("Exercise: compare must be a function compare(got, expected), "
@@ -459,6 +511,7 @@ class Exercise:
             self._cases = self._valid_cases(cases)
         self.hints = tuple(hints)
         self.solution = solution
+        self.solution_withheld = withheld
         self.compare = compare
         self.run = run
         self.detail = detail
@@ -486,16 +539,32 @@ class Exercise:
 
     @property
     def rungs(self) -> tuple[tuple[str, str, str], ...]:
-        """The ladder: (button label, heading, text) for each hint, then the solution."""
+        """The ladder: (button label, heading, text) for each hint, then the solution.
+
+        With the solution withheld, the last rung is (`WITHHELD_LABEL`,
+        "The solution", `withheld_note`) instead.
+        """
         rungs = [(f"Hint {i}", f"Hint {i}", hint) for i, hint in enumerate(self.hints, 1)]
         if self.solution is not None:
             rungs.append(("Show the solution", "Solution", self.solution))
+        elif self.solution_withheld:
+            rungs.append((WITHHELD_LABEL, "The solution", self.withheld_note()))
         return tuple(rungs)
+
+    def withheld_note(self) -> str:
+        """`WITHHELD_TEXT`, and how many of the hints were withheld with the solution."""
+        hidden = sum(hint == WITHHELD_HINT for hint in self.hints)
+        if not hidden:
+            return WITHHELD_TEXT
+        if hidden == 1:
+            return f"{WITHHELD_TEXT} 1 hint was withheld too: it showed part of the solution."
+        return f"{WITHHELD_TEXT} {hidden} hints were withheld too: they showed parts of the solution."
 
     def ladder_steps(self) -> str:
         """The ladder in words: 'hint 1, then hint 2, then the solution'."""
         steps = [f"hint {i}" for i in range(1, len(self.hints) + 1)]
         steps += ["the solution"] if self.solution is not None else []
+        steps += ["where the solution is"] if self.solution_withheld else []
         return ", then ".join(steps)
 
     def same(self, got: Any, expected: Any) -> bool:
@@ -582,14 +651,23 @@ class Exercise:
         if heading == "Solution":
             print(f"Solution:\n{text}")
             return
+        if heading == "The solution":  # withheld
+            print(text)
+            return
         print(f"{heading} of {len(self.hints)}: {text}")
         if self.revealed < len(rungs):
             after = rungs[self.revealed][1]
-            print(f"(.hint() again for {'the solution' if after == 'Solution' else after.lower()})")
+            print(f"(.hint() again for {self._next_step(after)})")
+
+    @staticmethod
+    def _next_step(heading: str) -> str:
+        """What ``.hint()`` shows next, in words: 'hint 2', 'the solution', 'where the solution is'."""
+        return {"Solution": "the solution", "The solution": "where the solution is"}.get(heading, heading.lower())
 
     def __repr__(self) -> str:
         cases = "cases from a function" if callable(self._cases) else plural(len(self._cases), "case")
-        solution = ", a solution" if self.solution is not None else ""
+        solution = (", a solution" if self.solution is not None
+                    else ", the solution withheld" if self.solution_withheld else "")
         return f"Exercise({self.title!r}, {cases}, {plural(len(self.hints), 'hint')}{solution})"
 
 
