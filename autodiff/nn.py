@@ -21,7 +21,7 @@ from typing import Any, Iterator, Optional, Sequence
 import numpy as np
 
 from . import ops
-from .arguments import one_of, positive_int, to_float
+from .arguments import one_of, positive_int, real, to_float, type_and_value
 from .seed import Seed, as_generator
 from .tensor import Tensor
 from .var import Var
@@ -29,6 +29,7 @@ from .var import Var
 __all__ = [
     "Module", "Linear", "ReLU", "Tanh", "Sigmoid", "Identity", "Sequential", "MLP",
     "ACTIVATIONS", "initial_weights", "MAX_LINEAR_WEIGHTS",
+    "calculate_gain", "xavier_uniform_", "xavier_normal_", "kaiming_uniform_", "kaiming_normal_",
 ]
 
 MAX_LINEAR_WEIGHTS = 10_000_000  # the most weights and biases one Linear layer may have (either engine)
@@ -276,6 +277,133 @@ def initial_weights(in_features: int, out_features: int, bias: bool,
     weight = [[gen.uniform(-bound, bound) for _ in range(in_features)] for _ in range(out_features)]
     biases = [gen.uniform(-bound, bound) for _ in range(out_features)] if bias else []
     return in_features, out_features, weight, biases
+
+
+# ----------------------------------------------------------------------
+# Initialisation schemes (torch.nn.init's names): the scale that keeps a
+# signal's variance steady through many layers
+# ----------------------------------------------------------------------
+#
+# A layer y = W·x with independent weights of variance s² and inputs of
+# variance v gives outputs of variance fan_in·s²·v: the variance is multiplied
+# by fan_in·s² at every layer. PyTorch's default (and `Linear`'s), U(±1/√fan_in),
+# has s² = 1/(3·fan_in): each layer multiplies the variance by 1/3 (by 1/6 after
+# a ReLU, which zeroes half the signal), so ten layers shrink the std about
+# 6^5 ≈ 8,000-fold. The schemes below pick s² so that the factor is 1:
+#
+# * Xavier/Glorot (2010): s² = gain²·2/(fan_in + fan_out), a compromise between
+#   keeping the forward signal (fan_in) and the backward gradient (fan_out); for
+#   tanh, sigmoid or no activation.
+# * He/Kaiming (2015): s² = gain²/fan (fan_in by default, fan_out keeps the
+#   gradients instead), with gain √2 for ReLU, to make up for the half it zeroes.
+#
+# A uniform U(±bound) has variance bound²/3, so its bound is √3 times the std.
+
+GAINS = ("linear", "sigmoid", "tanh", "relu", "leaky_relu", "selu")
+
+
+def calculate_gain(nonlinearity: str, param: Optional[float] = None) -> float:
+    """The factor an initialisation's std is multiplied by for this activation, as in PyTorch.
+
+    linear and sigmoid 1, tanh 5/3, relu √2, leaky_relu √(2/(1 + slope²))
+    (``param`` is the negative slope, 0.01 by default), selu 3/4.
+    """
+    one_of(nonlinearity, "calculate_gain: nonlinearity", GAINS)
+    if nonlinearity == "tanh":
+        return 5.0 / 3.0
+    if nonlinearity == "relu":
+        return math.sqrt(2.0)
+    if nonlinearity == "leaky_relu":
+        slope = 0.01 if param is None else real(param, "calculate_gain: param (the negative slope)")
+        return math.sqrt(2.0 / (1.0 + slope ** 2))
+    if nonlinearity == "selu":
+        return 0.75
+    return 1.0
+
+
+def _fans(weight: Any, caller: str) -> tuple[int, int]:
+    """(fan_in, fan_out) of a weight of shape (out_features, in_features): a Tensor or rows of Vars."""
+    if isinstance(weight, Tensor):
+        shape = weight.data.shape
+    elif isinstance(weight, list) and weight and all(isinstance(row, list) for row in weight):
+        shape = (len(weight), len(weight[0]))
+        if any(len(row) != shape[1] or not all(isinstance(w, Var) for w in row) for row in weight):
+            raise TypeError(f"{caller}: expected a weight matrix, rows of Vars of one length")
+    elif isinstance(weight, (list, Var)):
+        raise ValueError(f"{caller}: fan in and fan out need a weight matrix (out_features, in_features), "
+                         f"got {type_and_value(weight)}: a bias or a single Var has no fans")
+    else:
+        raise TypeError(f"{caller}: expected a weight matrix (a Tensor or rows of Vars), got {type_and_value(weight)}")
+    if len(shape) != 2 or 0 in shape:
+        raise ValueError(f"{caller}: fan in and fan out need a non-empty matrix, got shape {tuple(shape)}")
+    return shape[1], shape[0]
+
+
+def _fill(weight: Any, draw: Any) -> Any:
+    """Set every weight, row by row, to ``draw()``, in place, and return ``weight``."""
+    if isinstance(weight, Tensor):
+        rows, cols = weight.data.shape
+        weight.data = np.array([[draw() for _ in range(cols)] for _ in range(rows)])
+    else:
+        for row in weight:
+            for w in row:
+                w.data = draw()
+    return weight
+
+
+def _gain(gain: Any, caller: str) -> float:
+    return real(gain, f"{caller}: gain")
+
+
+def _kaiming_std(weight: Any, a: Any, mode: str, nonlinearity: str, caller: str) -> float:
+    fan_in, fan_out = _fans(weight, caller)
+    one_of(mode, f"{caller}: mode", ("fan_in", "fan_out"))
+    gain = calculate_gain(nonlinearity, real(a, f"{caller}: a"))
+    return gain / math.sqrt(fan_in if mode == "fan_in" else fan_out)
+
+
+def xavier_uniform_(weight: Any, gain: float = 1.0, *, rng: Seed = None) -> Any:
+    """Xavier/Glorot: every weight from U(±gain·√(6/(fan_in + fan_out))), in place.
+
+    For tanh (``gain=calculate_gain("tanh")``), sigmoid or no activation.
+    ``weight`` is a layer's weight, shape (out_features, in_features): a
+    Linear's rows of Vars or a Tensor. Drawn row by row from ``rng`` (a
+    `random.Random`, an int seed, or None for `autodiff.manual_seed`'s).
+    """
+    fan_in, fan_out = _fans(weight, "xavier_uniform_")
+    bound = _gain(gain, "xavier_uniform_") * math.sqrt(6.0 / (fan_in + fan_out))
+    gen = as_generator(rng, "xavier_uniform_")
+    return _fill(weight, lambda: gen.uniform(-bound, bound))
+
+
+def xavier_normal_(weight: Any, gain: float = 1.0, *, rng: Seed = None) -> Any:
+    """Xavier/Glorot: every weight from N(0, std²), std = gain·√(2/(fan_in + fan_out)), in place."""
+    fan_in, fan_out = _fans(weight, "xavier_normal_")
+    std = _gain(gain, "xavier_normal_") * math.sqrt(2.0 / (fan_in + fan_out))
+    gen = as_generator(rng, "xavier_normal_")
+    return _fill(weight, lambda: gen.gauss(0.0, std))
+
+
+def kaiming_uniform_(weight: Any, a: float = 0.0, mode: str = "fan_in", nonlinearity: str = "leaky_relu",
+                     *, rng: Seed = None) -> Any:
+    """He/Kaiming: every weight from U(±√3·gain/√fan), in place; for ReLU networks.
+
+    gain = ``calculate_gain(nonlinearity, a)``: √2 for relu, and for the
+    default leaky_relu with slope ``a = 0``. ``mode="fan_in"`` keeps the
+    forward signal's variance, ``"fan_out"`` the backward gradient's.
+    (``a=math.sqrt(5)`` gives bound 1/√fan_in: PyTorch's and `Linear`'s default.)
+    """
+    bound = math.sqrt(3.0) * _kaiming_std(weight, a, mode, nonlinearity, "kaiming_uniform_")
+    gen = as_generator(rng, "kaiming_uniform_")
+    return _fill(weight, lambda: gen.uniform(-bound, bound))
+
+
+def kaiming_normal_(weight: Any, a: float = 0.0, mode: str = "fan_in", nonlinearity: str = "leaky_relu",
+                    *, rng: Seed = None) -> Any:
+    """He/Kaiming: every weight from N(0, std²), std = gain/√fan, in place; for ReLU networks."""
+    std = _kaiming_std(weight, a, mode, nonlinearity, "kaiming_normal_")
+    gen = as_generator(rng, "kaiming_normal_")
+    return _fill(weight, lambda: gen.gauss(0.0, std))
 
 
 class Linear(Module):
