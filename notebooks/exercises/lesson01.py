@@ -31,7 +31,8 @@ ex01_1 = Exercise(
     ],
     hints=(
         "The square of x is x times x.",
-        "The body is one line: `return x * x` (or `return x ** 2`).",
+        "Python writes a product with `*` and a power with `**` (not `^`, which is something else in "
+        "Python). Hand the number back with `return`: a function without it gives None.",
     ),
     solution="def square(x):\n    return x * x",
 )
@@ -50,10 +51,10 @@ ex01_2 = Exercise(
         ((-4.0,), -6.0),
     ],
     hints=(
-        "Wrap the number in a Var first: `v = Var(x)`. Then write y with `v`, as you would "
-        "on paper: `y = v * v + 2 * v`.",
-        "`y.backward()` fills in `v.grad`, the derivative dy/dx at x. Return `v.grad`, a float, "
-        "not `v` itself (a Var).",
+        "Wrap the number in a Var first, then write y with that Var exactly as on paper: the engine "
+        "records every `*` and `+` into a graph.",
+        "Calling `backward()` on y fills in the `.grad` of every Var y was built from: for your Var, "
+        "that is dy/dx at x. Return that gradient, a float, not the Var itself (a Var).",
     ),
     solution=("def slope_at(x):\n"
               "    v = Var(x)\n"

@@ -74,8 +74,10 @@ ex_central = Exercise(
     ],
     hints=(
         "Step to both sides of x: evaluate f at `x + h` and at `x - h`.",
-        "Those two points are 2h apart, so divide the difference of the two values by `2 * h`, not by `h`.",
-        "`return (f(x + h) - f(x - h)) / (2 * h)`, and keep `h=1e-5` as the default in the `def` line.",
+        "Those two points are 2h apart, so divide the difference of the two values by `2 * h`, not by "
+        "`h`.",
+        "Keep `h=1e-5` as the default in the `def` line: one case calls your function without h. The "
+        "body is a single `return` of the formula (f(x + h) − f(x − h)) / 2h.",
     ),
     solution=("def central_difference(f, x, h=1e-5):\n"
               "    return (f(x + h) - f(x - h)) / (2 * h)"),

@@ -129,12 +129,12 @@ ex03_1 = Exercise(
     "3.1 · Count the nodes of a graph",
     cases=_count_cases,
     hints=(
-        "Walk the graph from `root` through `.parents`, and remember every node you have met in a "
-        "set: `seen = set()`. A Var can go in a set; two Vars are the same node only if they are the "
-        "same object.",
-        "Keep a list of nodes still to visit, starting with `[root]`. Pop one; if it is in `seen`, "
-        "skip it; otherwise add it to `seen` and append its `.parents` to the list. When the list is "
-        "empty, return `len(seen)`.",
+        "Walk the graph from `root` through `.parents`, and remember every node you have met in a set: "
+        "`seen = set()`. A Var can go in a set; two Vars are the same node only if they are the same "
+        "object.",
+        "Keep a list of nodes still to visit, starting with the root. Take one off the list; if it is "
+        "already in `seen`, skip it; otherwise add it to `seen` and put its parents on the list. When "
+        "the list is empty, `seen` holds every node the root depends on, and its size is the answer.",
         "Counting `1 + sum(count_nodes(p) for p in node.parents)` counts a shared node once per path "
         "to it: `a + a` gives 3 instead of 2, and ten doublings give 2047 instead of 11. The set is "
         "what makes each node count once.",
@@ -178,11 +178,11 @@ ex03_2 = Exercise(
     "3.2 · The leaves of a graph",
     cases=_leaves_cases,
     hints=(
-        "A leaf is a node with no parents: `not node.parents` (its `.op` is \"\" too). Visit every "
+        "A leaf is a node with no parents: `not node.parents` (its `.op` is None too). Visit every "
         "node as in 3.1, and collect the `.label` of each leaf.",
-        "Collect the labels in a set, `found = set()`, with `found.add(node.label)`: a leaf reached "
-        "along two paths (the `a` of `a + a`) is then named once. Remember the nodes already visited "
-        "too, or a shared part of the graph is walked again and again.",
+        "Collect the labels in a set rather than a list: a leaf reached along two paths (the `a` of `a "
+        "+ a`) is then named once. Remember the nodes already visited too, or a shared part of the "
+        "graph is walked again and again.",
         "Don't forget the graph that is a single leaf: its root has no parents, so the root is the "
         "leaf.",
     ),
@@ -251,12 +251,14 @@ ex03_3 = Exercise(
     cases=lambda: [(args, {"returned": value, "stale nodes": []}) for args, value in _forward_cases()],
     run=_run_forward_pass,
     hints=(
-        "Visit the nodes so that each comes after its operands: `for node in topological_order(root)`.",
-        "A leaf (`not node.parents`) already holds its new value: skip it. An op node gets "
-        "`node.data = node.op.forward(*[p.data for p in node.parents])`. Its operands come "
-        "earlier in the order, so they already hold their new values.",
-        "After the loop, `return root.data`. Reading `root.data` (or any op node's `.data`) before "
-        "the loop gives the old, stale value.",
+        "Visit the nodes so that each comes after its operands: that is the order "
+        "`topological_order(root)` gives.",
+        "A leaf already holds its new value: skip it. An op node's new value is its op applied to its "
+        "operands' values: `node.op.forward` takes the operands' `.data`, in the order of "
+        "`node.parents`. Store the result in the node's own `.data`: the nodes after it read it from "
+        "there, and the check looks at every op node, not only at what you return.",
+        "After the loop, the output's `.data` holds the new value: return it. Reading it before the "
+        "loop gives the old, stale value.",
     ),
     solution=("def forward_pass(root):\n"
               "    for node in topological_order(root):\n"

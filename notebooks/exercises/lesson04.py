@@ -37,11 +37,11 @@ ex04_1 = Exercise(
         (("**", 9.0, 0.5), (1 / 6, 3 * math.log(9.0))), # (0.5·9^(−0.5), 9^0.5·log 9)
     ],
     hints=(
-        "Return a pair `(∂out/∂a, ∂out/∂b)`, one branch per op: `if op == \"+\": ...`, "
-        "`elif op == \"-\": ...`, and so on. Each rule is a row of the op table above "
+        "Return a pair (∂out/∂a, ∂out/∂b), with one branch per op: compare `op` with the strings "
+        "\"+\", \"-\", \"*\", \"/\" and \"**\" in turn. Each rule is a row of the op table above "
         "(`ADD.formula(0)`, `ADD.formula(1)`, ...).",
-        "`+`: (1, 1). `-`: (1, −1). `*`: (b, a), each operand's slope is the *other* operand. "
-        "`/`: (1/b, −a/b²).",
+        "`+`: (1, 1). `-`: (1, −1). `*`: (b, a), each operand's slope is the *other* operand. `/`: "
+        "(1/b, −a/b²).",
         "`**` (a > 0 here): with respect to the base, b·a^(b−1); with respect to the exponent, "
         "a^b·log(a), with `math.log`.",
     ),
@@ -78,14 +78,13 @@ ex04_2 = Exercise(
         ((-1.0, 2.0, 0.0, 0.5), {"a": 1.0, "b": -0.5, "c": 0.5, "d": 0.5, "e": 0.5, "f": -2.0}),
     ],
     hints=(
-        "Go backwards from L, one node at a time, as in the worked example: first L = d·f, then "
-        "d = e + c, then e = a·b. Compute the forward values you need first: `e = a * b`, "
-        "`d = e + c`.",
-        "L = d·f: `dL_dd = f` and `dL_df = d`. d = e + c passes its gradient on unchanged: "
-        "`dL_de = dL_dd * 1` and `dL_dc = dL_dd * 1`. e = a·b: `dL_da = dL_de * b` and "
-        "`dL_db = dL_de * a`.",
-        "Return them as a dict keyed by the nodes' names: "
-        "`{\"a\": dL_da, \"b\": dL_db, \"c\": dL_dc, \"d\": dL_dd, \"e\": dL_de, \"f\": dL_df}`.",
+        "Go backwards from L, one node at a time, as in the worked example: first the product L = d·f, "
+        "then the sum d, then the product e. You need the forward values of e and d first: compute "
+        "them from a, b and c.",
+        "L = d·f: the gradient of d is f, and that of f is d. The sum d passes its gradient on "
+        "unchanged, to e and to c. e = a·b: a receives the gradient of e times b, and b receives it "
+        "times a.",
+        "Return a dict keyed by the nodes' names, \"a\" to \"f\", holding plain numbers.",
     ),
     solution=("def lecture_gradients(a, b, c, f):\n"
               "    e = a * b\n"
@@ -120,9 +119,10 @@ ex04_3 = Exercise(
     ],
     hints=(
         "The chain rule: what x receives is `upstream` times the local derivative ∂tanh(x)/∂x.",
-        "The op table gives that local derivative, `TANH.formula(0)`: 1 − tanh(a)². With "
-        "`t = math.tanh(x)`, it is `1 - t ** 2`.",
-        "`return upstream * (1 - math.tanh(x) ** 2)`",
+        "The op table gives that local derivative, `TANH.formula(0)`: 1 − tanh(a)². Compute tanh(x) "
+        "once, with `math.tanh`.",
+        "Multiply the two: upstream × (1 − tanh(x)²). Check it at x = 0, where tanh is steepest: the "
+        "upstream gradient passes through unchanged.",
     ),
     solution=("def tanh_backward(x, upstream):\n"
               "    t = math.tanh(x)\n"

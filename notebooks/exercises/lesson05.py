@@ -253,16 +253,16 @@ ex_topo_sort = DescribedExercise(
     expected=_expected_topo_sort,
     row="graph",
     hints=(
-        "Keep a list `order` and a set `done` of the nodes placed so far. A node may be "
-        "appended to `order` only when every one of its parents is in `done`.",
-        "Replace Python's call stack by a list of pairs: `stack = [(root, False)]`. Pop a pair "
-        "`(node, parents_done)`. If `parents_done` is False, push `(node, True)` back, then "
-        "`(parent, False)` for every parent not in `done`: those are popped, and placed, before "
-        "`node` comes up again.",
-        "When `(node, True)` comes up, all its parents are placed: append `node` to `order` and "
-        "add it to `done`. A node can be pushed more than once (in `a + a`, `a` is pushed twice), "
-        "so skip any popped node that is already in `done`. Use a set for `done`: `node in order` "
-        "on a list is slow with 20,000 nodes.",
+        "Keep a list `order` and a set `done` of the nodes placed so far. A node may be appended to "
+        "`order` only when every one of its parents is in `done`.",
+        "Replace Python's call stack by a list of pairs (node, parents_done), starting with the root "
+        "paired with False. Pop a pair. If the node's parents are not done yet, push the node back "
+        "paired with True, then each parent not yet placed, paired with False: those are popped, and "
+        "placed, before the node comes up again.",
+        "When a node comes up paired with True, all its parents are placed: append it to `order` and "
+        "add it to `done`. A node can be pushed more than once (in `a + a`, `a` is pushed twice), so "
+        "skip any popped node that is already in `done`. Use a set for `done`: `node in order` on a "
+        "list is slow with 20,000 nodes.",
     ),
     solution=(
         "def topo_sort(root):\n"
@@ -312,15 +312,15 @@ ex_backward = DescribedExercise(
     expected=_expected_backward,
     row="graph",
     hints=(
-        "Order first: `order = topological_order(root)` (or your `topo_sort(root)`), then "
-        "`for node in reversed(order)`: the output first, so every node has received all of "
-        "its contributions before it passes its own on.",
-        "Seed the output with ∂L/∂L = 1: `root.grad += 1.0`. A leaf (`not node.parents`) has "
-        "nothing to pass on: skip it (its `op` is None).",
-        "For an op node, `local = node.op.local_derivatives(*[p.data for p in node.parents], "
-        "node.data)` holds one local derivative per parent. Then `for parent, d in "
-        "zip(node.parents, local): parent.grad += node.grad * d`. It must be `+=`: in `a + a` "
-        "both edges lead to `a`, and each brings its own contribution.",
+        "Order first: `topological_order(root)` (or your `topo_sort`) lists every node after its "
+        "parents. Walk it backwards, the output first, so that every node has received all of its "
+        "contributions before it passes its own on. A breadth-first walk does not ensure that.",
+        "Seed the output with ∂L/∂L = 1, by adding 1 to its `.grad`. A leaf (no parents) has nothing "
+        "to pass on: skip it.",
+        "For an op node, `node.op.local_derivatives` takes the operands' values, then the node's own "
+        "value, and gives one local derivative per parent. Each parent receives the node's gradient "
+        "times its local derivative, added to its `.grad` with `+=`, never `=`: in `a + a` both edges "
+        "lead to `a`, and each brings its own contribution.",
     ),
     solution=(
         "def my_backward(root):\n"
@@ -364,10 +364,10 @@ ex_zero_grad = DescribedExercise(
     expected=_expected_zero_grad,
     row="graph",
     hints=(
-        "Loop over `nodes` and set the `.grad` of each one. The nodes you are not given keep "
-        "their gradients.",
-        "`for node in nodes: node.grad = 0.0`. (Assigning to the loop variable, `node = 0.0`, "
-        "changes nothing.)",
+        "Loop over `nodes` and set the `.grad` of each one. The nodes you are not given keep their "
+        "gradients.",
+        "Set the attribute on the node itself: assigning 0.0 to the loop variable only rebinds that "
+        "name, and changes nothing in the graph.",
     ),
     solution=(
         "def zero_grad(nodes):\n"

@@ -75,8 +75,8 @@ ex_dual_mul = Exercise(
     ],
     hints=(
         "Multiply out (a + ȧε)(b + ḃε) = ab + aḃε + ȧbε + ȧḃε², and use ε² = 0.",
-        "The value is `a * b`; the tangent is `a * db + da * b` (the product rule). "
-        "Unpack the pairs first: `a, da = p` and `b, db = q`, and return a pair.",
+        "The value is the product of the values; the tangent is the product rule, a·ḃ + ȧ·b. Unpack "
+        "each pair into its value and its tangent first, and return a pair.",
     ),
     solution=("def dual_mul(p, q):\n"
               "    a, da = p\n"
@@ -102,10 +102,10 @@ ex_dual_sin = Exercise(
         _sin_case(2.0, 0.0),                 # a constant stays constant
     ],
     hints=(
-        "By Taylor, f(a + ȧε) = f(a) + f′(a)·ȧε: every higher term has ε² in it. "
-        "Here f = sin and f′ = cos.",
-        "Return `(math.sin(a), math.cos(a) * da)` after `a, da = p`. The tangent is "
-        "multiplied by `da`: that is the chain rule.",
+        "By Taylor, f(a + ȧε) = f(a) + f′(a)·ȧε: every higher term has ε² in it. Here f = sin and f′ = "
+        "cos.",
+        "Unpack the pair into the value a and the tangent ȧ. The value is sin a; the tangent is cos a "
+        "times ȧ: that multiplication by ȧ is the chain rule. `math.sin` and `math.cos` compute them.",
     ),
     solution=("def dual_sin(p):\n"
               "    a, da = p\n"
@@ -132,9 +132,9 @@ ex_directional = Exercise(
         _directional_case(CUBE, [2.0], [0.5]),                    # 12 · 0.5 = 6
     ],
     hints=(
-        "`jvp(f, x, v)` runs f once on dual numbers whose values are `x` and whose tangents "
-        "are `v`. It returns a pair: f(x), and the derivative of f along v.",
-        "You want the second number of that pair: `return jvp(f, x, v)[1]`.",
+        "`jvp(f, x, v)` runs f once on dual numbers whose values are `x` and whose tangents are `v`. "
+        "It returns a pair: f(x), and the derivative of f along v.",
+        "You want the second number of that pair, not the value of f.",
     ),
     solution=("def directional_derivative(f, x, v):\n"
               "    value, derivative = jvp(f, x, v)\n"
@@ -160,12 +160,13 @@ ex_hessian = Exercise(
         _hessian_case(LINEAR, [1.0, 1.0]),             # all zeros
     ],
     hints=(
-        "Make one Var per coordinate, `xs = [Var(v) for v in point]`, and compute the gradient "
-        "with `first = grad(f(*xs), xs, create_graph=True)`: a tuple of Vars that still have a "
-        "graph.",
-        "Row i of the Hessian is the gradient of `first[i]`: `grad(first[i], xs)`. "
-        "Return numbers, not Vars: take `.data` of each entry.",
-        "`return [[h.data for h in grad(g, xs)] for g in first]`",
+        "Make one Var per coordinate of `point`, and take the gradient of f at them with `grad(..., "
+        "create_graph=True)`: a tuple of Vars that still have a graph, so that they can be "
+        "differentiated again.",
+        "Row i of the Hessian is the gradient of entry i of that first gradient, with respect to the "
+        "same Vars. Return numbers, not Vars: take `.data` of each entry.",
+        "The answer is a list of n lists of n numbers. Without `create_graph=True`, the first gradient "
+        "has no graph, and the second `grad` has nothing to go through.",
     ),
     solution=("def hessian(f, point):\n"
               "    xs = [Var(v) for v in point]\n"

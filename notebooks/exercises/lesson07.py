@@ -46,10 +46,10 @@ ex_sigmoid_derivative = Exercise(
     "7.1 · The derivative of the sigmoid",
     cases=computed_cases(_sigmoid_slope, (0.0, 2.0, -3.0, 0.5, 10.0, -10.0)),
     hints=(
-        "First compute s = σ(x) = 1 / (1 + e⁻ˣ), with `math.exp(-x)` (or `autodiff.sigmoid(x)`, "
-        "which gives a float for a float).",
-        "The derivative is written in terms of the output: σ'(x) = σ(x)·(1 − σ(x)). "
-        "So `return s * (1 - s)`.",
+        "First compute s = σ(x) = 1 / (1 + e⁻ˣ), with `math.exp(-x)` (or `autodiff.sigmoid(x)`, which "
+        "gives a float for a float).",
+        "The derivative is written in terms of the output: σ'(x) = σ(x)·(1 − σ(x)). Compute σ(x) once "
+        "and use it twice.",
     ),
     solution=("def sigmoid_derivative(x):\n"
               "    s = 1 / (1 + math.exp(-x))\n"
@@ -77,13 +77,12 @@ ex_neuron_grads = Exercise(
         _neuron_case([0.0, 0.0], [1.5, -2.0], 0.0),                 # inputs 0: no weight gradient
     ],
     hints=(
-        "Turn every number into a Var: `xs = [Var(v) for v in x]`, `ws = [Var(v) for v in w]`, "
-        "`bv = Var(b)`. Then build n = w·x + b: start from `bv` and add `wi * xi` for each pair "
-        "(`zip(ws, xs)`), and take `o = n.tanh()`.",
-        "Call `o.backward()`, then read the gradients: `[v.grad for v in ws]`, `bv.grad`, "
-        "`[v.grad for v in xs]`.",
-        "Return a dict of numbers (`.grad` is a float), with exactly the keys \"w\", \"b\" and "
-        "\"x\": `{\"w\": [...], \"b\": bv.grad, \"x\": [...]}`.",
+        "Turn every number into a Var: the inputs, the weights and the bias. Build n = w·x + b with "
+        "Var arithmetic (start from the bias and add each weight times its input, `zip` pairs them), "
+        "then take the Var's tanh.",
+        "Call `backward()` on the output, then read the `.grad` of each Var: a list for the weights, a "
+        "number for the bias, a list for the inputs.",
+        "Return a dict of numbers (`.grad` is a float), with exactly the keys \"w\", \"b\" and \"x\".",
     ),
     solution=("def neuron_grads(x, w, b):\n"
               "    xs = [Var(v) for v in x]\n"
@@ -133,10 +132,10 @@ ex_tanh_via_exp = Exercise(
     cases=[_tanh_case(x) for x in (0.0, 0.5, -1.2, 0.8813735870195432, 3.0, -5.0)],
     run=_run_tanh,
     hints=(
-        "Use the formula tanh x = (e²ˣ − 1) / (e²ˣ + 1). Compute e²ˣ once with Var operations: "
-        "`e = (2 * x).exp()`.",
-        "Then `return (e - 1) / (e + 1)`. Every piece is an op of the engine, so backward() "
-        "can go through it; the check compares the value and the gradient with tanh's.",
+        "Use the formula tanh x = (e²ˣ − 1) / (e²ˣ + 1). Compute e²ˣ once, with Var operations: double "
+        "x, then call the Var's `exp` method.",
+        "Then combine it with `-`, `+` and `/`, as in the formula. Every piece is an op of the engine, "
+        "so backward() can go through it; the check compares the value and the gradient with tanh's.",
     ),
     solution=("def tanh_via_exp(x):\n"
               "    e = (2 * x).exp()\n"

@@ -83,11 +83,12 @@ ex_linear = Exercise(
     cases=computed_cases(_expected_linear, _LINEAR_CASES),
     run=_run_linear,
     hints=(
-        "`W` has one row per output, as in PyTorch: `W[j]` holds the weights of output j "
-        "(a list of `len(x)` Vars), and `b[j]` is its bias.",
+        "`W` has one row per output, as in PyTorch: `W[j]` holds the weights of output j (a list of "
+        "`len(x)` Vars), and `b[j]` is its bias.",
         "Output j is a neuron: `b[j] + W[j][0]*x[0] + W[j][1]*x[1] + ...`. Build it with Var "
         "arithmetic (never `.data`), so that the checker's backward pass reaches W and b.",
-        "`return [b_j + sum(w * xi for w, xi in zip(row, x)) for row, b_j in zip(W, b)]`",
+        "Return a list with one Var per row of `W`: for row j, pair its weights with `x` (`zip`), add "
+        "up the products, and add `b[j]`.",
     ),
     solution=(
         "def my_linear(x, W, b):\n"
@@ -175,14 +176,13 @@ ex_build = Exercise(
     cases=computed_cases(_expected_build, _BUILD_CASES),
     run=_run_build,
     hints=(
-        "One Linear per pair of consecutive sizes, `zip(sizes[:-1], sizes[1:])`, and an "
-        "`nn.Tanh()` after every Linear except the last: the last layer gives scores, not "
-        "squashed values.",
-        "Seed ONE generator, `gen = random.Random(seed)`, and pass that same `gen` as `rng=` to "
-        "every Linear, so that the layers draw one after another. `rng=seed` on each layer would "
-        "make every layer start from the same numbers, which is not what `nn.MLP` does.",
-        "Put the layers in `nn.Sequential(*layers)`. (Or, all in one line: "
-        "`nn.MLP(sizes[0], sizes[1:], activation='tanh', rng=seed)`.)",
+        "One Linear per pair of consecutive sizes, `zip(sizes[:-1], sizes[1:])`, and an `nn.Tanh()` "
+        "after every Linear except the last: the last layer gives scores, not squashed values.",
+        "Seed ONE generator, `random.Random(seed)`, and pass that same generator as `rng=` to every "
+        "Linear, so that the layers draw one after another. `rng=seed` on each layer would make every "
+        "layer start from the same numbers, which is not what `nn.MLP` does.",
+        "Put the layers, in order, in an `nn.Sequential`. (Or in one line: `nn.MLP` takes the input "
+        "size, the list of the other sizes, `activation=` and `rng=`.)",
     ),
     solution=(
         "def build_mlp(sizes, seed):\n"

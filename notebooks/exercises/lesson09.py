@@ -115,13 +115,13 @@ ex_log_sigmoid = Exercise(
     cases=computed_cases(_expected_log_sigmoid, _LOG_SIGMOID_POINTS),
     run=_run_log_sigmoid,
     hints=(
-        "`x.sigmoid().log()` is right in exact arithmetic, but σ(-1000) is 0 as a float and log(0) "
-        "is an error. Write log σ(x) with `exp` and `log` instead, and only ever call `exp` on a "
-        "number ≤ 0, so that it cannot overflow.",
-        "For x ≥ 0: log σ(x) = −log(1 + e^(−x)). For x < 0, multiply the top and bottom of "
-        "σ(x) = 1/(1 + e^(−x)) by e^x: σ(x) = e^x/(1 + e^x), so log σ(x) = x − log(1 + e^x).",
-        "Branch on the value, a plain number: `if x.data >= 0:` and build each formula from Var ops "
-        "(`(-x).exp()`, `.log()`), so that the gradient flows.",
+        "`x.sigmoid().log()` is right in exact arithmetic, but σ(-1000) is 0 as a float and log(0) is "
+        "an error. Write log σ(x) with `exp` and `log` instead, and only ever call `exp` on a number ≤ "
+        "0, so that it cannot overflow.",
+        "For x ≥ 0: log σ(x) = −log(1 + e^(−x)). For x < 0, multiply the top and bottom of σ(x) = 1/(1 "
+        "+ e^(−x)) by e^x: σ(x) = e^x/(1 + e^x), so log σ(x) = x − log(1 + e^x).",
+        "Branch on the value, a plain number (`x.data`), not on the Var, and build each formula from "
+        "Var ops (`exp`, `log`, unary minus), so that the gradient flows.",
     ),
     solution=(
         "def log_sigmoid(x):\n"
@@ -209,10 +209,10 @@ ex_log_softmax = Exercise(
     hints=(
         "log softmax(z)_k = z_k − log Σ_j e^(z_j). The sum overflows for z_j = 1000; subtract the "
         "largest logit m first: log Σ_j e^(z_j) = m + log Σ_j e^(z_j − m).",
-        "Take `m = max(v.data for v in logits)`, a plain number: every `z_j − m` is ≤ 0, so no exp "
+        "Take m as a plain number, the largest `.data` of the logits: every z_j − m is ≤ 0, so no exp "
         "overflows, and the largest term is e^0 = 1, so the sum is ≥ 1 and its log is safe.",
-        "`log_sum = m + sum((z - m).exp() for z in logits).log()`, then return "
-        "`[z - log_sum for z in logits]`.",
+        "Build m + log Σ_j e^(z_j − m) once, with Var ops, and subtract it from every logit: the "
+        "answer is a list of Vars, one per logit.",
     ),
     solution=(
         "def log_softmax(logits):\n"

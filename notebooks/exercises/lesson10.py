@@ -41,11 +41,11 @@ ex_momentum = Exercise(
         ((0.0, 2.0, 1.0, 0.1, 0.0), (-0.2, 2.0)),       # momentum 0 is plain SGD: b = g
     ],
     hints=(
-        "First the buffer, then the parameter. The buffer is a running sum of gradients: "
-        "`new_buf = momentum * buf + grad`. The parameter moves against the buffer, not the "
-        "gradient: `new_p = p - lr * new_buf`.",
-        "On the first step there is no buffer yet (`buf is None`): PyTorch starts it at the "
-        "gradient itself, `new_buf = grad`. Return the pair `(new_p, new_buf)`.",
+        "First the buffer, then the parameter. The buffer is a running sum of gradients: the old "
+        "buffer times `momentum`, plus the gradient. The parameter moves against the buffer, not the "
+        "gradient: p − lr·buffer.",
+        "On the first step there is no buffer yet (`buf is None`): PyTorch starts it at the gradient "
+        "itself. Return the pair (new p, new buffer).",
     ),
     solution=("def sgd_momentum_step(p, grad, buf, lr, momentum):\n"
               "    if buf is None:\n"
@@ -85,12 +85,12 @@ ex_adam = Exercise(
     "10.2 · One step of Adam",
     cases=_adam_cases,
     hints=(
-        "Update the two running means first: `m = beta1 * m + (1 - beta1) * grad` and "
-        "`v = beta2 * v + (1 - beta2) * grad ** 2`.",
-        "Correct their bias (they start at 0): `m_hat = m / (1 - beta1 ** t)` and "
-        "`v_hat = v / (1 - beta2 ** t)`, where `t` is the step number, 1 on the first step.",
-        "Then `new_p = p - lr * m_hat / (math.sqrt(v_hat) + eps)`, and return `(new_p, m, v)`: "
-        "the new running means, not the corrected ones.",
+        "Update the two running means first: m, of the gradients, and v, of their squares. Each is its "
+        "beta times the old value plus (1 − beta) times the new one: beta1 for m, beta2 for v.",
+        "Correct their bias (they start at 0): divide m by 1 − beta1ᵗ and v by 1 − beta2ᵗ, where `t` "
+        "is the step number, 1 on the first step.",
+        "Then step by lr·m̂ / (√v̂ + eps), with eps outside the square root. Return the new p with the "
+        "new running means m and v, not the corrected ones.",
     ),
     solution=("import math\n\n"
               "def adam_step(p, grad, m, v, t, lr, beta1=0.9, beta2=0.999, eps=1e-8):\n"
@@ -117,10 +117,10 @@ ex_cosine = Exercise(
         ((0.2, 20, 10, 0.05), 0.2),                           # cos 2π = 1: back to the base lr at 2T
     ],
     hints=(
-        "The formula is lr(t) = eta_min + (base_lr − eta_min)·(1 + cos(π·t/T))/2. "
-        "`math.cos` and `math.pi` are in the `math` module.",
-        "`return eta_min + (base_lr - eta_min) * (1 + math.cos(math.pi * t / T)) / 2`, "
-        "with `eta_min=0.0` as the default in the `def` line.",
+        "The formula is lr(t) = eta_min + (base_lr − eta_min)·(1 + cos(π·t/T))/2. `math.cos` and "
+        "`math.pi` are in the `math` module.",
+        "Check it at the ends: at t = 0 the cosine is 1 and lr is base_lr; at t = T it is −1 and lr is "
+        "eta_min. Give `eta_min` the default 0.0 in the `def` line: some cases leave it out.",
     ),
     solution=("import math\n\n"
               "def cosine_lr(base_lr, t, T, eta_min=0.0):\n"

@@ -31,8 +31,8 @@ ex_l2 = Exercise(
     ],
     hints=(
         "Square every weight, add the squares up, and multiply the sum by `lam`.",
-        "`return lam * sum(w * w for w in weights)` (`w * w` rather than `w ** 2` works on a Var "
-        "too, with the cheapest op).",
+        "A generator expression inside `sum` adds up the squares; multiply by `lam` once, outside the "
+        "sum. (`w * w` rather than `w ** 2` works on a Var too, with the cheapest op.)",
     ),
     solution=("def l2(weights, lam):\n"
               "    return lam * sum(w * w for w in weights)"),
@@ -52,9 +52,10 @@ ex_weight_decay = Exercise(
         ((0.0, 5.0, 0.2, 0.3), -1.0),         # a zero weight has nothing to decay: 0 − 0.2·5
     ],
     hints=(
-        "Weight decay adds `wd * p` to the gradient before the usual step: the gradient of "
-        "the penalty (wd/2)·p², without computing the penalty at all.",
-        "`return p - lr * (grad + wd * p)`.",
+        "Weight decay adds `wd * p` to the gradient before the usual step: the gradient of the penalty "
+        "(wd/2)·p², without computing the penalty at all.",
+        "So the step is the usual SGD step, p − lr·g, with g the gradient plus wd·p. Check it with a "
+        "zero gradient: the weight only shrinks, by the factor 1 − lr·wd.",
     ),
     solution=("def weight_decay_step(p, grad, lr, wd):\n"
               "    return p - lr * (grad + wd * p)"),
@@ -92,10 +93,10 @@ ex_gap = Exercise(
         ((ONE_EPOCH,), 0.75),         # 1.0 − 0.25
     ],
     hints=(
-        "`history[\"test_loss\"]` and `history[\"train_loss\"]` are lists with one loss per "
-        "epoch; the last epoch's is at index `-1`.",
-        "`return history[\"test_loss\"][-1] - history[\"train_loss\"][-1]`: test minus train, "
-        "so a model that does worse on the test set has a positive gap.",
+        "`history[\"test_loss\"]` and `history[\"train_loss\"]` are lists with one loss per epoch; the "
+        "last epoch's is at index `-1`.",
+        "Test minus train, both at the last epoch: a model that does worse on the test set then has a "
+        "positive gap.",
     ),
     solution=("def train_test_gap(history):\n"
               "    return history[\"test_loss\"][-1] - history[\"train_loss\"][-1]"),

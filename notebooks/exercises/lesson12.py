@@ -53,10 +53,10 @@ ex_accuracy = Exercise(
         (([4.0, 0.3, -0.2, 7.5, -3.0], [1, 1, 1, 1, -1]), 0.8),
     ],
     hints=(
-        "The predicted label is +1 when the score is above 0, and −1 otherwise (0 included). "
-        "Count the samples whose predicted label equals the true one.",
-        "`correct = sum(1 for s, t in zip(scores, labels) if (1 if s > 0 else -1) == t)`, then "
-        "return `correct / len(labels)`: a fraction from 0 to 1, not a count.",
+        "The predicted label is +1 when the score is above 0, and −1 otherwise (0 included). Count the "
+        "samples whose predicted label equals the true one.",
+        "Pair each score with its label (`zip`), count the matches, and divide by the number of "
+        "samples: the answer is a fraction from 0 to 1, not a count.",
     ),
     solution=("def accuracy(scores, labels):\n"
               "    correct = sum(1 for s, t in zip(scores, labels) if (1 if s > 0 else -1) == t)\n"
@@ -173,10 +173,11 @@ ex_train_step = DescribedExercise(
     expected=_expected_train_step,
     row="setup",   # a wrong case shows the setup in words
     hints=(
-        "Four lines and a return, in the order of the loop above: `optimizer.zero_grad()`, "
-        "`loss = hinge_loss(model(X), y)`, `loss.backward()`, `optimizer.step()`.",
-        "Return the loss as a number, `loss.data`, not the Var. Zero the gradients *first*: "
-        "they add up across calls otherwise, and the third loss comes out wrong.",
+        "Follow the loop above, in its order: clear the gradients through the optimizer, compute the "
+        "hinge loss of the model's scores on X against y, backpropagate from that loss, and let the "
+        "optimizer take its step.",
+        "Return the loss as a number, its `.data`, not the Var. Clear the gradients *first*: they add "
+        "up across calls otherwise, and the third loss comes out wrong.",
     ),
     solution=("def train_step(model, X, y, optimizer):\n"
               "    optimizer.zero_grad()\n"

@@ -112,11 +112,11 @@ ex13_2 = Exercise(
          _sin_exp_hessian(0.5, 0.2)),
     ],
     hints=(
-        "Write a small helper `at(i, di, j, dj)` that copies `x` into a list, adds `di` to item i "
-        "and `dj` to item j, and returns `f(*point)`. Then the formulas above are one line each.",
-        "On the diagonal (i == j): `(at(i, eps, i, 0) - 2 * f(*x) + at(i, -eps, i, 0)) / eps**2`. "
-        "Off it: `(at(i, eps, j, eps) - at(i, eps, j, -eps) - at(i, -eps, j, eps) + "
-        "at(i, -eps, j, -eps)) / (4 * eps**2)`.",
+        "Write a small helper that copies `x` into a list, moves item i by one amount and item j by "
+        "another, and returns f there. Then each formula above is one line.",
+        "On the diagonal (i = j): (f(x + εeᵢ) − 2f(x) + f(x − εeᵢ)) / ε². Off it: (f(x + εeᵢ + εeⱼ) − "
+        "f(x + εeᵢ − εeⱼ) − f(x − εeᵢ + εeⱼ) + f(x − εeᵢ − εeⱼ)) / 4ε². Both are symmetric about x: a "
+        "one-sided difference is a whole order in ε less accurate, and the check notices.",
         "Return a list of n lists of n numbers: row i holds ∂²f/∂xᵢ∂xⱼ for j = 0, …, n − 1.",
     ),
     solution=("def numeric_hessian(f, x, eps=1e-4):\n"
@@ -205,9 +205,10 @@ ex13_3 = Exercise(
         "Differentiate log(1 + eᵃ) with the chain rule: 1 / (1 + eᵃ) · eᵃ. Divide top and bottom by "
         "eᵃ: that is 1 / (1 + e⁻ᵃ) = σ(a). The broken rule has the sign of the exponent wrong.",
         "The rule also receives Vars, in grad(..., create_graph=True), and `math.exp` cannot take a "
-        "Var. Use the ops of the table, which take floats and Vars alike: `EXP(-a)`, or `SIGMOID(a)` "
-        "itself. (Methods such as `a.exp()` exist only on Vars: the rule also receives floats.)",
-        "Return a tuple with one item, one local derivative per operand: `(SIGMOID(a),)`.",
+        "Var. Use the ops of the table, which take floats and Vars alike: `EXP`, or `SIGMOID` itself. "
+        "(Methods such as `a.exp()` exist only on Vars: the rule also receives floats.)",
+        "Return a tuple with one item, one local derivative per operand, even for an op with a single "
+        "operand.",
     ),
     solution=("def softplus_rule(a, out):\n"
               "    return (SIGMOID(a),)          # or (1 / (1 + EXP(-a)),)"),
