@@ -1,0 +1,256 @@
+"""check_engine: a learner's micrograd-style engine against ours (the engines are in tests/learner_engines.py)."""
+
+from __future__ import annotations
+
+import math
+import random
+import sys
+import time
+from functools import lru_cache
+
+import pytest
+
+from autodiff.check import EngineCheckReport, Misconception, check_engine
+from autodiff.check.engine_check import TOLERANCE
+from autodiff.check.engine_graphs import OPS, chain_graph, random_graph
+from autodiff.check.engine_misconceptions import misconception
+
+import learner_engines as engines
+
+ALL_OPS = list(OPS)
+
+
+@lru_cache(maxsize=None)
+def report_of(engine: type) -> EngineCheckReport:
+    """The report for ``engine`` with the default seed, made once (a report is not changed by reading it)."""
+    return check_engine(engine)
+
+
+@pytest.fixture(scope="module")
+def right_report() -> EngineCheckReport:
+    return report_of(engines.Value)
+
+
+def test_a_right_engine_passes_with_no_codes(right_report):
+    assert right_report.passed
+    assert right_report.codes == [] and right_report.misconceptions == []
+    assert right_report.failure is None and right_report.errors == []
+    assert right_report.ops_checked == ALL_OPS and right_report.ops_skipped == []
+    assert right_report.graphs_failed == 0 and right_report.graphs_checked >= 40
+    assert str(right_report).startswith("✓ Value passed")
+
+
+def test_a_right_engine_checks_in_well_under_two_seconds():
+    start = time.process_time()   # CPU time: the machine may be shared, and wall time then says little
+    check_engine(engines.Value, seed=3)
+    assert time.process_time() - start < 2.0
+
+
+@pytest.mark.parametrize("engine, code", [
+    (engines.OverwriteValue, "overwrite-instead-of-accumulate"),
+    (engines.NotTopologicalValue, "not-topological"),
+    (engines.RecursiveValue, "recursion-limit"),
+    (engines.WrongTanhValue, "wrong-local-derivative:tanh"),
+    (engines.StaleGradValue, "grad-not-reset"),
+    (engines.WrongExpValueValue, "wrong-value:exp"),
+])
+def test_each_broken_engine_is_flagged_with_exactly_its_code(engine, code):
+    report = report_of(engine)
+    assert not report.passed
+    assert report.codes == [code]
+    (found,) = report.misconceptions
+    assert isinstance(found, Misconception) and found.explanation and found.hint
+    assert code not in found.hint   # the hint leads; it does not name the answer
+    assert report.failure is not None
+
+
+def test_micrograds_own_choices_get_both_their_codes_in_order():
+    report = report_of(engines.MicrogradLikeValue)
+    assert report.codes == ["grad-not-reset", "recursion-limit"]
+    explanation = report.misconceptions[0].explanation
+    assert "Micrograd itself does this" in explanation and "harmless" in explanation
+
+
+def test_the_recursion_limit_is_reported_not_raised_nor_changed():
+    limit = sys.getrecursionlimit()
+    report = check_engine(engines.RecursiveValue)
+    assert sys.getrecursionlimit() == limit
+    assert any("RecursionError" in e and "5,000 ops deep" in e for e in report.errors)
+    assert report.failure.error.startswith("RecursionError")
+    assert "raised RecursionError" in report.failure.verdict()
+
+
+def test_a_shallower_chain_lets_a_recursive_engine_pass():
+    """The code comes from the depth alone: at 200 ops a recursive walk is fine."""
+    assert check_engine(engines.RecursiveValue, depth=200).passed
+
+
+def test_the_first_failure_shows_both_engines_and_the_first_wrong_node():
+    failure = report_of(engines.OverwriteValue).failure
+    assert failure.spec.kind == "reuse" and "x + x" in failure.description
+    assert failure.first_wrong == "x"
+    x = next(r for r in failure.rows if r.name == "x")
+    assert (x.our_grad, x.their_grad, x.data_ok, x.grad_ok) == (2.0, 1.0, True, False)
+    assert "x: its grad is 1 in your engine and 2 in ours" in failure.verdict()
+    assert failure.graph().data == 3.0   # our engine's graph, ready to draw
+
+
+def test_the_first_wrong_gradient_is_the_first_a_backward_pass_visits():
+    failure = report_of(engines.NotTopologicalValue).failure
+    wrong = [r.name for r in failure.rows if not r.ok]
+    assert wrong and failure.first_wrong == wrong[-1]   # rows are in forward order; backward visits them reversed
+
+
+def test_a_wrong_local_derivative_is_localised_to_its_op():
+    failure = report_of(engines.WrongTanhValue).failure
+    assert failure.spec.kind == "op" and failure.spec.op == "tanh"
+    assert failure.first_wrong == "a"
+
+
+def test_missing_ops_are_skipped_and_listed_not_failed():
+    report = report_of(engines.AddMulValue)
+    assert report.passed and report.codes == []
+    assert report.ops_checked == ["+", "*"]
+    assert report.ops_skipped == ["-", "/", "**", "tanh", "exp", "relu", "log"]
+    assert "Ops skipped (not defined): - / ** tanh exp relu log" in str(report)
+    assert any("numbers not taken" in note for note in report.notes)
+
+
+def test_an_op_that_needs_a_missing_method_is_skipped_with_a_note():
+    class NoNegation(engines.AddMulValue):
+        def __sub__(self, other):
+            return self + (-other)   # needs __neg__, which the class lacks
+
+    report = check_engine(NoNegation)
+    assert "-" in report.ops_skipped and report.passed
+    assert any(note.startswith("- is defined but needs a method") for note in report.notes)
+
+
+def test_other_errors_of_the_learners_code_are_reported_with_type_and_message():
+    report = report_of(engines.RaisingLogValue)
+    assert not report.passed and "log" in report.ops_checked and "log" not in report.ops_skipped
+    assert report.errors and all("ValueError: log is not finished yet" in e for e in report.errors)
+    assert report.failure.error == "ValueError: log is not finished yet"
+    assert report.codes == []
+    assert "no known misconception explains it" in report.summary()
+
+
+def test_a_constructor_that_raises_is_reported():
+    class Broken:
+        def __init__(self, data):
+            raise ZeroDivisionError("oops")
+
+    report = check_engine(Broken)
+    assert not report.passed and report.errors == ["Value(1.5): ZeroDivisionError: oops"]
+
+
+def test_object_addresses_are_left_out_of_messages():
+    class Loud(engines.Value):
+        def exp(self):
+            raise RuntimeError(f"cannot exp {object()!r}")
+
+    report = check_engine(Loud)
+    assert report.errors and not any("0x" in e for e in report.errors)
+
+
+@pytest.mark.parametrize("bad, kind, words", [
+    (3, TypeError, "check_engine: expected a class such as micrograd's Value, got int 3"),
+    (engines.Value(1.0), TypeError, "pass the class itself"),
+])
+def test_bad_engines_raise_clear_errors(bad, kind, words):
+    with pytest.raises(kind, match="check_engine"):
+        check_engine(bad)
+    with pytest.raises(kind) as error:
+        check_engine(bad)
+    assert words in str(error.value)
+
+
+def test_a_class_without_the_contract_is_refused():
+    class NoBackward:
+        def __init__(self, data):
+            self.data, self.grad = data, 0.0
+
+    with pytest.raises(TypeError, match=r"check_engine: NoBackward\(1.5\) has no .backward\(\)"):
+        check_engine(NoBackward)
+
+
+@pytest.mark.parametrize("kwargs, kind, words", [
+    ({"seed": "0"}, TypeError, "check_engine: seed must be an int, got str '0'"),
+    ({"seed": True}, TypeError, "check_engine: seed must be an int"),
+    ({"graphs": 0}, ValueError, "check_engine: graphs must be a positive int, got 0"),
+    ({"depth": 2.5}, TypeError, "check_engine: depth must be a positive int"),
+])
+def test_bad_arguments_raise_clear_errors(kwargs, kind, words):
+    with pytest.raises(kind) as error:
+        check_engine(engines.Value, **kwargs)
+    assert words in str(error.value)
+
+
+def test_the_same_seed_gives_the_same_report():
+    first, second = check_engine(engines.StaleGradValue, seed=7), check_engine(engines.StaleGradValue, seed=7)
+    assert str(first) == str(second) and first.html() == second.html()
+    assert first.failure.rows == second.failure.rows
+
+
+def test_seeds_make_different_random_graphs():
+    def graphs(seed):
+        rng = random.Random(seed)
+        return [random_graph(rng, ALL_OPS, ["+", "*"], ["+", "-", "*", "/"], k) for k in range(1, 6)]
+
+    assert graphs(1) == graphs(1)
+    assert graphs(1) != graphs(2)
+
+
+def test_random_graphs_reuse_nodes_make_diamonds_and_use_numbers():
+    rng = random.Random(0)
+    specs = [random_graph(rng, ALL_OPS, ["+", "*"], ["+", "-", "*", "/"], k) for k in range(1, 21)]
+    same_twice = [s for s in specs if any(len(st.operands) == 2 and st.operands[0] == st.operands[1]
+                                          for st in s.steps)]
+    with_numbers = [s for s in specs if any(not isinstance(o, int) for st in s.steps for o in st.operands)]
+    used_twice = [s for s in specs if any(sum(i in st.operands for st in s.steps) > 1
+                                          for i, step in enumerate(s.steps) if step.op)]
+    assert same_twice and with_numbers and used_twice
+    assert {op for s in specs for op in s.ops_used} == set(ALL_OPS)
+
+
+def test_the_chain_is_5000_ops_deep():
+    spec = chain_graph(ALL_OPS, 5000, random.Random(0))
+    assert sum(1 for s in spec.steps if s.op) == 5000 and spec.steps[-1].name == "L"
+
+
+def test_the_tolerance_passes_an_equivalent_formula_and_flags_a_small_error():
+    class TanhThroughExp(engines.Value):   # tanh as micrograd writes it: a different rounding, the same maths
+        def tanh(self):
+            e = math.exp(2 * self.data)
+            return self._unary((e - 1) / (e + 1), lambda out: 1 - out.data ** 2, "tanh")
+
+    class SlightlyOff(engines.Value):      # a local derivative wrong by one part in ten million
+        def exp(self):
+            return self._unary(math.exp(self.data), lambda out: out.data * (1 + 1e-7), "exp")
+
+    assert TOLERANCE == 1e-9
+    assert check_engine(TanhThroughExp).passed
+    assert check_engine(SlightlyOff).codes == ["wrong-local-derivative:exp"]
+
+
+def test_the_report_reads_as_text_and_as_escaped_html():
+    class Scripted(engines.Value):
+        def relu(self):
+            raise ValueError("<script>alert(1)</script>")
+
+    report = check_engine(Scripted)
+    assert "<script>" in str(report)
+    page = report._repr_html_()
+    assert "<script>" not in page and "&lt;script&gt;" in page
+    assert page.startswith('<div class="ad-engine-report"')
+    assert repr(report).startswith("<EngineCheckReport ✗ Scripted failed")
+
+
+def test_every_code_has_an_explanation_and_a_hint():
+    codes = ["overwrite-instead-of-accumulate", "not-topological", "recursion-limit", "grad-not-reset"]
+    codes += [f"wrong-local-derivative:{op}" for op in OPS] + [f"wrong-value:{op}" for op in OPS]
+    for code in codes:
+        m = misconception(code)
+        assert m.code == code and len(m.explanation) > 60 and len(m.hint) > 30
+    with pytest.raises(ValueError, match="misconception: unknown code 'typo'"):
+        misconception("typo")
