@@ -3,6 +3,7 @@
     python -m benchmarks               # the full run (make bench), under ~5 minutes
     python -m benchmarks --quick       # a smoke test: fewer rounds, README untouched
     python -m benchmarks --no-browser  # without the in-browser GraphStepper step
+    python -m benchmarks --training    # only the training step (and its collector counts)
 """
 
 from __future__ import annotations
@@ -29,9 +30,13 @@ SPEEDUP_TARGETS: tuple[tuple[str, str, Optional[float]], ...] = (
 # The nn.MLP epoch: micrograd's time per epoch / ours, reported without a target.
 EPOCH_RATIOS = ((mlp_epoch.MicrogradEpoch.name, mlp_epoch.AutodiffEpoch.name, None),)
 # Timing: ROUNDS rounds; in each, every run does a block of one warm-up and STEPS timed steps.
-ROUNDS, STEPS = 5, 4
+# A ratio is of two per-step medians over all ROUNDS × STEPS steps (`per_step_ratio`). Our
+# step with the collector on is one of two kinds, with or without a full collection, so
+# ROUNDS × STEPS is large enough that the median is the common kind: 32 steps, not 20.
+ROUNDS, STEPS = 8, 4
 QUICK_ROUNDS, QUICK_STEPS = 1, 1
 CHECK_STEPS, QUICK_CHECK_STEPS = 3, 1  # steps over which the engines' losses must agree
+COUNT_STEPS, QUICK_COUNT_STEPS = 6, 1  # untimed steps over which collections are counted
 CHAIN_BACKWARD_TARGET_S = 10.0  # "finishes in seconds"
 BYTES_PER_NODE_TARGET = 200.0
 # The tensor engine's digits epoch (tensor_epoch.py): ours / other, with (target, goal) each;
@@ -62,6 +67,9 @@ def parse_args(argv: Optional[Sequence[str]]) -> argparse.Namespace:
                         help=f"rounds of blocks (default {ROUNDS}, quick {QUICK_ROUNDS})")
     parser.add_argument("--steps", type=int,
                         help=f"timed steps per block (default {STEPS}, quick {QUICK_STEPS})")
+    parser.add_argument("--training", action="store_true",
+                        help="only the training step: its timing, its collector counts and the "
+                             "objects per node; do not rewrite the README")
     parser.add_argument("--no-browser", action="store_true",
                         help="leave out the GraphStepper step in JupyterLab in Chromium "
                              "(left out anyway, saying why, when Chromium or Playwright is missing)")
@@ -75,6 +83,7 @@ def parse_args(argv: Optional[Sequence[str]]) -> argparse.Namespace:
     if args.steps < 1:
         parser.error("--steps must be at least 1")
     args.check_steps = QUICK_CHECK_STEPS if args.quick else CHECK_STEPS
+    args.count_steps = QUICK_COUNT_STEPS if args.quick else COUNT_STEPS
     args.depth = 100_000 if args.quick else 1_000_000
     args.nodes = 100_000
     make = stepper.Settings.quick if args.quick else stepper.Settings.full
@@ -150,10 +159,14 @@ def time_blocks(runs: dict[str, Run], rounds: int, steps: int) -> Blocks:
     return blocks
 
 
-def median_ratio(numerator: list[list[float]], denominator: list[list[float]]) -> float:
-    """The median over rounds of (mean of numerator's block) / (mean of denominator's block)."""
-    return statistics.median(
-        statistics.fmean(a) / statistics.fmean(b) for a, b in zip(numerator, denominator, strict=True))
+def per_step_ratio(numerator: list[list[float]], denominator: list[list[float]]) -> float:
+    """The median time per step of one run over that of another, each over all its timed steps.
+
+    Plainly the ratio of the two medians the table shows: no means, and no
+    ratio taken round by round.
+    """
+    return (statistics.median(t for block in numerator for t in block)
+            / statistics.median(t for block in denominator for t in block))
 
 
 def step_rows(blocks: Blocks, per: str = "training step",
@@ -161,7 +174,7 @@ def step_rows(blocks: Blocks, per: str = "training step",
     """ms ``per`` step for every run, the ``ratios`` (other / ours, target), the collections.
 
     The ms are the median (min–max) over every timed step of every block; a
-    ratio is `median_ratio`, and a ratio whose target is None is reported
+    ratio is `per_step_ratio` (of those medians), and a ratio whose target is None is reported
     without one. The last row gives, per run, the median time of the
     untimed gc.collect() after its blocks: walking the process's objects,
     plus freeing any cycles the run left behind.
@@ -172,7 +185,7 @@ def step_rows(blocks: Blocks, per: str = "training step",
         rows.append(Row(f"{name}: ms per {per}",
                         f"{statistics.median(ms):.1f} ({min(ms):.1f}–{max(ms):.1f})"))
     for name, ours, target in ratios:
-        ratio = median_ratio(blocks.steps[name], blocks.steps[ours])
+        ratio = per_step_ratio(blocks.steps[name], blocks.steps[ours])
         label, result = f"{name} / {ours}", f"{ratio:.2f}×"
         if target is None:
             rows.append(Row(label, result))
@@ -181,6 +194,40 @@ def step_rows(blocks: Blocks, per: str = "training step",
     rows.append(Row(f"untimed gc.collect() after each block, median ms ({per})", " · ".join(
         f"{name} {1000 * statistics.median(t):,.0f}" for name, t in blocks.collect.items())))
     return rows
+
+
+# ----------------------------------------------------------------------
+# What the cyclic garbage collector does in the training step
+# ----------------------------------------------------------------------
+def collector_rows(count_steps: int, tracked_in_process: int) -> list[Row]:
+    """Collections per step (collector on, at its defaults), and the objects each one walks.
+
+    A young collection walks the objects made since the last one; a full one
+    (generation 2) walks every tracked object in the process, which the
+    last row counts. So the two engines' tracked objects per graph node,
+    and how often a full collection falls inside a step, explain most of
+    the gap between (a) and (b).
+    """
+    from micrograd.engine import Value
+
+    counts = {engine.name: workloads.collections_per_call(workloads.DemoTraining(engine).step, count_steps)
+              for engine in (workloads.autodiff_engine(), workloads.micrograd_engine())}
+    per_node = {OURS: graphs.tracked_objects_per_node(), "micrograd": graphs.tracked_objects_per_node(Value)}
+    return [
+        Row(f"cyclic collections per training step, generations 0 / 1 / 2 "
+            f"(over {count_steps} step{'s' * (count_steps != 1)})",
+            " · ".join(f"{name} {' / '.join(f'{n:.3g}' for n in c)}" for name, c in counts.items())),
+        Row("objects the cyclic collector tracks, per graph node",
+            " · ".join(f"{name} {n:g}" for name, n in per_node.items())),
+        Row("objects the cyclic collector tracks in the process, as the training step is timed",
+            f"{tracked_in_process:,}"),
+    ]
+
+
+def tracked_objects() -> int:
+    """How many objects the cyclic collector tracks in this process now, after a full collection."""
+    gc.collect()
+    return len(gc.get_objects())
 
 
 # ----------------------------------------------------------------------
@@ -240,7 +287,7 @@ def tensor_rows(args: argparse.Namespace) -> tuple[list[Row], dict[str, str]]:
     rows = step_rows(blocks, "digits epoch", ratios=())  # ms per epoch of each, then gc.collect()
     ratio_rows = []
     for other, target, goal in TENSOR_RATIOS:
-        ratio = median_ratio(blocks.steps[ours], blocks.steps[other])
+        ratio = per_step_ratio(blocks.steps[ours], blocks.steps[other])
         label, result = f"{ours} / {other}, digits epoch (goal ≤ {goal:g}×)", f"{ratio:.2f}×"
         ratio_rows.append(Row(label, result) if target is None
                           else Row(label, result, f"≤ {target:g}×", ratio <= target))
@@ -323,8 +370,15 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
               f"{args.steps} timed step{'s' * (args.steps != 1)}")
     say(f"timing the training step, {blocks} ...")
     runs = {engine.name: workloads.DemoTraining(engine) for engine in workloads.all_engines()}
+    in_process = tracked_objects()
     rows = step_rows(time_blocks(runs, args.rounds, args.steps))
     del runs
+    say(f"counting the collector's collections over {args.count_steps} training "
+        f"step{'s' * (args.count_steps != 1)} of autodiff and of micrograd ...")
+    rows += collector_rows(args.count_steps, in_process)
+    if args.training:
+        print(report.format_table(rows))
+        return 0
     say("checking that both nn.MLPs compute the same losses ...")
     mlp_epoch.check_epochs_agree(epochs=args.check_steps)
     say(f"timing a training epoch with each library's nn.MLP, {blocks} ...")

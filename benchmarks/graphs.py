@@ -6,6 +6,9 @@
 * `bytes_per_node` builds a chain of ``Var * Var`` products under
   `tracemalloc` and divides the growth of traced memory by the number of
   nodes: everything a node keeps alive (the object and its float) is counted.
+* `tracked_objects_per_node` builds the same chain and counts the objects
+  Python's cyclic garbage collector tracks, per node: every one of them is
+  walked by each collection while the graph is alive.
 """
 
 from __future__ import annotations
@@ -19,7 +22,7 @@ from typing import Any, Callable
 
 from autodiff import Var
 
-__all__ = ["ChainTiming", "time_deep_chain", "bytes_per_node"]
+__all__ = ["ChainTiming", "time_deep_chain", "bytes_per_node", "tracked_objects_per_node"]
 
 
 @dataclass(frozen=True)
@@ -71,6 +74,32 @@ def bytes_per_node(leaf: Callable[[float], Any] = Var, n: int = 100_000) -> floa
         after = tracemalloc.get_traced_memory()[0]
     finally:
         tracemalloc.stop()
+    del y
+    gc.collect()
+    return (after - before) / n
+
+
+def tracked_objects_per_node(leaf: Callable[[float], Any] = Var, n: int = 10_000) -> float:
+    """Objects the cyclic collector tracks, per node of a chain of ``n`` products ``y = y * w``.
+
+    The collector is off while the chain is built, so nothing is collected
+    midway; ``gc.get_objects()`` lists every tracked object in the process,
+    before and after. Our `Var` is one object (its value and gradient are
+    floats, which the collector does not track); micrograd's `Value` keeps
+    a set of parents, a closure and its cells, and a dict besides.
+    """
+    gc.collect()
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        y, w = leaf(1.0), leaf(0.99999)
+        before = len(gc.get_objects())
+        for _ in range(n):
+            y = y * w
+        after = len(gc.get_objects())
+    finally:
+        if was_enabled:
+            gc.enable()
     del y
     gc.collect()
     return (after - before) / n

@@ -135,9 +135,23 @@ many as its first timed step freed from the warm-up step), and with the
 collector off, those of every step of its block.
 
 The table gives, per engine, the median time per step over all {rounds} × {steps}
-timed steps (min–max in brackets) and, for each ratio, the median over the
-{rounds} rounds of the ratio of the two engines' block means (the mean time per
-step of each engine's block in that round).
+timed steps (min–max in brackets), and each ratio is plainly the ratio of
+two of those medians: micrograd's median step over ours, nothing averaged.
+
+**What the collector does in the step.** Python's cyclic collector starts
+a young collection (generation 0) every 700 net new objects it tracks,
+every 11th of those is a generation-1 collection, and every 11th of those
+a full one, which walks every tracked object in the process (the table
+counts them, and the collections per step of both engines, untimed, over
+a few steps after the timing). A float is not tracked, so our graph node
+is one tracked object and micrograd's `Value` seven (itself, its dict,
+its set of parents, its `_backward` closure and the closure's cells).
+One step of the demo makes about 65,800 nodes, so at the collector's
+defaults about two of our steps in three contain a full collection: our
+median step contains one. Its cost is mostly that of walking the rest of
+the process (PyTorch is loaded), the same for every engine; micrograd's
+seven objects per node start about seven times as many collections, and
+its full ones also walk its own graph and the cycles it leaves.
 
 **The teaching core.** `autodiff/ops.py`, `var.py` and `backprop.py` hold
 the op table, `Var` and reverse mode. Their code lines (not blank, not
@@ -193,8 +207,8 @@ back-to-back epochs, ours, torch, numpy, for {rounds} rounds ({factor} times as
 many as the other benchmarks: an epoch takes only tens of ms). The table
 gives each library's ms per epoch, median (min–max) over all timed epochs,
 and the ratios ours / torch (target ≤ 1×, goal ≤ 0.5×) and ours / numpy by
-hand (goal ≤ 1.6×), each the median over the rounds of the ratio of the two
-block means. **The cyclic garbage collector is on** for all three: this is
+hand (goal ≤ 1.6×), each the ratio of the two libraries' median times per
+epoch. **The cyclic garbage collector is on** for all three: this is
 the loop as a learner writes and runs it, so the rule is "what a learner
 sees". Here it also costs next to nothing: a batch makes six graph nodes,
 freed by reference counting when the next batch's loss replaces the last

@@ -43,6 +43,8 @@ from typing import Any, Iterator
 
 import numpy as np
 
+from .workloads import collections_per_call
+
 __all__ = [
     "Digits", "digits", "batches", "initial_weights",
     "OursEpoch", "TorchEpoch", "NumpyEpoch", "all_epochs", "check_epochs_agree", "phase_times",
@@ -335,21 +337,7 @@ def phase_times(run: Run, epochs: int) -> list[float]:
 
 def collections_per_epoch(run: Run, epochs: int) -> list[float]:
     """How many collections of each generation (0, 1, 2) the cyclic collector starts per epoch."""
-    counts = [0, 0, 0]
-
-    def count(phase: str, info: dict[str, int]) -> None:
-        if phase == "start":
-            counts[info["generation"]] += 1
-
-    run.epoch()
-    gc.collect()
-    gc.callbacks.append(count)
-    try:
-        for _ in range(epochs):
-            run.epoch()
-    finally:
-        gc.callbacks.remove(count)
-    return [n / epochs for n in counts]
+    return collections_per_call(run.epoch, epochs)
 
 
 # ----------------------------------------------------------------------

@@ -23,6 +23,7 @@ Every engine starts from the same weights, drawn from one seeded
 
 from __future__ import annotations
 
+import gc
 import math
 import random
 from dataclasses import dataclass
@@ -31,7 +32,7 @@ from typing import Any, Callable, Sequence
 __all__ = [
     "Engine", "DemoTraining", "moons", "initial_weights",
     "autodiff_engine", "micrograd_engine", "torch_engine", "all_engines",
-    "check_engines_agree",
+    "check_engines_agree", "collections_per_call",
 ]
 
 N_POINTS = 100                # micrograd's demo uses 100 points
@@ -237,3 +238,31 @@ def check_engines_agree(steps: int = 3, rel_tol: float = 1e-9) -> None:
                     f"{engine.name} disagrees with {engines[0].name} {when}: "
                     f"loss {theirs!r} vs {ours!r} (relative tolerance {rel_tol})"
                 )
+
+
+# ----------------------------------------------------------------------
+# What the cyclic garbage collector does during a step
+# ----------------------------------------------------------------------
+def collections_per_call(call: Callable[[], Any], times: int) -> list[float]:
+    """How many collections of each generation (0, 1, 2) the collector starts per ``call()``.
+
+    One untimed call first, then `gc.collect()`, then ``times`` calls counted
+    with `gc.callbacks`; the collector stays at its defaults throughout.
+    """
+    if times < 1:
+        raise ValueError(f"collections_per_call: times must be at least 1, got {times!r}")
+    counts = [0, 0, 0]
+
+    def count(phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            counts[info["generation"]] += 1
+
+    call()
+    gc.collect()
+    gc.callbacks.append(count)
+    try:
+        for _ in range(times):
+            call()
+    finally:
+        gc.callbacks.remove(count)
+    return [n / times for n in counts]
