@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 import random
 import sys
 import time
@@ -254,3 +255,72 @@ def test_every_code_has_an_explanation_and_a_hint():
         assert m.code == code and len(m.explanation) > 60 and len(m.hint) > 30
     with pytest.raises(ValueError, match="misconception: unknown code 'typo'"):
         misconception("typo")
+
+
+# ---------------------------------------------------------------------------
+# The widget: widgets.EngineReport, built and inspected in the kernel
+# ---------------------------------------------------------------------------
+
+def test_the_widget_shows_the_misconceptions_and_the_failing_graph_with_its_first_wrong_node_outlined():
+    from widgets import EngineReport
+    from widgets.engine_report import HIGHLIGHT
+
+    report = report_of(engines.OverwriteValue)
+    view = EngineReport(report)
+    assert view.report is report and view.error == ""
+    assert "overwrite-instead-of-accumulate" in view.html
+    assert "<details><summary>Hint</summary>" in view.html            # the hint, folded
+    assert report.misconceptions[0].hint in view.html
+    # x is the first wrong node: the first box drawn (n0), and the only one outlined
+    outlined = re.findall(r'<g id="(ad-n\d+)" class="[^"]*">\s*<title>[^<]*</title>\s*<polygon[^>]*stroke="'
+                          + HIGHLIGHT.lower() + '"', view.svg.lower())
+    assert outlined == ["ad-n0"]
+    assert ">x</text>" in view.svg and view.svg in view.html
+    assert repr(view) == f"EngineReport({report.summary()})"
+
+
+def test_the_widget_carries_static_html_and_text_for_where_widgets_dont_run():
+    from widgets import EngineReport
+
+    report = report_of(engines.NotTopologicalValue)
+    data, _ = EngineReport(report)._repr_mimebundle_()
+    assert "application/vnd.jupyter.widget-view+json" in data
+    assert data["text/plain"] == str(report)
+    assert data["text/html"].startswith('<div class="ad-engine-report"') and "<svg" in data["text/html"]
+    assert "not-topological" in data["text/html"]
+
+
+def test_the_widget_of_a_passing_engine_and_of_a_graph_too_big_to_draw():
+    from widgets import EngineReport
+
+    passing = EngineReport(report_of(engines.Value))
+    assert passing.svg == "" and "✓ Value passed" in passing.html and "<svg" not in passing.html
+    deep = EngineReport(report_of(engines.RecursiveValue))
+    assert deep.svg == "" and "is not drawn" in deep.html and "RecursionError" in deep.html
+
+
+def test_the_widget_refuses_anything_the_browser_sets():
+    from comm_messages import send_state
+    from widgets import EngineReport
+
+    view = EngineReport(report_of(engines.WrongTanhValue))
+    before = view.html
+    send_state(view, html="<img src=x onerror=alert(1)>")
+    assert view.html == before
+    assert view.error == "EngineReport: the browser cannot set 'html': the kernel computes it"
+
+
+def test_the_widget_refuses_what_is_not_a_report():
+    from widgets import EngineReport
+
+    with pytest.raises(TypeError, match=r"EngineReport: expected the report of check_engine \(an "
+                                        r"EngineCheckReport\), got int 3"):
+        EngineReport(3)
+
+
+def test_checking_and_showing_fit_a_lessons_budget():
+    from widgets import EngineReport
+
+    start = time.process_time()
+    EngineReport(check_engine(engines.NotTopologicalValue, seed=5))._repr_mimebundle_()
+    assert time.process_time() - start < 5.0   # a lesson's cells have 20 s in all

@@ -16,12 +16,15 @@
   counterexample when it is wrong, and a hint ladder
 * `forward_array(model, points)`: an `autodiff.nn` model on a numpy array of
   points at once, with no graph (for decision boundaries and heatmaps)
+* `EngineReport(check_engine(Value))`: what checking a learner's own engine
+  found: the misconceptions, with hints, and the first failing graph drawn
 * `doctor()`: checks that this machine can show the lessons' graphs and widgets
 * `render_svg(graph)`, `graphviz_renderer()`: which Graphviz program draws, and drawing with it
 """
 
 from .arrays import forward_array
 from .doctor import doctor
+from .engine_report import EngineReport
 from .exercise import Exercise
 from .graph import draw_graph
 from .optimizer_lab import OptimizerLab
@@ -30,5 +33,5 @@ from .render import graphviz_renderer, render_svg
 from .stepper import GraphStepper
 from .unroll import unroll
 
-__all__ = ["draw_graph", "GraphStepper", "unroll", "Playground", "OptimizerLab", "Exercise", "forward_array", "doctor",
+__all__ = ["draw_graph", "GraphStepper", "unroll", "Playground", "OptimizerLab", "Exercise", "EngineReport", "forward_array", "doctor",
            "render_svg", "graphviz_renderer"]

@@ -188,8 +188,13 @@ class EngineCheckReport:
             lines.append(self.failure.text())
         return "\n".join(lines)
 
-    def html(self) -> str:
-        """The whole report as static HTML (every text escaped)."""
+    def html(self, fold_hints: bool = False, drawing: str = "") -> str:
+        """The whole report as static HTML (every text escaped).
+
+        ``fold_hints``: each hint behind a "Hint" fold (``<details>``, no
+        script). ``drawing``: HTML (an SVG of the failing graph) put under the
+        failing graph's table, as given: it must be trusted markup.
+        """
         colour = "#009E73" if self.passed else "#D55E00"
         parts = [f'<div class="ad-engine-report" style="border-left: 4px solid {colour}; padding: 4px 12px;">',
                  f"<p><b>{html.escape(self.summary())}</b></p>",
@@ -197,14 +202,15 @@ class EngineCheckReport:
                  f"skipped (not defined): <code>{html.escape(' '.join(self.ops_skipped) or 'none')}</code></p>"]
         parts += [f"<p>Note: {html.escape(note)}</p>" for note in self.notes]
         if self.misconceptions:
+            hint = ("<details><summary>Hint</summary>{}</details>" if fold_hints else "<br><i>Hint:</i> {}")
             items = "".join(f"<li><b><code>{html.escape(m.code)}</code></b>: {html.escape(m.explanation)}"
-                            f"<br><i>Hint:</i> {html.escape(m.hint)}</li>" for m in self.misconceptions)
+                            + hint.format(html.escape(m.hint)) + "</li>" for m in self.misconceptions)
             parts.append(f"<ol>{items}</ol>")
         if self.errors:
             items = "".join(f"<li><code>{html.escape(e)}</code></li>" for e in self.errors[:5])
             parts.append(f"<p>Errors raised by your engine:</p><ul>{items}</ul>")
         if self.failure is not None:
-            parts.append(self.failure.html())
+            parts.append(self.failure.html() + drawing)
         parts.append("</div>")
         return "".join(parts)
 
