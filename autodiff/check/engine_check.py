@@ -265,7 +265,7 @@ class _Run:
         first = _first_wrong(rows)
         if first is None:
             return _Result(spec)
-        return _Result(spec, GraphFailure(spec, rows, first, where), stale=True)
+        return _Result(spec, GraphFailure(spec, rows, first, where, second_pass=True), stale=True)
 
     def _raised(self, spec: GraphSpec, error: Exception, where: str, ours: list, theirs: Optional[list]) -> _Result:
         """The learner's code raised: keep what it computed (values, if any) and what it raised."""

@@ -71,6 +71,10 @@ class GraphFailure:
     first_wrong: Optional[str]
     where: str
     error: str = ""
+    second_pass: bool = False   # the rows are of a second backward(): only the leaves' grads are judged
+
+    SECOND_PASS_NOTE = ("After a second pass only the leaves' gradients are judged: what an intermediate "
+                        "node's .grad holds then is up to the engine (ours keeps adding there too).")
 
     @property
     def description(self) -> str:
@@ -108,6 +112,8 @@ class GraphFailure:
 
     def text(self) -> str:
         lines = [f"First failing graph: {self.description}", self.verdict()]
+        if self.second_pass:
+            lines.append(self.SECOND_PASS_NOTE)
         if self.rows:
             lines.append(f"  {'node':<8} {'yours: data':>13} {'ours: data':>13} {'yours: grad':>13} "
                          f"{'ours: grad':>13}")
@@ -122,6 +128,8 @@ class GraphFailure:
     def html(self) -> str:
         parts = [f"<p><b>First failing graph:</b> {html.escape(self.description)}</p>",
                  f"<p>{html.escape(self.verdict())}</p>"]
+        if self.second_pass:
+            parts.append(f"<p>{html.escape(self.SECOND_PASS_NOTE)}</p>")
         if self.rows:
             head = "".join(f"<th>{h}</th>" for h in ("node", "expression", "yours: data", "ours: data",
                                                      "yours: grad", "ours: grad"))
