@@ -541,23 +541,56 @@ def backward_forgets_the_upstream_gradient(root):
                 parent.grad += d
 
 
-@wrong("lesson05", "ex_zero_grad")
-def zero_grad_rebinds_the_loop_variable(nodes):
-    for node in nodes:
-        node = 0.0  # noqa: F841
+def _tangents(root, tangents, combine, order=topological_order):
+    tangent = {}
+    for node in order(root):
+        if not node.parents:
+            tangent[node] = tangents.get(node.label, 0.0)
+        else:
+            tangent[node] = combine(node, tangent)
+    return tangent[root]
 
 
-@wrong("lesson05", "ex_zero_grad")
-def zero_grad_first_only(nodes):
-    if nodes:
-        nodes[0].grad = 0.0
+@wrong("lesson05", "ex_tangents")
+def tangents_assign_per_edge(root, tangents):
+    def last_edge_wins(node, tangent):
+        for parent, d in zip(node.parents, _local(node)):
+            value = tangent[parent] * d
+        return value
+    return _tangents(root, tangents, last_edge_wins)
 
 
-@wrong("lesson05", "ex_zero_grad")
-def zero_grad_the_whole_graph(nodes):
-    for node in nodes:
-        for other in topological_order(node):
-            other.grad = 0.0
+@wrong("lesson05", "ex_tangents")
+def tangents_forget_the_parents_tangent(root, tangents):
+    return _tangents(root, tangents, lambda node, tangent: sum(_local(node)))
+
+
+@wrong("lesson05", "ex_tangents")
+def tangents_seed_every_leaf_with_1(root, tangents):
+    every_leaf = {node.label: 1.0 for node in topological_order(root)}
+    return _tangents(root, every_leaf, lambda node, tangent: sum(
+        tangent[p] * d for p, d in zip(node.parents, _local(node))))
+
+
+@wrong("lesson05", "ex_tangents")
+def tangents_children_first(root, tangents):
+    return _tangents(root, tangents, lambda node, tangent: sum(
+        tangent.get(p, 0.0) * d for p, d in zip(node.parents, _local(node))),
+        order=lambda r: list(reversed(topological_order(r))))
+
+
+@wrong("lesson05", "ex_tangents")
+def tangents_along_every_path(root, tangents):
+    """Right numbers, from every path from a leaf to the output: exponential work."""
+    total, stack = 0.0, [(root, 1.0)]
+    while stack:
+        node, product = stack.pop()
+        if not node.parents:
+            total += product * tangents.get(node.label, 0.0)
+            continue
+        for parent, d in zip(node.parents, _local(node)):
+            stack.append((parent, product * d))
+    return total
 
 
 # ----------------------------------------------------------------------
@@ -605,27 +638,37 @@ def dual_sin_scales_the_sine(p):
     return (math.sin(a), math.sin(a) * da)
 
 
-@wrong("lesson06", "ex_directional")
-def directional_returns_the_value(f, x, v):
-    return jvp(f, x, v)[0]
+def _unit(n, i):
+    return [1.0 if j == i else 0.0 for j in range(n)]
 
 
-@wrong("lesson06", "ex_directional")
-def directional_sums_the_gradient(f, x, v):
-    return jvp(f, x, [1.0] * len(x))[1]
+@wrong("lesson06", "ex_gradient_by_jvp")
+def gradient_one_jvp_along_ones(f, x):
+    return [jvp(f, x, [1.0] * len(x))[1]] * len(x)
 
 
-@wrong("lesson06", "ex_directional")
-def directional_normalises_v(f, x, v):
-    norm = math.sqrt(sum(d * d for d in v))
-    return jvp(f, x, [d / norm for d in v])[1]
+@wrong("lesson06", "ex_gradient_by_jvp")
+def gradient_the_values(f, x):
+    return [jvp(f, x, _unit(len(x), i))[0] for i in range(len(x))]
 
 
-@wrong("lesson06", "ex_directional")
-def directional_one_sided_difference(f, x, v, h=1e-6):
-    up = [xi + h * vi for xi, vi in zip(x, v)]
-    value = lambda point: f(*[Var(p) for p in point]).data  # noqa: E731
-    return (value(up) - value(x)) / h
+@wrong("lesson06", "ex_gradient_by_jvp")
+def gradient_the_point_as_tangent(f, x):
+    return [jvp(f, x, x)[1] * xi for xi in x]
+
+
+@wrong("lesson06", "ex_gradient_by_jvp")
+def gradient_unit_vectors_off_by_one(f, x):
+    n = len(x)
+    return [jvp(f, x, _unit(n, (i + 1) % n))[1] for i in range(n)]
+
+
+@wrong("lesson06", "ex_gradient_by_jvp")
+def gradient_one_sided_difference(f, x, h=1e-6):
+    def value(point):
+        return f(*[Var(p) for p in point]).data
+    return [(value([xj + (h if j == i else 0.0) for j, xj in enumerate(x)]) - value(x)) / h
+            for i in range(len(x))]
 
 
 @wrong("lesson06", "ex_hessian")

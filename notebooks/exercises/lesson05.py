@@ -2,11 +2,12 @@
 
 * `ex_topo_sort`: ``topo_sort(root)``, a topological order without recursion;
 * `ex_backward`: ``my_backward(root)``, reverse mode from the op table, with ``+=``;
-* `ex_zero_grad` (optional): ``zero_grad(nodes)``.
+* `ex_tangents` (optional): ``forward_tangents(root, tangents)``, forward mode
+  over the same graph: each node's tangent from its parents', parents first.
 
 The learner's functions work on a graph: they take a Var (or a list of Vars)
 and return a list, or change ``.grad`` in place. So a case's argument is not a
-Var but a `Graph` (or `Nodes`): a description and a function that builds the
+Var but a `Graph` (or a `Seeded` graph): a description and a function that builds the
 graph, every node labelled, the output always called ``L``. The exercise
 (`common.DescribedExercise`) builds the graph afresh for every call, hands
 the learner's function the Var(s) it expects, and turns what the function
@@ -26,8 +27,9 @@ doublings of x, stopped by a time limit (`common.time_limit`).
 Expected values never come from running a solution (the solutions here are
 text, shown as the last rung of the hint ladder). They come from the engine
 on another fresh build of the same graph: the node count of
-`autodiff.topological_order`, the gradients of ``L.backward()``; or, for
-``zero_grad``, from its definition.
+`autodiff.topological_order`, the gradients of ``L.backward()``; and for
+``forward_tangents``, Σ ∂L/∂leaf · tangent(leaf) with those same gradients:
+forward and reverse mode must agree, the duality lesson 06 builds on.
 """
 
 from __future__ import annotations
@@ -40,7 +42,7 @@ from autodiff import Var, topological_order
 
 from .common import DescribedExercise, TimeLimitExceeded, named, time_limit
 
-__all__ = ["ex_topo_sort", "ex_backward", "ex_zero_grad", "Graph", "Nodes", "order_verdict", "gradients"]
+__all__ = ["ex_topo_sort", "ex_backward", "ex_tangents", "Graph", "Seeded", "order_verdict", "gradients"]
 
 
 LIMIT = 3.0   # seconds a call of my_backward may take, where the right one takes milliseconds
@@ -141,21 +143,6 @@ class Graph:
 
     def __repr__(self) -> str:
         return "L"  # so a case reads topo_sort(L); the graph row says what L is
-
-
-@dataclass(frozen=True)
-class Nodes:
-    """Some nodes of a graph, by label, after ``L.backward()``: the argument of zero_grad."""
-
-    graph: Graph
-    labels: tuple[str, ...]
-
-    @property
-    def text(self) -> str:
-        return f"{self.graph.text}; after L.backward()"
-
-    def __repr__(self) -> str:
-        return "[" + ", ".join(self.labels) + "]"
 
 
 PRODUCT = Graph("L = a·b, with a = 2, b = -3", _product)
@@ -288,14 +275,22 @@ ex_topo_sort = DescribedExercise(
 # ----------------------------------------------------------------------
 # 5.2 · my_backward
 # ----------------------------------------------------------------------
-def _run_backward(fn: Callable, graph: Graph) -> Any:
-    root = graph.build()
+TIMED_OUT = f"no answer: stopped after {LIMIT:g} s. Is the work per path (2^30 here), not per edge?"
+
+
+def _call_limited(fn: Callable, *args: Any) -> Any:
+    """``fn(*args)``, or `TIMED_OUT` if it runs longer than `LIMIT` seconds."""
     try:
         with time_limit(LIMIT):
-            fn(root)
+            return fn(*args)
     except TimeLimitExceeded:
-        return (f"no answer: stopped after {LIMIT:g} s. Is the work per path (2^30 here), "
-                "not per edge?")
+        return TIMED_OUT
+
+
+def _run_backward(fn: Callable, graph: Graph) -> Any:
+    root = graph.build()
+    if _call_limited(fn, root) is TIMED_OUT:
+        return TIMED_OUT
     return gradients(root, graph.watch)
 
 
@@ -336,42 +331,70 @@ ex_backward = DescribedExercise(
 
 
 # ----------------------------------------------------------------------
-# 5.3 · zero_grad (optional)
+# 5.3 · forward_tangents (optional): forward mode over the recorded graph
 # ----------------------------------------------------------------------
-def _nodes_after_backward(case: Nodes) -> tuple[Var, list[Var]]:
+@dataclass(frozen=True)
+class Seeded:
+    """A graph and the tangents of some of its leaves, by label: the arguments of forward_tangents.
+
+    The leaves not named have tangent 0. The tangent of L is the derivative
+    of L along the direction the seeds give: Σ over the leaves of
+    ∂L/∂leaf · tangent(leaf).
+    """
+
+    graph: Graph
+    tangents: tuple[tuple[str, float], ...]
+
+    @property
+    def text(self) -> str:
+        return self.graph.text
+
+    def __repr__(self) -> str:
+        return "L, " + repr(dict(self.tangents))
+
+
+def _run_tangents(fn: Callable, case: Seeded) -> Any:
+    return _call_limited(fn, case.graph.build(), dict(case.tangents))
+
+
+def _expected_tangents(case: Seeded) -> float:
+    """Σ ∂L/∂leaf · tangent(leaf), with ∂L/∂leaf from the engine's reverse mode on a fresh build."""
     root = case.graph.build()
     root.backward()
-    by_label = {v.label: v for v in topological_order(root)}
-    return root, [by_label[label] for label in case.labels]
+    grads = gradients(root)
+    return sum(grads[label] * tangent for label, tangent in case.tangents)
 
 
-def _run_zero_grad(fn: Callable, case: Nodes) -> dict[str, float]:
-    root, nodes = _nodes_after_backward(case)
-    fn(nodes)
-    return gradients(root)
-
-
-def _expected_zero_grad(case: Nodes) -> dict[str, float]:
-    root, _ = _nodes_after_backward(case)
-    return {label: 0.0 if label in case.labels else grad for label, grad in gradients(root).items()}
-
-
-ex_zero_grad = DescribedExercise(
-    "5.3 (optional) · zero_grad",
-    inputs=[Nodes(LECTURE, ("a", "b", "c", "e", "d", "f", "L")), Nodes(LECTURE, ("a", "f")),
-            Nodes(LECTURE, ("d",)), Nodes(DIAMOND, ()), Nodes(TWICE, ("a", "a"))],
-    run=_run_zero_grad,
-    expected=_expected_zero_grad,
+ex_tangents = DescribedExercise(
+    "5.3 (optional) · Tangents forward, over the same graph",
+    inputs=[Seeded(PRODUCT, (("a", 1.0), ("b", 0.0))), Seeded(PRODUCT, (("a", 0.5), ("b", 2.0))),
+            Seeded(TWICE, (("a", 1.0),)), Seeded(LEAF, (("L", 1.0),)),
+            Seeded(LECTURE, (("a", 1.0), ("b", -1.0), ("c", 0.5), ("f", 2.0))),
+            Seeded(SWAPPED, (("a", 1.0),)), Seeded(SKIP, (("x", 1.0),)), Seeded(FAN_OUT, (("x", 1.0),)),
+            Seeded(CHAIN, (("x0", 1.0),)), Seeded(DOUBLING, (("x", 1.0),))],
+    run=_run_tangents,
+    expected=_expected_tangents,
     row="graph",
     hints=(
-        "Loop over `nodes` and set the `.grad` of each one. The nodes you are not given keep their "
-        "gradients.",
-        "Set the attribute on the node itself: assigning 0.0 to the loop variable only rebinds that "
-        "name, and changes nothing in the graph.",
+        "This is 5.2 run the other way: visit the nodes in topological order, parents first, and "
+        "give each node a tangent, kept in a dict from node to number. A leaf's tangent is its seed, "
+        "`tangents.get(label, 0.0)`: the leaves not named have tangent 0.",
+        "An op node's tangent is the sum, over its parents, of the parent's tangent times the local "
+        "derivative for that parent: the same `node.op.local_derivatives` as in 5.2. Add up one term "
+        "per edge: in `a + a` both edges bring a term.",
+        "When the loop is done, the output's tangent is the answer. A recursive function of a node "
+        "that calls itself on the parents, without remembering the tangents already found, redoes "
+        "the work once per path: 2^30 times in the doubling graph.",
     ),
     solution=(
-        "def zero_grad(nodes):\n"
-        "    for node in nodes:\n"
-        "        node.grad = 0.0"
+        "def forward_tangents(root, tangents):\n"
+        "    tangent = {}\n"
+        "    for node in topological_order(root):\n"
+        "        if not node.parents:              # a leaf: its seed, or 0\n"
+        "            tangent[node] = tangents.get(node.label, 0.0)\n"
+        "            continue\n"
+        "        local = node.op.local_derivatives(*[p.data for p in node.parents], node.data)\n"
+        "        tangent[node] = sum(tangent[p] * d for p, d in zip(node.parents, local))\n"
+        "    return tangent[root]"
     ),
 )
