@@ -156,8 +156,12 @@ class StudentCopyError(ValueError):
 
 
 def squeeze(text: str) -> str:
-    """``text`` without any whitespace: how solution lines are compared (spacing is no disguise)."""
-    return "".join(text.split())
+    """``text`` without whitespace and backticks: how solution lines are compared.
+
+    Neither spacing nor markdown's code marks disguise a line: the hint
+    "`for x in xs`: add it" holds the line ``for x in xs:``.
+    """
+    return "".join(text.split()).replace("`", "")
 
 
 def is_evidence(line: str, min_chars: int = EVIDENCE_MIN_CHARS) -> bool:
@@ -178,10 +182,15 @@ def solution_lines(solution: str, min_chars: int = EVIDENCE_MIN_CHARS) -> list[s
 
     A line with an inline comment (``x += 1  # why``) counts twice: as
     written, and without its comment, since either gives the code away.
+    A solution whose body is one line (``return 6 * x - 4``) is that line
+    alone: it is the whole answer, so it counts from `HINT_MIN_CHARS`.
     """
+    stripped = [raw.strip() for raw in solution.splitlines()]
+    body = [line for line in stripped if line and not _DEF_HEADER.match(line) and not line.startswith("#")]
+    if len(body) == 1:
+        min_chars = min(min_chars, HINT_MIN_CHARS)
     lines: list[str] = []
-    for raw in solution.splitlines():
-        line = raw.strip()
+    for line in stripped:
         for form in (line, _INLINE_COMMENT.sub("", line)):
             if is_evidence(form, min_chars) and form not in lines:
                 lines.append(form)
@@ -189,7 +198,7 @@ def solution_lines(solution: str, min_chars: int = EVIDENCE_MIN_CHARS) -> list[s
 
 
 def reveals(text: str, lines: list[str]) -> list[str]:
-    """Which of the solution ``lines`` occur in ``text``, whitespace ignored."""
+    """Which of the solution ``lines`` occur in ``text``, whitespace and backticks ignored (`squeeze`)."""
     squeezed = squeeze(text)
     return [line for line in lines if squeeze(line) in squeezed]
 
@@ -207,8 +216,8 @@ def student_exercise_module(source: str, *, name: str) -> str:
     ending in "Exercise", such as ``DescribedExercise``) must be a string
     literal (or None); its text becomes ``WITHHELD``. Each hint of that call
     (``hints=`` a tuple or list of string literals) that contains a line of
-    the solution (`solution_lines` with `HINT_MIN_CHARS`, whitespace
-    ignored) becomes
+    the solution (`solution_lines` with `HINT_MIN_CHARS`; whitespace and
+    backticks ignored) becomes
     ``WITHHELD_HINT``. The import of those two names from
     `widgets.exercise` is added after the docstring and ``__future__``
     imports. Only these source segments change, found with `ast` (never a
