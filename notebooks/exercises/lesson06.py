@@ -3,7 +3,8 @@
 * `ex_dual_mul`: ``dual_mul(p, q)``, the product of two dual numbers given as
   (value, tangent) pairs;
 * `ex_dual_sin`: ``dual_sin(p)``, sin of a dual number;
-* `ex_directional`: ``directional_derivative(f, x, v)`` with ``autodiff.jvp``;
+* `ex_gradient_by_jvp`: ``gradient_by_jvp(f, x)``, the whole gradient from
+  forward mode alone: one ``autodiff.jvp`` per input, along each unit vector;
 * `ex_hessian`: ``hessian(f, point)`` with ``autodiff.grad(..., create_graph=True)``.
 
 Every expected value comes from the maths, written out here, never from the
@@ -11,14 +12,17 @@ engine or from a solution:
 
 * 6.1: (a + ȧε)(b + ḃε) = ab + (a·ḃ + ȧ·b)ε, since ε² = 0;
 * 6.2: sin(a + ȧε) = sin a + cos a · ȧ ε (Taylor's series, ε² = 0);
-* 6.3: the directional derivative is ∇f(x)·v, with ∇f written out by hand
-  for each function (`Formula.gradient`);
+* 6.3: the gradients are written out by hand for each function
+  (`Formula.gradient`); a single jvp along (1, …, 1) gives their sum, and
+  fails every case with more than one input. Forward mode is exact up to
+  rounding, so the tolerance is 1e-10: a finite difference, whose error is
+  1e-7 or more at any step, fails too;
 * 6.4: the Hessians are written out by hand for each function
   (`Formula.hessian`).
 
 The functions in the cases are `Formula`s: callable on Vars and Duals alike
 (they use only operators and methods such as ``x.sin()``), and shown as their
-formula, so a counterexample reads ``directional_derivative((x, y) ↦ x·y, ...)``.
+formula, so a counterexample reads ``gradient_by_jvp((x, y) ↦ x·y, ...)``.
 """
 
 from __future__ import annotations
@@ -26,7 +30,7 @@ from __future__ import annotations
 import math
 from widgets.exercise import Exercise, Formula
 
-__all__ = ["Formula", "ex_dual_mul", "ex_dual_sin", "ex_directional", "ex_hessian"]
+__all__ = ["Formula", "ex_dual_mul", "ex_dual_sin", "ex_gradient_by_jvp", "ex_hessian"]
 
 
 # f(x, y) = x·y:          ∇f = (y, x);                    H = [[0, 1], [1, 0]]
@@ -44,6 +48,9 @@ TRIPLE = Formula("(x, y, z) ↦ x·y·z + exp(z)", lambda x, y, z: x * y * z + z
 CUBE = Formula("x ↦ x³", lambda x: x ** 3,
                gradient=lambda x: [3 * x * x],
                hessian=lambda x: [[6 * x]])
+# f(a, b, c, d) = a·b + c·sin d: ∇f = (b, a, sin d, c·cos d)
+FOUR = Formula("(a, b, c, d) ↦ a·b + c·sin(d)", lambda a, b, c, d: a * b + c * d.sin(),
+               gradient=lambda a, b, c, d: [b, a, math.sin(d), c * math.cos(d)])
 # f(x, y) = x²·y + x·sin y: f_xx = 2y, f_xy = 2x + cos y, f_yy = −x·sin y
 MIXED = Formula("(x, y) ↦ x²·y + x·sin(y)", lambda x, y: x ** 2 * y + x * y.sin(),
                 hessian=lambda x, y: [[2 * y, 2 * x + math.cos(y)],
@@ -114,31 +121,39 @@ ex_dual_sin = Exercise(
 
 
 # ----------------------------------------------------------------------
-# 6.3 · A directional derivative with jvp
+# 6.3 · The gradient from forward passes
 # ----------------------------------------------------------------------
-def _directional_case(f: Formula, x: list, v: list) -> tuple:
-    expected = sum(g * d for g, d in zip(f.gradient(*x), v))     # ∇f(x)·v, by hand
-    return (f, list(x), list(v)), expected
+def _gradient_case(f: Formula, x: list) -> tuple:
+    return (f, list(x)), f.gradient(*x)                      # ∇f(x), by hand
 
 
-ex_directional = Exercise(
-    "6.3 · A directional derivative with jvp",
+ex_gradient_by_jvp = Exercise(
+    "6.3 · The gradient from forward passes",
     cases=[
-        _directional_case(PRODUCT, [2.0, 3.0], [1.0, 0.0]),       # ∂f/∂x = y = 3
-        _directional_case(PRODUCT, [2.0, 3.0], [0.0, 1.0]),       # ∂f/∂y = x = 2
-        _directional_case(PRODUCT, [2.0, 3.0], [0.6, 0.8]),       # 3·0.6 + 2·0.8 = 3.4
-        _directional_case(SIN_TIMES, [1.0, 2.0], [1.0, -1.0]),    # 2·cos 1 − sin 1
-        _directional_case(TRIPLE, [1.0, 2.0, 3.0], [1.0, 1.0, 1.0]),  # 6 + 3 + 2 + e³
-        _directional_case(CUBE, [2.0], [0.5]),                    # 12 · 0.5 = 6
+        _gradient_case(PRODUCT, [2.0, 3.0]),                 # (y, x) = (3, 2)
+        _gradient_case(SIN_TIMES, [1.0, 2.0]),               # (2·cos 1, sin 1)
+        _gradient_case(TRIPLE, [1.0, 2.0, 3.0]),             # (6, 3, 2 + e³)
+        _gradient_case(CUBE, [2.0]),                         # one input: [12]
+        _gradient_case(FOUR, [0.5, -1.0, 2.0, 0.3]),         # (b, a, sin d, c·cos d)
     ],
     hints=(
-        "`jvp(f, x, v)` runs f once on dual numbers whose values are `x` and whose tangents are `v`. "
-        "It returns a pair: f(x), and the derivative of f along v.",
-        "You want the second number of that pair, not the value of f.",
+        "One `jvp(f, x, v)` gives one number, the derivative along v: ∇f(x)·v = Σᵢ ∂f/∂xᵢ·vᵢ. "
+        "Which v makes that sum a single partial derivative?",
+        "The unit vector eᵢ, with 1 in place i and 0 elsewhere, picks out ∂f/∂xᵢ. So it takes one "
+        "`jvp` per input, n in all, each with its own eᵢ: a direction of all ones gives the sum of "
+        "the partial derivatives, not the gradient.",
+        "Return a list of n numbers, ∂f/∂x₀ first: the second item of each pair `jvp` returns.",
     ),
-    solution=("def directional_derivative(f, x, v):\n"
-              "    value, derivative = jvp(f, x, v)\n"
-              "    return derivative"),
+    rel_tol=1e-10,      # forward mode is exact up to rounding; a finite difference is off by 1e-7 or more
+    abs_tol=1e-12,
+    solution=("def gradient_by_jvp(f, x):\n"
+              "    n = len(x)\n"
+              "    gradient = []\n"
+              "    for i in range(n):\n"
+              "        e_i = [1.0 if j == i else 0.0 for j in range(n)]\n"
+              "        value, partial = jvp(f, x, e_i)\n"
+              "        gradient.append(partial)\n"
+              "    return gradient"),
 )
 
 
