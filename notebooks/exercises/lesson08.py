@@ -165,7 +165,7 @@ def _run_build(fn: Callable, sizes: list, seed: int) -> Any:
 
 
 def _expected_build(sizes: list, seed: int) -> dict:
-    count = sum(n_in * n_out + n_out for n_in, n_out in zip(sizes[:-1], sizes[1:]))
+    count = sum(fan_in * fan_out + fan_out for fan_in, fan_out in zip(sizes, sizes[1:]))
     return {"parameters": count, "outputs": reference_mlp(sizes, seed, probe_batch(sizes[0]))}
 
 

