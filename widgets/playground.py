@@ -211,8 +211,14 @@ class Playground(PlayingWidget):
         self._use_points(read_csv_points(path))
 
     def reset(self) -> None:
-        """Back to epoch 0: the same data, the same initial weights (the run's seed)."""
-        self._start(self.current, new_data=False)
+        """Stop playing, back to epoch 0: the same data, the same initial weights (the run's seed).
+
+        Reset stops Play, as the OptimizerLab's does; a changed setting does
+        not (Play goes on with it, from epoch 0).
+        """
+        with self.hold_sync():   # the new run and the stop reach the browser in one message
+            self._start(self.current, new_data=False)
+            self.playing = False
 
     def regenerate(self) -> None:
         """New points (the data seed goes up by one; for a CSV file, a new train/test split), then reset."""
