@@ -43,6 +43,7 @@ MAX_DRAWN = 60          # a failing graph with more nodes (the deep chain) is de
 # The view: the kernel's HTML, and the line saying why a change from the browser was refused.
 _ESM = """
 function render({ model, el }) {
+  el.classList.add("ad-engine-report-live");
   const body = document.createElement("div");
   const error = document.createElement("div");
   error.style.color = "#D55E00";

@@ -48,7 +48,7 @@ from ..arguments import integer, is_real, positive_int, type_and_value
 from .engine_graphs import (METHODS, OPS, REVERSED, GraphSpec, build, build_ours, chain_graph, constant_graphs,
                             expression, op_graphs, order_graphs, random_graph, reuse_graphs)
 from .engine_misconceptions import misconception, sort_key
-from .engine_report import EngineCheckReport, GraphFailure, NodeRow
+from .engine_report import LEAF, EngineCheckReport, GraphFailure, NodeRow
 from .report import relative_error
 
 __all__ = ["check_engine", "TOLERANCE"]
@@ -304,7 +304,8 @@ def _compare(spec: GraphSpec, ours: list, theirs: list, leaves_only: bool, grads
         data = _number(getattr(their, "data", None))
         grad = _number(getattr(their, "grad", None)) if grads else None
         judged = grads and (not leaves_only or not step.op)
-        rows.append(NodeRow(step.name, expression(step, spec.steps), our.data, data, our.grad, grad,
+        made_by = expression(step, spec.steps) if step.op else LEAF
+        rows.append(NodeRow(step.name, made_by, our.data, data, our.grad, grad,
                             _close(data, our.data), _close(grad, our.grad) if judged else True))
     return rows
 

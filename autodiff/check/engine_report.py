@@ -22,8 +22,9 @@ from ..var import Var
 from .engine_graphs import GraphSpec, build_ours
 from .engine_misconceptions import Misconception
 
-__all__ = ["NodeRow", "GraphFailure", "EngineCheckReport", "number_text"]
+__all__ = ["NodeRow", "GraphFailure", "EngineCheckReport", "number_text", "LEAF"]
 
+LEAF = "leaf"     # what made a leaf (NodeRow.expression)
 SHOWN_ROWS = 14   # a longer graph shows its output, its first wrong node and the nodes around it
 
 
@@ -41,7 +42,7 @@ class NodeRow:
     """
 
     name: str
-    expression: str
+    expression: str            # what made it: "h1 * 2.5", "h2.tanh()", or LEAF
     our_data: float
     their_data: Optional[float]
     our_grad: float
@@ -94,7 +95,8 @@ class GraphFailure:
         if row is None:
             return f"The engines differ during {self.where}."
         if not row.data_ok:
-            return (f"First wrong node: {row.name} = {row.expression}: its value is {number_text(row.their_data)} "
+            made = f"the leaf {row.name}" if row.expression == LEAF else f"{row.name} = {row.expression}"
+            return (f"First wrong node: {made}: its value is {number_text(row.their_data)} "
                     f"in your engine and {number_text(row.our_data)} in ours.")
         return (f"First wrong node (in the order backward visits them): {row.name}: its grad is "
                 f"{number_text(row.their_grad)} in your engine and {number_text(row.our_grad)} in ours, "
@@ -131,15 +133,16 @@ class GraphFailure:
         if self.second_pass:
             parts.append(f"<p>{html.escape(self.SECOND_PASS_NOTE)}</p>")
         if self.rows:
-            head = "".join(f"<th>{h}</th>" for h in ("node", "expression", "yours: data", "ours: data",
-                                                     "yours: grad", "ours: grad"))
+            cell = ' style="padding: 1px 10px; text-align: left;"'
+            head = "".join(f"<th{cell}>{h}</th>" for h in ("node", "made by", "yours: data", "ours: data",
+                                                           "yours: grad", "ours: grad"))
             body = []
             for r in self.shown_rows():
                 style = ' style="background: #fbe2b0; font-weight: bold;"' if r.name == self.first_wrong else (
                     ' style="background: #fdf0dc;"' if not r.ok else "")
                 cells = [r.name, r.expression, number_text(r.their_data), number_text(r.our_data),
                          number_text(r.their_grad), number_text(r.our_grad)]
-                body.append(f"<tr{style}>" + "".join(f"<td>{html.escape(c)}</td>" for c in cells) + "</tr>")
+                body.append(f"<tr{style}>" + "".join(f"<td{cell}>{html.escape(c)}</td>" for c in cells) + "</tr>")
             parts.append(f'<table class="ad-engine-nodes"><tr>{head}</tr>{"".join(body)}</table>')
             if len(self.rows) > SHOWN_ROWS:
                 parts.append(f"<p>(showing {len(self.shown_rows())} of {len(self.rows):,} nodes)</p>")
@@ -210,7 +213,7 @@ class EngineCheckReport:
                  f"skipped (not defined): <code>{html.escape(' '.join(self.ops_skipped) or 'none')}</code></p>"]
         parts += [f"<p>Note: {html.escape(note)}</p>" for note in self.notes]
         if self.misconceptions:
-            hint = ("<details><summary>Hint</summary>{}</details>" if fold_hints else "<br><i>Hint:</i> {}")
+            hint = ("<details><summary>Hint</summary><p>{}</p></details>" if fold_hints else "<br><i>Hint:</i> {}")
             items = "".join(f"<li><b><code>{html.escape(m.code)}</code></b>: {html.escape(m.explanation)}"
                             + hint.format(html.escape(m.hint)) + "</li>" for m in self.misconceptions)
             parts.append(f"<ol>{items}</ol>")
