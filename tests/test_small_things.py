@@ -169,6 +169,8 @@ def test_a_new_setting_restarts_the_playground_and_play_goes_on():
         while p.epoch < 1:
             await asyncio.sleep(0.005)
         assert p.playing and p.current.lr == 0.1
+        p.regenerate()                      # new points: a changed setting too
+        assert p.playing and p.epoch == 0 and p.current.data_seed == 1
         p.pause()
 
     asyncio.run(scenario())

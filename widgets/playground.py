@@ -221,7 +221,10 @@ class Playground(PlayingWidget):
             self.playing = False
 
     def regenerate(self) -> None:
-        """New points (the data seed goes up by one; for a CSV file, a new train/test split), then reset."""
+        """New points (the data seed goes up by one; for a CSV file, a new train/test split), at epoch 0.
+
+        A changed setting of the data: Play goes on, with the new points.
+        """
         self.set(data_seed=self.current.data_seed + 1)
 
     # play(), pause(), close(): see PlayingWidget.
