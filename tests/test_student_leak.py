@@ -285,3 +285,47 @@ def test_the_open_rule_lets_through_only_what_an_earlier_lesson_shows():
     assert taught_in_the_open("zz = shown_later(q)", "07", open_text)
     assert lesson_key("05b_build_your_own_engine.ipynb") == "05b" and lesson_key("lesson05b.py") == "05b"
     assert lesson_key("05_x.ipynb") < lesson_key("lesson05b.py") < lesson_key("lesson06.py")
+
+
+# ----------------------------------------------------------------------
+# A student copy still runs, top to bottom, and says "Not done yet"
+# ----------------------------------------------------------------------
+EXECUTED = ("03_computation_graphs.ipynb", "05_implementing_backward.ipynb")   # ~6 s and ~10 s here
+LADDER_CELL = '''\
+import importlib
+from widgets.exercise import Exercise
+exercises = importlib.import_module("exercises.lesson{number}")
+found = [ex for ex in vars(exercises).values() if isinstance(ex, Exercise)]
+print("exercises:", len(found), "with a solution:", sum(ex.solution is not None for ex in found),
+      "withheld:", sum(ex.solution_withheld for ex in found))
+for _ in found[-1].rungs:
+    found[-1].hint()'''
+
+
+def shown(cell) -> str:
+    """What a code cell shows as text: its streams, the text/plain of its results, its errors."""
+    return "".join(o.get("text", "") + o.get("data", {}).get("text/plain", "") + o.get("ename", "")
+                   for o in cell.get("outputs", []))
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", EXECUTED)
+def test_an_executed_student_copy_says_not_done_yet_and_withholds_the_solutions(copy, name):
+    """Run in a kernel, in the copy's folder (so it imports the copy's exercises): no error, every
+    check says "Not done yet", no exercise holds a solution, and the ladder ends with the instructor."""
+    from nbclient import NotebookClient
+
+    nb = nbformat.read(copy / name, as_version=4)
+    nb.cells.append(nbformat.v4.new_code_cell(LADDER_CELL.format(number=name[:2])))
+    start = time.monotonic()
+    NotebookClient(nb, timeout=120, kernel_name="python3", resources={"metadata": {"path": str(copy)}}).execute()
+    elapsed = time.monotonic() - start
+    code = [cell for cell in nb.cells if cell.cell_type == "code"]
+    assert not [o for cell in code for o in cell.outputs if o.output_type == "error"]
+    checks = [cell for cell in code if ".check(" in cell.source]
+    assert checks and all("✎ Not done yet" in shown(cell) for cell in checks), [shown(c)[:200] for c in checks]
+    exercises, ladder = shown(nb.cells[-1]).split("\n", 1)
+    assert exercises == f"exercises: {len(checks)} with a solution: 0 withheld: {len(checks)}"
+    assert ladder.rstrip().splitlines()[-1].startswith("The solutions are not in this copy of the lesson")
+    assert "instructor has them" in ladder and "def " not in ladder
+    assert elapsed < 30, f"{name}: {elapsed:.0f} s"
