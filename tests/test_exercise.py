@@ -10,7 +10,10 @@ widget and the HTML fallback are tested directly.
 from __future__ import annotations
 
 import builtins
+import copy
+import html
 import math
+import pickle
 import types
 
 import IPython
@@ -19,7 +22,8 @@ import pytest
 
 from autodiff import Var
 from widgets import exercise as exercise_module
-from widgets.exercise import ABS_TOL, NOT_DONE, REL_TOL, Exercise, Formula, HintLadder, computed_cases, matches
+from widgets.exercise import (ABS_TOL, NOT_DONE, REL_TOL, WITHHELD, WITHHELD_HINT, WITHHELD_TEXT, Exercise, Formula,
+                              HintLadder, computed_cases, matches)
 
 WIDGET_MIME = "application/vnd.jupyter.widget-view+json"
 TITLE = "2.1 · The derivative of x²"
@@ -331,6 +335,69 @@ def test_a_right_answer_shows_no_ladder():
     fb = make().feedback(slope)
     assert "Hint" not in fb.text() and "<details>" not in fb.html() and SOLUTION not in fb.html()
     assert WIDGET_MIME not in fb._repr_mimebundle_()
+
+
+# ----------------------------------------------------------------------
+# A withheld solution (student copies for a graded course)
+# ----------------------------------------------------------------------
+WITHHELD_STUCK = ("Stuck? Each call of .hint() on this exercise shows the next step: "
+                  "hint 1, then hint 2, then where the solution is.")
+
+
+def withheld(**changes) -> Exercise:
+    return make(hints=(HINTS[0], WITHHELD_HINT), solution=WITHHELD, **changes)
+
+
+def test_a_withheld_solution_is_nowhere_in_the_exercise():
+    ex = withheld()
+    assert ex.solution is None and ex.solution_withheld is True
+    assert repr(ex) == f"Exercise({TITLE!r}, 3 cases, 2 hints, the solution withheld)"
+    assert not make().solution_withheld and make().solution == SOLUTION
+    label, heading, text = ex.rungs[-1]
+    assert (label, heading) == ("Where is the solution?", "The solution")
+    assert text == WITHHELD_TEXT + " 1 hint was withheld too: it showed part of the solution."
+    both = make(hints=(WITHHELD_HINT, WITHHELD_HINT), solution=WITHHELD).rungs[-1][2]
+    assert both.endswith(" 2 hints were withheld too: they showed parts of the solution.")
+    assert make(solution=WITHHELD).rungs[-1][2] == WITHHELD_TEXT
+    assert "instructor" in WITHHELD_TEXT and "instructor" in WITHHELD_HINT
+
+
+def test_the_withheld_ladder_says_where_the_solution_is(capsys):
+    ex = withheld()
+    result, out = check(ex, stub, capsys)
+    assert result is False and out.endswith(WITHHELD_STUCK + "\n")
+    said = []
+    for _ in range(4):
+        ex.hint()
+        said.append(capsys.readouterr().out)
+    assert said == [
+        f"Hint 1 of 2: {HINTS[0]}\n(.hint() again for hint 2)\n",
+        f"Hint 2 of 2: {WITHHELD_HINT}\n(.hint() again for where the solution is)\n",
+        ex.rungs[-1][2] + "\n",
+        ex.rungs[-1][2] + "\n",                       # the last rung stays
+    ]
+
+
+def test_the_withheld_rung_in_the_widget_and_the_html_is_a_note_not_code():
+    ex = withheld()
+    page = ex.feedback(wrong).html()
+    assert "<summary>Where is the solution?</summary>" in page and "Show the solution" not in page
+    assert "<pre>" not in page and html.escape(WITHHELD_TEXT) in page
+    ladder = ex.feedback(wrong).widget()
+    labels = []
+    for _ in range(3):
+        labels.append(ladder.button.description)
+        ladder.button.click()
+    assert labels == ["Hint 1", "Hint 2", "Where is the solution?"]
+    assert ladder.button.layout.display == "none"
+    assert "<pre>" not in ladder.shown.value and "instructor has them" in ladder.shown.value
+
+
+def test_withheld_is_one_marker_through_copies_and_pickles():
+    assert copy.copy(WITHHELD) is WITHHELD and copy.deepcopy(WITHHELD) is WITHHELD
+    assert pickle.loads(pickle.dumps(WITHHELD)) is WITHHELD and repr(WITHHELD) == "WITHHELD"
+    with pytest.raises(TypeError, match="solution must be the code as a str"):
+        make(solution=object())
 
 
 # ----------------------------------------------------------------------

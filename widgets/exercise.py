@@ -135,7 +135,7 @@ from autodiff.arguments import is_real, non_negative, type_and_value
 from .text import plural
 
 __all__ = ["Exercise", "Feedback", "CheckInterrupted", "Formula", "HintLadder", "computed_cases", "matches", "REL_TOL", "ABS_TOL", "NOT_DONE",
-           "WITHHELD", "WITHHELD_HINT"]
+           "WITHHELD", "WITHHELD_HINT", "WITHHELD_TEXT"]
 
 REL_TOL = 1e-6
 ABS_TOL = 1e-9
