@@ -142,7 +142,8 @@ def test_a_constructor_that_raises_is_reported():
             raise ZeroDivisionError("oops")
 
     report = check_engine(Broken)
-    assert not report.passed and report.errors == ["Value(1.5): ZeroDivisionError: oops"]
+    assert not report.passed and report.errors == ["Broken(1.5): ZeroDivisionError: oops"]
+    assert report.graphs_checked == 0 and "Broken(1.5): ZeroDivisionError: oops" in str(report)
 
 
 def test_object_addresses_are_left_out_of_messages():
@@ -324,3 +325,34 @@ def test_checking_and_showing_fit_a_lessons_budget():
     start = time.process_time()
     EngineReport(check_engine(engines.NotTopologicalValue, seed=5))._repr_mimebundle_()
     assert time.process_time() - start < 5.0   # a lesson's cells have 20 s in all
+
+
+def test_a_value_that_is_not_a_number_is_a_wrong_value_not_a_crash():
+    class TextExp(engines.Value):
+        def exp(self):
+            out = super().exp()
+            out.data = str(out.data)   # e.g. a value formatted for printing, left in .data
+            return out
+
+    report = check_engine(TextExp)
+    assert report.codes == ["wrong-value:exp"]
+    row = next(r for r in report.failure.rows if r.name == "L")
+    assert row.their_data is None and not row.data_ok
+    assert "Before that, the value of L was - in your engine" in report.failure.verdict()
+
+
+def test_a_grad_that_cannot_be_set_is_reported():
+    class FrozenGrad(engines.Value):
+        @property
+        def grad(self):
+            return self.__dict__.get("_g", 0.0)
+
+        @grad.setter
+        def grad(self, value):
+            if value == 0.0 and self.__dict__.get("_g", 0.0) != 0.0:
+                raise AttributeError("grad can only grow")
+            self.__dict__["_g"] = value
+
+    report = check_engine(FrozenGrad)
+    assert not report.passed
+    assert any("AttributeError: grad can only grow" in e for e in report.errors)

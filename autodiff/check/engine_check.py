@@ -86,7 +86,7 @@ def check_engine(Value: Any, seed: int = 0, graphs: int = RANDOM_GRAPHS, depth: 
     try:
         probe = Value(1.5)
     except Exception as error:   # the learner's constructor: report it, not a crash
-        return EngineCheckReport(name, seed, [], [], [], None, 0, 0, [f"Value(1.5): {_error_text(error)}"])
+        return EngineCheckReport(name, seed, [], [], [], None, 0, 0, [f"{name}(1.5): {_error_text(error)}"])
     _check_contract(probe)
 
     run = _Run(Value)
@@ -254,10 +254,10 @@ class _Run:
                            value_wrong=not all(r.data_ok for r in rows), grad_wrong=not all(r.grad_ok for r in rows))
         if not twice:
             return _Result(spec)
-        for i in spec.leaves():   # what a training loop's zero_grad() does: the leaves only
-            theirs[i].grad = 0.0
         where = "a second backward() on the same graph, the leaves' .grad set to 0 before it"
         try:
+            for i in spec.leaves():   # what a training loop's zero_grad() does: the leaves only
+                theirs[i].grad = 0.0
             theirs[-1].backward()
         except Exception as error:
             return self._raised(spec, error, where, ours, theirs)
@@ -269,9 +269,9 @@ class _Run:
 
     def _raised(self, spec: GraphSpec, error: Exception, where: str, ours: list, theirs: Optional[list]) -> _Result:
         """The learner's code raised: keep what it computed (values, if any) and what it raised."""
-        rows = _compare(spec, ours, theirs, leaves_only=False, grads=False) if theirs is not None else ()
-        failure = GraphFailure(spec, tuple(rows), None, where, _error_text(error))
-        return _Result(spec, failure, error_type=type(error).__name__)
+        rows = _compare(spec, ours, theirs, leaves_only=False, grads=False) if theirs is not None else []
+        failure = GraphFailure(spec, tuple(rows), _first_wrong(rows), where, _error_text(error))
+        return _Result(spec, failure, value_wrong=not all(r.data_ok for r in rows), error_type=type(error).__name__)
 
 
 def _error_text(error: BaseException) -> str:
@@ -292,6 +292,14 @@ def _number(x: Any) -> Optional[float]:
     return number if math.isfinite(number) else None
 
 
+def _read(node: Any, attribute: str) -> Optional[float]:
+    """``node.data`` or ``node.grad`` of the learner's engine as a float; None if it is no number (or raises)."""
+    try:
+        return _number(getattr(node, attribute))
+    except Exception:   # a property of the learner's that raises: no number to compare
+        return None
+
+
 def _close(theirs: Optional[float], ours: float) -> bool:
     return theirs is not None and relative_error(theirs, ours) <= TOLERANCE
 
@@ -301,8 +309,8 @@ def _compare(spec: GraphSpec, ours: list, theirs: list, leaves_only: bool, grads
     an intermediate node's .grad is the engine's own business); ``grads=False``: values only."""
     rows = []
     for step, our, their in zip(spec.steps, ours, theirs):
-        data = _number(getattr(their, "data", None))
-        grad = _number(getattr(their, "grad", None)) if grads else None
+        data = _read(their, "data")
+        grad = _read(their, "grad") if grads else None
         judged = grads and (not leaves_only or not step.op)
         made_by = expression(step, spec.steps) if step.op else LEAF
         rows.append(NodeRow(step.name, made_by, our.data, data, our.grad, grad,
@@ -329,10 +337,10 @@ def _diagnose(results: list[_Result]) -> list[str]:
     """The codes the evidence supports (see the module docstring), in `sort_key` order, each once."""
     codes: set[str] = set()
     for r in results:
-        if r.spec.kind == "op" and not r.error_type:
-            if r.value_wrong:
+        if r.spec.kind == "op":
+            if r.value_wrong:   # (then backward() may well have raised: the value explains it)
                 codes.add(f"wrong-value:{r.spec.op}")
-            elif r.grad_wrong:
+            elif r.grad_wrong and not r.error_type:
                 codes.add(f"wrong-local-derivative:{r.spec.op}")
     bad_ops = {code.partition(":")[2] for code in codes}
     if any(r.spec.kind == "reuse" and r.grad_wrong and r.spec.op not in bad_ops for r in results):

@@ -89,9 +89,13 @@ class GraphFailure:
 
     def verdict(self) -> str:
         """One sentence: what went wrong first."""
-        if self.error:
-            return f"Your engine raised {self.error} during {self.where}."
         row = next((r for r in self.rows if r.name == self.first_wrong), None)
+        if self.error:
+            raised = f"Your engine raised {self.error} during {self.where}."
+            if row is not None:   # a wrong value came first
+                raised += (f" Before that, the value of {row.name} was {number_text(row.their_data)} "
+                           f"in your engine and {number_text(row.our_data)} in ours.")
+            return raised
         if row is None:
             return f"The engines differ during {self.where}."
         if not row.data_ok:
