@@ -361,7 +361,10 @@ def copy_all(sources: list[Path], out: Path) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """``python tools/make_student.py [NOTEBOOK or FOLDER ...] [--out DIR]``: single notebooks."""
+    """``python tools/make_student.py [NOTEBOOK or FOLDER ...] [--out DIR]``: single notebooks.
+
+    A FOLDER's ``exercises/`` is copied too, through `copy_exercises`.
+    """
     from . import lessons_source
 
     parser = argparse.ArgumentParser(
@@ -372,11 +375,16 @@ def main(argv: list[str] | None = None) -> int:
                         help="output folder (default: student/)")
     args = parser.parse_args(argv)
     sources: list[Path] = []
+    folders = [path for path in args.notebooks or [lessons_source()] if path.is_dir()]
     for path in args.notebooks or [lessons_source()]:
         sources += sorted(path.glob("*.ipynb")) if path.is_dir() else [path]
     if not sources:
         parser.error("no notebooks found")
-    return 1 if copy_all(sources, args.out) else 0
+    failed = copy_all(sources, args.out)
+    for folder in folders:  # a folder of lessons: its exercise modules go with them, solutions withheld
+        if (folder / "exercises").is_dir():
+            failed += copy_exercises(folder / "exercises", args.out / "exercises")
+    return 1 if failed else 0
 
 
 # ----------------------------------------------------------------------

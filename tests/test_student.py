@@ -318,6 +318,18 @@ def test_make_student_rewrites_the_exercises_and_copies_no_compiled_file(tmp_pat
     assert not (out / "exercises" / "lesson05.py").exists()           # no copy left with a solution
 
 
+def test_the_script_copies_a_folders_exercises_with_the_solutions_withheld(tmp_path):
+    lessons = tmp_path / "lessons"
+    (lessons / "exercises").mkdir(parents=True)
+    nbformat.write(demo_notebook(), lessons / "05_demo.ipynb")
+    (lessons / "exercises" / "lesson05.py").write_text(MODULE, encoding="utf-8")
+    out = tmp_path / "student"
+    run = subprocess.run([sys.executable, str(SCRIPT), str(lessons), "--out", str(out)],
+                         capture_output=True, text=True)
+    assert run.returncode == 0, run.stderr
+    assert (out / "exercises" / "lesson05.py").read_text() == ms.student_exercise_module(MODULE, name="x")
+
+
 # ----------------------------------------------------------------------
 # Running them, in a real kernel
 # ----------------------------------------------------------------------

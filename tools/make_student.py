@@ -5,6 +5,9 @@
 
 A thin wrapper: the code is autodiff_kit/student.py (its doc says what a
 student copy is); `make student` runs `autodiff-kit student student --force`.
+A folder's ``exercises/`` goes with its notebooks, every solution withheld
+(`autodiff_kit.student.student_exercise_module`); a single notebook's
+exercises are not copied.
 """
 
 import sys
@@ -13,7 +16,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # a clone without the kit installed
 
 from autodiff_kit.student import *  # noqa: E402,F401,F403  (the tests use strip_solutions, BEGIN, ...)
-from autodiff_kit.student import BEGIN, CODE_STUB, END, MARKDOWN_STUB, MarkerError, main  # noqa: E402,F401
+from autodiff_kit.student import (BEGIN, CODE_STUB, END, MARKDOWN_STUB, MarkerError, main,  # noqa: E402,F401
+                                  student_exercise_module)
 
 if __name__ == "__main__":
     sys.exit(main())
