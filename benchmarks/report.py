@@ -134,9 +134,16 @@ process's objects; micrograd leaves the cycles of its last step only (as
 many as its first timed step freed from the warm-up step), and with the
 collector off, those of every step of its block.
 
-The table gives, per engine, the median time per step over all {rounds} × {steps}
-timed steps (min–max in brackets), and each ratio is plainly the ratio of
-two of those medians: micrograd's median step over ours, nothing averaged.
+**The clock is the process's CPU time** (`time.process_time`), read before
+and after each step. This machine is shared: other processes take its two
+CPUs at random moments, and the wall clock would charge their time to
+whichever step was running. A step runs on one thread, so on an idle
+machine the two clocks agree; everything the step does itself, the
+collector's work included, is CPU time and is counted. The table gives,
+per engine, the median time per step over all {rounds} × {steps} timed steps
+(min–max in brackets), and each ratio is plainly the ratio of two of those
+medians: micrograd's median step over ours, nothing averaged. The row after
+the ratios gives them again by the wall clock, for comparison.
 
 **What the collector does in the step.** Python's cyclic collector starts
 a young collection (generation 0) every 700 net new objects it tracks,

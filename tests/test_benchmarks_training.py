@@ -8,6 +8,7 @@ step.
 
 import gc
 import math
+import time
 
 import pytest
 
@@ -30,7 +31,9 @@ def test_the_table_shows_the_medians_and_their_ratio_against_the_target():
         "autodiff (gc off)": [[0.1, 0.1], [0.1, 0.1]],
         "torch": [[0.3, 0.3], [0.3, 0.3]],
     }
-    blocks = bench.Blocks(steps, {name: [0.01] for name in steps})
+    wall = {name: [[3 * t for t in block] for block in run] for name, run in steps.items()}
+    wall["autodiff"] = [[1.0, 1.0], [1.0, 1.0]]  # a busy machine: only the wall clock sees it
+    blocks = bench.Blocks(steps, {name: [0.01] for name in steps}, wall)
     rows = {row.measurement: row for row in bench.step_rows(blocks)}
     assert rows["micrograd: ms per training step"].result == "1050.0 (900.0–5000.0)"
     assert rows["autodiff: ms per training step"].result == "100.0 (100.0–200.0)"
@@ -38,6 +41,31 @@ def test_the_table_shows_the_medians_and_their_ratio_against_the_target():
     assert (a.result, a.target, a.met) == ("10.50×", "≥ 8×", True)
     b = rows["micrograd (gc off) / autodiff (gc off)"]
     assert (b.result, b.met) == ("3.00×", True)
+    assert rows["the same ratios by the wall clock (training step)"].result == (
+        "micrograd / autodiff 3.15× · micrograd (gc off) / autodiff (gc off) 3.00× · torch / autodiff 0.90×")
+
+
+def test_a_block_is_timed_by_the_process_cpu_time_and_the_wall_clock():
+    class Sleeper:  # sleeping takes wall-clock time but next to no CPU time
+        def step(self):
+            time.sleep(0.02)
+
+    times, wall = bench.time_block(Sleeper(), 2)
+    assert bench.CLOCK is time.process_time
+    assert len(times) == len(wall) == 2
+    assert all(w >= 0.02 for w in wall) and all(t < 0.01 for t in times)
+
+
+def test_a_block_with_the_collector_off_turns_it_back_on():
+    class Run:
+        collector_off = True
+        seen = []
+
+        def step(self):
+            self.seen.append(gc.isenabled())
+
+    bench.time_block(Run(), 2)
+    assert Run.seen == [False, False, False] and gc.isenabled()
 
 
 def test_the_training_option_is_parsed_and_off_by_default():
