@@ -1042,56 +1042,152 @@ def decay_of_the_gradient(p, grad, lr, wd):
     return p - lr * grad * (1 + wd)
 
 
-@wrong("lesson11", "ex_gap")
-def gap_at_the_first_epoch(history):
-    return history["test_loss"][0] - history["train_loss"][0]
+def _adamw(p, grad, m, v, t, lr, wd, beta1, beta2, eps, *, decay="before"):
+    if decay == "in the gradient":
+        grad = grad + wd * p
+    if decay == "before":
+        p = p * (1 - lr * wd)
+    if decay == "without lr":
+        p = p * (1 - wd)
+    m = beta1 * m + (1 - beta1) * grad
+    v = beta2 * v + (1 - beta2) * grad ** 2
+    step = lr * (m / (1 - beta1 ** t)) / (math.sqrt(v / (1 - beta2 ** t)) + eps)
+    if decay == "after":
+        return (p - step) * (1 - lr * wd), m, v
+    if decay == "scaled like the gradient":
+        return p - step - lr * wd * p / (math.sqrt(v / (1 - beta2 ** t)) + eps), m, v
+    return p - step, m, v
 
 
-@wrong("lesson11", "ex_gap")
-def gap_train_minus_test(history):
-    return history["train_loss"][-1] - history["test_loss"][-1]
+def _adamw_wrong(decay):
+    def adamw_step(p, grad, m, v, t, lr, wd, beta1=0.9, beta2=0.999, eps=1e-8):
+        return _adamw(p, grad, m, v, t, lr, wd, beta1, beta2, eps, decay=decay)
+    adamw_step.__name__ = "adamw_step_decay_" + decay.replace(" ", "_")
+    return adamw_step
 
 
-@wrong("lesson11", "ex_gap")
-def gap_absolute(history):
-    return abs(history["test_loss"][-1] - history["train_loss"][-1])
+WRONG[("lesson11", "ex_adamw")] = [_adamw_wrong(how) for how in (
+    "in the gradient",            # Adam's weight_decay: the L2 penalty
+    "none",                       # plain Adam
+    "without lr",                 # p·(1 − wd)
+    "after",                      # the decay of the new p
+    "scaled like the gradient",   # decay divided by √v̂
+)]
 
 
-@wrong("lesson11", "ex_best_epoch")
-def best_epoch_is_the_index(history):
+def _early_stopping(history, patience, *, improves=lambda loss, best: loss < best, wait=0):
+    best_loss, best_epoch, waited = float("inf"), None, 0
+    for epoch, loss in zip(history["epoch"], history["test_loss"]):
+        if improves(loss, best_loss):
+            best_loss, best_epoch, waited = loss, epoch, 0
+        else:
+            waited += 1
+            if waited == patience + wait:
+                return epoch, best_epoch
+    return history["epoch"][-1], best_epoch
+
+
+@wrong("lesson11", "ex_early_stopping")
+def early_stopping_looks_ahead(history, patience):
     losses = history["test_loss"]
-    return losses.index(min(losses))
+    best = history["epoch"][losses.index(min(losses))]
+    return _early_stopping(history, patience)[0], best
 
 
-@wrong("lesson11", "ex_best_epoch")
-def best_epoch_on_the_training_loss(history):
-    losses = history["train_loss"]
-    return history["epoch"][losses.index(min(losses))]
+@wrong("lesson11", "ex_early_stopping")
+def early_stopping_a_tie_improves(history, patience):
+    return _early_stopping(history, patience, improves=lambda loss, best: loss <= best)
 
 
-@wrong("lesson11", "ex_best_epoch")
-def best_epoch_last_of_a_tie(history):
-    losses = history["test_loss"]
-    last = max(i for i, loss in enumerate(losses) if loss == min(losses))
-    return history["epoch"][last]
+@wrong("lesson11", "ex_early_stopping")
+def early_stopping_one_epoch_late(history, patience):
+    return _early_stopping(history, patience, wait=1)
+
+
+@wrong("lesson11", "ex_early_stopping")
+def early_stopping_one_epoch_early(history, patience):
+    return _early_stopping(history, patience, wait=-1)
+
+
+@wrong("lesson11", "ex_early_stopping")
+def early_stopping_keeps_the_last_epoch(history, patience):
+    stop, _ = _early_stopping(history, patience)
+    return stop, stop
+
+
+@wrong("lesson11", "ex_early_stopping")
+def early_stopping_returns_indices(history, patience):
+    stop, best = _early_stopping(history, patience)
+    return stop - 1, best - 1
 
 
 # ----------------------------------------------------------------------
 # Lesson 12
 # ----------------------------------------------------------------------
-@wrong("lesson12", "ex_accuracy")
-def accuracy_counts(scores, labels):
-    return sum(1 for s, t in zip(scores, labels) if (1 if s > 0 else -1) == t)
+def _norm(params):
+    return math.sqrt(sum(p.grad ** 2 for p in params))
 
 
-@wrong("lesson12", "ex_accuracy")
-def accuracy_zero_is_positive(scores, labels):
-    return sum(1 for s, t in zip(scores, labels) if (1 if s >= 0 else -1) == t) / len(labels)
+@wrong("lesson12", "ex_clip")
+def clip_each_gradient_on_its_own(params, max_norm):
+    norm = _norm(params)
+    for p in params:
+        p.grad = max(-max_norm, min(max_norm, p.grad))
+    return norm
 
 
-@wrong("lesson12", "ex_accuracy")
-def accuracy_error_rate(scores, labels):
-    return sum(1 for s, t in zip(scores, labels) if (1 if s > 0 else -1) != t) / len(labels)
+@wrong("lesson12", "ex_clip")
+def clip_always_rescales(params, max_norm):
+    norm = _norm(params)
+    if norm > 0:
+        for p in params:
+            p.grad *= max_norm / norm
+    return norm
+
+
+@wrong("lesson12", "ex_clip")
+def clip_by_the_l1_norm(params, max_norm):
+    norm = sum(abs(p.grad) for p in params)
+    if norm > max_norm:
+        for p in params:
+            p.grad *= max_norm / norm
+    return norm
+
+
+@wrong("lesson12", "ex_clip")
+def clip_by_the_squared_norm(params, max_norm):
+    norm = sum(p.grad ** 2 for p in params)
+    if norm > max_norm:
+        for p in params:
+            p.grad *= max_norm / norm
+    return norm
+
+
+@wrong("lesson12", "ex_clip")
+def clip_returns_the_norm_after(params, max_norm):
+    norm = _norm(params)
+    if norm > max_norm:
+        for p in params:
+            p.grad *= max_norm / norm
+    return _norm(params)
+
+
+@wrong("lesson12", "ex_clip")
+def clip_a_copy(params, max_norm):
+    norm = _norm(params)
+    grads = [p.grad for p in params]
+    if norm > max_norm:
+        grads = [g * max_norm / norm for g in grads]
+    return norm
+
+
+@wrong("lesson12", "ex_clip")
+def clip_scale_upside_down(params, max_norm):
+    norm = _norm(params)
+    if norm > max_norm:
+        for p in params:
+            p.grad *= norm / max_norm
+    return norm
 
 
 @wrong("lesson12", "ex_train_step")
@@ -1259,3 +1355,35 @@ def test_a_wrong_answer_is_rejected(key, fn):
     feedback = ALL[key].feedback(fn)
     assert not feedback.ok, f"{fn.__name__} passes {ALL[key].title}"
     assert feedback.status == "wrong"
+
+
+# ----------------------------------------------------------------------
+# The time limit that stops exponential answers (notebooks/exercises/common.py)
+# ----------------------------------------------------------------------
+def test_time_limit_stops_an_endless_loop_and_puts_back_the_handler_before():
+    import signal
+    import time
+
+    from exercises.common import TimeLimitExceeded, time_limit
+
+    before = signal.getsignal(signal.SIGALRM)
+    started = time.monotonic()
+    with pytest.raises(TimeLimitExceeded, match="stopped after 0.2 s"):
+        with time_limit(0.2):
+            while True:
+                pass
+    assert 0.15 < time.monotonic() - started < 2.0
+    assert signal.getsignal(signal.SIGALRM) is before
+    assert signal.getitimer(signal.ITIMER_REAL) == (0.0, 0.0)
+    with time_limit(5.0):                     # a quick block runs to its end
+        done = sum(range(1000))
+    assert done == 499500
+
+
+@pytest.mark.parametrize("seconds", [0, -1.0, "2", True, float("nan")])
+def test_time_limit_refuses_a_limit_that_is_not_a_positive_number(seconds):
+    from exercises.common import time_limit
+
+    with pytest.raises(ValueError, match="time_limit: seconds must be a positive number"):
+        with time_limit(seconds):
+            pass

@@ -1,12 +1,15 @@
 """The exercises of lesson 12 · Training end to end (notebooks/12_training_end_to_end.ipynb).
 
-* `ex_accuracy`: ``accuracy(scores, labels)``, the fraction of ±1 labels a score's sign gets right;
+* `ex_clip`: ``clip_grad_norm(params, max_norm)``, gradient clipping by the global norm;
 * `ex_train_step`: ``train_step(model, X, y, optimizer)``, one step of the training loop
   (zero_grad, forward, hinge loss, backward, step), returning the loss as a number.
 
 Where the expected values come from (never from running a solution):
 
-* 12.1: counted by hand, in the comment next to each case.
+* 12.1: worked out by hand, in the comment next to each case (norms of
+  Pythagorean-like vectors, so that every number is exact). The cases catch
+  clipping each gradient on its own, rescaling when below the limit too, and
+  a norm other than the Euclidean one.
 * 12.2: `reference_losses`, a training step written here with plain floats and
   the backward pass derived by hand for a one-hidden-layer ReLU network and the
   hinge loss, with SGD (and momentum) written out too. It uses neither the
@@ -35,32 +38,63 @@ from widgets.exercise import Exercise
 
 from .common import DescribedExercise
 
-__all__ = ["ex_accuracy", "ex_train_step", "Setup", "reference_losses", "STEPS"]
+__all__ = ["ex_clip", "ex_train_step", "Setup", "reference_losses", "STEPS", "Grads"]
 
 STEPS = 3   # calls of the learner's train_step per case
 
 
 # ----------------------------------------------------------------------
-# 12.1 · Accuracy
+# 12.1 · Clipping the gradient by its norm
 # ----------------------------------------------------------------------
-ex_accuracy = Exercise(
-    "12.1 · Accuracy from scores and ±1 labels",
+class Grads(list):
+    """The gradients of a case's parameters: the learner's function gets fresh Vars holding them."""
+
+    def __repr__(self) -> str:
+        return "params with .grad " + list.__repr__(self)
+
+
+def _run_clip(fn: Callable, grads: Grads, max_norm: float) -> dict[str, Any]:
+    params = [Var(0.5 * k) for k in range(len(grads))]
+    for param, g in zip(params, grads):
+        param.grad = g
+    returned = fn(params, max_norm)
+    return {"returned": returned, "grads after": [param.grad for param in params]}
+
+
+def _clip_case(grads: list, max_norm: float, norm: float, after: list) -> tuple:
+    return (Grads(grads), max_norm), {"returned": norm, "grads after": after}
+
+
+ex_clip = Exercise(
+    "12.1 · Clipping the gradient by its norm",
     cases=[
-        (([0.5, -2.0, 3.0, -0.1], [1, -1, -1, -1]), 0.75),   # the third is wrong: 3 of 4
-        (([2.0], [1]), 1.0),
-        (([-1.0, -1.0, 1.0], [1, 1, -1]), 0.0),              # every sign wrong
-        (([0.0, 0.0, 1.0], [-1, -1, 1]), 1.0),                # a score of exactly 0 predicts −1
-        (([4.0, 0.3, -0.2, 7.5, -3.0], [1, 1, 1, 1, -1]), 0.8),
+        _clip_case([3.0, 4.0], 10.0, 5.0, [3.0, 4.0]),                 # ‖g‖ = 5 ≤ 10: unchanged
+        _clip_case([3.0, 4.0], 1.0, 5.0, [0.6, 0.8]),                  # scaled by 1/5
+        _clip_case([30.0, -40.0], 5.0, 50.0, [3.0, -4.0]),             # by 1/10: the signs stay
+        _clip_case([1.0, 2.0, 2.0], 1.5, 3.0, [0.5, 1.0, 1.0]),        # by 1/2, every entry, even those below 1.5
+        _clip_case([0.0, 0.0, 0.0], 1.0, 0.0, [0.0, 0.0, 0.0]),        # nothing to scale, no 0/0
+        _clip_case([6.0, 8.0], 10.0, 10.0, [6.0, 8.0]),                # exactly at the limit: unchanged
+        _clip_case([-12.0], 3.0, 12.0, [-3.0]),                        # one parameter
+        _clip_case([2.0, -1.0, 4.0, 2.0, 0.0], 2.5, 5.0, [1.0, -0.5, 2.0, 1.0, 0.0]),   # √25, by 1/2
     ],
+    run=_run_clip,
     hints=(
-        "The predicted label is +1 when the score is above 0, and −1 otherwise (0 included). Count the "
-        "samples whose predicted label equals the true one.",
-        "Pair each score with its label (`zip`), count the matches, and divide by the number of "
-        "samples: the answer is a fraction from 0 to 1, not a count.",
+        "Measure all the gradients together, as one long vector: the Euclidean norm is the square "
+        "root of the sum of the squares of every parameter's `.grad`.",
+        "Only when that norm is above `max_norm`, multiply every `.grad` by the same factor, max_norm "
+        "divided by the norm: the direction stays, the length becomes max_norm. Clipping each gradient "
+        "on its own to ±max_norm changes the direction, and is not this.",
+        "Change `.grad` on the Vars themselves (a new list of numbers changes nothing), and return "
+        "the norm measured before clipping, as PyTorch's `clip_grad_norm_` does.",
     ),
-    solution=("def accuracy(scores, labels):\n"
-              "    correct = sum(1 for s, t in zip(scores, labels) if (1 if s > 0 else -1) == t)\n"
-              "    return correct / len(labels)"),
+    solution=("import math\n\n"
+              "def clip_grad_norm(params, max_norm):\n"
+              "    norm = math.sqrt(sum(p.grad ** 2 for p in params))\n"
+              "    if norm > max_norm:\n"
+              "        scale = max_norm / norm\n"
+              "        for p in params:\n"
+              "            p.grad *= scale\n"
+              "    return norm"),
 )
 
 
