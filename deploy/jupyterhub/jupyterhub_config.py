@@ -25,6 +25,7 @@ Everything a deployment (or a test) changes is an environment variable:
 ================================= ==========================================================
 ``AUTODIFF_HUB_IP``               address to listen on (``127.0.0.1``)
 ``AUTODIFF_HUB_PORT``             port (``8000``)
+``AUTODIFF_HUB_API_PORT``         the hub's API port, on 127.0.0.1 (``8081``)
 ``AUTODIFF_PROXY_API_PORT``       the proxy's API port, on 127.0.0.1 (``8001``)
 ``AUTODIFF_HUB_DATA``             folder for the hub's database, cookie secret and proxy
                                   pid file (default: JupyterHub's, the current folder)
@@ -39,7 +40,7 @@ Everything a deployment (or a test) changes is an environment variable:
                                   ``HOMES/<user name>`` as its home (no system users;
                                   for a test or a one-person trial, never for a real class)
 ``AUTODIFF_SINGLEUSER_PYTHON``    the Python of the students' servers (default: this one)
-``AUTODIFF_COURSE_ID``            nbgrader's course id (``autodiff``)
+``AUTODIFF_COURSE_ID``            nbgrader's course id (the kit's: ``autodiff-kit``)
 ``AUTODIFF_EXCHANGE``             nbgrader's exchange folder (``/srv/nbgrader/exchange``)
 ``AUTODIFF_NBGRADER_CONFIG_DIR``  the folder of the course's ``nbgrader_config.py`` (this
                                   file's folder; under TLJH, /etc/jupyter, found anyway)
@@ -66,7 +67,6 @@ TLJH_USER_PYTHON = "/opt/tljh/user/bin/python"
 LESSONS_DIR = "autodiff-lessons"  # the same default folder as `autodiff-kit lessons`
 
 INSTRUCTOR = os.environ.get("AUTODIFF_INSTRUCTOR", "instructor")
-COURSE_ID = os.environ.get("AUTODIFF_COURSE_ID", "autodiff")
 EXCHANGE = os.environ.get("AUTODIFF_EXCHANGE", "/srv/nbgrader/exchange")
 SINGLEUSER_PYTHON = os.environ.get("AUTODIFF_SINGLEUSER_PYTHON") or (
     TLJH_USER_PYTHON if UNDER_TLJH else sys.executable)
@@ -91,6 +91,7 @@ if not UNDER_TLJH:
     c.JupyterHub.port = int(os.environ.get("AUTODIFF_HUB_PORT", "8000"))
     # The hub's API and the proxy's API stay on this machine.
     c.JupyterHub.hub_ip = "127.0.0.1"
+    c.JupyterHub.hub_port = int(os.environ.get("AUTODIFF_HUB_API_PORT", "8081"))
     c.ConfigurableHTTPProxy.api_url = "http://127.0.0.1:" + os.environ.get(
         "AUTODIFF_PROXY_API_PORT", "8001")
 
@@ -112,6 +113,8 @@ if not UNDER_TLJH:
     if homes:
         c.JupyterHub.spawner_class = "jupyterhub.spawner.SimpleLocalProcessSpawner"
         c.SimpleLocalProcessSpawner.home_dir_template = str(Path(homes) / "{username}")
+        if os.geteuid() == 0:  # a container or CI runs as root: every server then does too
+            c.Spawner.args = ["--ServerApp.allow_root=True"]
 
 # --------------------------------------------- the students' single-user servers
 
@@ -133,12 +136,10 @@ runpy.run_module("jupyterhub.singleuser", run_name="__main__", alter_sys=True)
 """
 c.Spawner.cmd = [SINGLEUSER_PYTHON, "-c", SINGLEUSER_PROGRAM]
 c.Spawner.default_url = f"/lab/tree/{LESSONS_DIR}"
-# nbgrader, in a student's server, reads these three (nbgrader_config.py) ...
-c.Spawner.environment.update({
-    "AUTODIFF_COURSE_ID": COURSE_ID,
-    "AUTODIFF_EXCHANGE": EXCHANGE,
-    "AUTODIFF_INSTRUCTOR": INSTRUCTOR,
-})
+# nbgrader, in a student's server, reads these (nbgrader_config.py) ...
+c.Spawner.environment.update({"AUTODIFF_EXCHANGE": EXCHANGE, "AUTODIFF_INSTRUCTOR": INSTRUCTOR})
+if os.environ.get("AUTODIFF_COURSE_ID"):
+    c.Spawner.environment.update({"AUTODIFF_COURSE_ID": os.environ["AUTODIFF_COURSE_ID"]})
 # ... and finds nbgrader_config.py beside this file (under TLJH: in /etc/jupyter).
 nbgrader_config_dir = os.environ.get("AUTODIFF_NBGRADER_CONFIG_DIR") or (
     None if UNDER_TLJH else str(HERE))

@@ -8,7 +8,8 @@ release_assignment``, ``nbgrader collect``): the hub puts its folder on
 
 It sets what students and instructor must agree on:
 
-* the course id (``AUTODIFF_COURSE_ID``, default ``autodiff``);
+* the course id (``AUTODIFF_COURSE_ID``, default the kit's, the one
+  ``autodiff-kit assignments`` writes into the course folder);
 * the exchange, the folder through which assignments go out and
   submissions come back (``AUTODIFF_EXCHANGE``, default
   /srv/nbgrader/exchange; it must exist and be writable by everyone:
@@ -28,9 +29,11 @@ runs nbgrader in.
 
 import os
 
+from autodiff_kit.assignments import COURSE_ID
+
 c = get_config()  # noqa: F821  (nbgrader defines get_config while it loads this file)
 
-c.CourseDirectory.course_id = os.environ.get("AUTODIFF_COURSE_ID", "autodiff")
+c.CourseDirectory.course_id = os.environ.get("AUTODIFF_COURSE_ID", COURSE_ID)
 c.Exchange.root = os.environ.get("AUTODIFF_EXCHANGE", "/srv/nbgrader/exchange")
 
 hub_user = os.environ.get("JUPYTERHUB_USER")

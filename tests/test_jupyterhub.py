@@ -1,0 +1,212 @@
+"""The class server (deploy/jupyterhub/) with 5 students and an instructor, all on 127.0.0.1.
+
+The hub is started from the course's own ``jupyterhub_config.py``; only
+environment variables point it at a temporary folder, free ports, the
+shared-password login and servers run as this account. Then, in order:
+
+1. every student and the instructor log in through the login form;
+2. each student's server runs lesson 03 (the copy the config made in their
+   home, ``exercises/`` beside it) cell by cell in a kernel of its own:
+   no error, and everything the lesson prints is what the stored lesson
+   printed;
+3. an assignment goes round nbgrader's exchange: the instructor releases it,
+   each student fetches and submits it from a kernel in their own server,
+   the instructor collects five submissions, one per student;
+4. stopping the hub leaves no process behind: no proxy, server or kernel.
+
+Without ``configurable-http-proxy`` (``npm install -g
+configurable-http-proxy@5.3.0``, as .ci/run does) the tests are skipped
+loudly; on CI (CI=true) that is a failure.
+"""
+
+from __future__ import annotations
+
+import shutil
+from concurrent.futures import ThreadPoolExecutor
+
+import nbformat
+import pytest
+
+from browser.conftest import skip_or_fail
+from autodiff_kit.assignments import COURSE_ID
+from hub_helpers import REPO, HubError, HubUser, Kernel, start_hub, stop_hub
+
+pytestmark = pytest.mark.slow
+
+INSTRUCTOR = "instructor"
+STUDENTS = [f"student{n}" for n in range(1, 6)]
+LESSON = "03_computation_graphs.ipynb"
+ASSIGNMENT = "lesson03"
+
+
+# ------------------------------------------------------------------ fixtures
+
+@pytest.fixture(scope="module")
+def hub(tmp_path_factory):
+    """The hub, stopped with everything it started when the module's tests are done (also on failure)."""
+    if shutil.which("configurable-http-proxy") is None:
+        skip_or_fail("JupyterHub test: configurable-http-proxy is not on PATH "
+                     "(npm install -g configurable-http-proxy@5.3.0, as .ci/run does)")
+    try:
+        hub = start_hub(tmp_path_factory.mktemp("class-server"), INSTRUCTOR, STUDENTS)
+    except (HubError, TimeoutError) as error:
+        pytest.fail(str(error), pytrace=False)
+    try:
+        yield hub
+    finally:
+        left = stop_hub(hub)
+        if left:
+            print("killed after the hub had stopped:\n" + "\n".join(left))
+
+
+@pytest.fixture(scope="module")
+def people(hub):
+    """Everyone logged in, each with their server started and ready: {name: HubUser}."""
+    people = {name: HubUser(hub, name, hub.student_password) for name in STUDENTS}
+    people[INSTRUCTOR] = HubUser(hub, INSTRUCTOR, hub.admin_password)
+    with ThreadPoolExecutor(len(people)) as pool:  # each request waits up to 10 s for its server
+        list(pool.map(HubUser.start_server, people.values()))
+    try:
+        for person in people.values():
+            person.wait_for_server()
+    except TimeoutError as error:
+        pytest.fail(f"{error}\nend of the hub's log:\n{hub.log_tail()}", pytrace=False)
+    return people
+
+
+@pytest.fixture(scope="module")
+def kernels(hub, people):
+    """A kernel in each person's server, started in their home: {name: Kernel}.
+
+    One each for all the tests: a kernel costs its server seconds of CPU to start.
+    """
+    with ThreadPoolExecutor(len(people)) as pool:
+        kernels = dict(zip(people, pool.map(HubUser.start_kernel, people.values())))
+    yield kernels
+    if hub.proc.poll() is None:  # once the hub has stopped, so have the kernels
+        for kernel in kernels.values():
+            kernel.close()
+
+
+def run_ok(kernel: Kernel, code: str, timeout: float = 60) -> str:
+    """Run ``code`` in ``kernel``; its stdout, or a failure that shows the error."""
+    result = kernel.run(code, timeout)
+    assert result.error is None, f"{kernel.user.name}: {code[:200]}\nraised {result.error}"
+    return result.stdout
+
+
+# One Python that runs several nbgrader commands, each the app that ``nbgrader
+# COMMAND ASSIGNMENT`` runs: importing nbgrader costs seconds of CPU, paid once
+# here for all the commands instead of once per ``nbgrader`` process. Each app
+# is a singleton, cleared once it has run so that the next command can make its own.
+NBGRADER_COMMANDS = """\
+import json, sys
+import nbgrader.apps
+for command, assignment in json.loads(sys.argv[1]):
+    App = nbgrader.apps.NbGraderApp.subcommands[command][0]
+    app = App.instance()
+    app.initialize([assignment])
+    app.start()  # a failure exits with nbgrader's own status and message
+    App.clear_instance()
+    print(f"nbgrader {command} {assignment}: done")
+"""
+
+
+def nbgrader(kernel: Kernel, folder: str, *commands: tuple[str, str]) -> str:
+    """Run ``(command, assignment)`` pairs of nbgrader from ``kernel``, in ``folder`` of its user's home.
+
+    The kernel starts one Python for them all (`NBGRADER_COMMANDS`); it has
+    the server's environment, so nbgrader reads the course's
+    nbgrader_config.py there, and the one in ``folder``.
+    """
+    code = ("import json, os, subprocess, sys\n"
+            f"done = subprocess.run([sys.executable, '-c', {NBGRADER_COMMANDS!r}, "
+            f"json.dumps({list(commands)!r})], cwd=os.path.join(os.environ['HOME'], {folder!r}), "
+            "capture_output=True, text=True, timeout=150)\n"
+            "print(done.stdout + done.stderr)\n"
+            "assert done.returncode == 0, f'nbgrader exited with {done.returncode}:\\n{done.stderr[-2000:]}'")
+    return run_ok(kernel, code, timeout=180)
+
+
+# --------------------------------------------------------------------- tests
+
+def test_everyone_logs_in_and_gets_a_server_of_their_own(hub, people):
+    for name, person in people.items():
+        model = person.hub_api("GET", f"/users/{name}").json()
+        assert model["name"] == name
+        assert model["admin"] is (name == INSTRUCTOR)
+        assert model["servers"][""]["ready"]
+        # the config copied the lessons into each home, exercises beside them
+        listing = person.server_api("GET", "/contents/autodiff-lessons").json()
+        names = {item["name"] for item in listing["content"]}
+        assert {LESSON, "exercises"} <= names, names
+    # a student cannot reach another student's server
+    other = people[STUDENTS[0]].session.get(f"{hub.url}/user/{STUDENTS[1]}/api/contents",
+                                            allow_redirects=False, timeout=30)
+    assert other.status_code in (302, 403, 404), other.status_code
+
+
+def lesson_cells() -> list[nbformat.NotebookNode]:
+    return [cell for cell in nbformat.read(REPO / "notebooks" / LESSON, as_version=4).cells
+            if cell.cell_type == "code"]
+
+
+def run_lesson(kernel: Kernel) -> list[str]:
+    """Every code cell of the lesson in the student's home copy, in order, run from its folder; their stdout."""
+    user = kernel.user
+    stored = user.server_api("GET", f"/contents/autodiff-lessons/{LESSON}").json()["content"]
+    cells = [cell for cell in stored["cells"] if cell["cell_type"] == "code"]
+    run_ok(kernel, "import os\nos.chdir(os.path.join(os.environ['HOME'], 'autodiff-lessons'))")
+    try:
+        return [run_ok(kernel, "".join(cell["source"])) for cell in cells]
+    finally:
+        run_ok(kernel, "os.chdir(os.environ['HOME'])")
+
+
+def test_lesson03_runs_in_each_students_server(kernels):
+    expected = ["".join(o.text for o in cell.outputs if o.output_type == "stream" and o.name == "stdout")
+                for cell in lesson_cells()]
+    assert any("Var(data=-8.0" in text for text in expected)  # the lesson's L = (a·b + c)·f
+    with ThreadPoolExecutor(len(STUDENTS)) as pool:
+        printed = dict(zip(STUDENTS, pool.map(run_lesson, [kernels[name] for name in STUDENTS])))
+    for name, outputs in printed.items():
+        assert outputs == expected, f"{name}'s lesson 03 printed something else"
+
+
+def test_an_assignment_goes_round_nbgraders_exchange(hub, kernels):
+    teacher = kernels[INSTRUCTOR]
+    # the kit's course (make assignments), written by the instructor's own server
+    made = run_ok(teacher, "from pathlib import Path\n"
+                           "from autodiff_kit.assignments import write_source\n"
+                           "print(write_source(Path.home() / 'course', ['03']))")
+    assert made.strip() == repr([ASSIGNMENT])
+    nbgrader(teacher, "course", ("generate_assignment", ASSIGNMENT), ("release_assignment", ASSIGNMENT))
+    assert (hub.exchange / COURSE_ID / "outbound" / ASSIGNMENT / LESSON).is_file()
+
+    def fetch_and_submit(name: str) -> str:
+        return nbgrader(kernels[name], "", ("fetch_assignment", ASSIGNMENT), ("submit", ASSIGNMENT))
+
+    with ThreadPoolExecutor(len(STUDENTS)) as pool:
+        list(pool.map(fetch_and_submit, STUDENTS))
+    for name in STUDENTS:  # each fetched the lesson, its exercises beside it, into their own home
+        assert (hub.homes / name / ASSIGNMENT / LESSON).is_file()
+        assert (hub.homes / name / ASSIGNMENT / "exercises" / f"{ASSIGNMENT}.py").is_file()
+    inbound = sorted(p.name.split("+")[0] for p in (hub.exchange / COURSE_ID / "inbound").iterdir())
+    assert inbound == STUDENTS  # one submission each, under the student's hub name
+
+    nbgrader(teacher, "course", ("collect", ASSIGNMENT))
+    submitted = hub.homes / INSTRUCTOR / "course" / "submitted"
+    assert sorted(p.name for p in submitted.iterdir()) == STUDENTS
+    for name in STUDENTS:
+        notebook = nbformat.read(submitted / name / ASSIGNMENT / LESSON, as_version=4)
+        assert any("nbgrader" in cell.metadata for cell in notebook.cells), name
+
+
+def test_stopping_the_hub_leaves_nothing_behind(hub, people, kernels):
+    running = hub.descendants()
+    # the proxy, and a server and a kernel for each person
+    assert len(running) >= 1 + 2 * len(people), [p.cmdline() for p in running]
+    left = stop_hub(hub)
+    assert left == [], "still running after the hub stopped:\n" + "\n".join(left)
+    assert hub.proc.returncode is not None
+    assert all(not p.is_running() for p in running)
