@@ -51,7 +51,6 @@ import ast
 import os
 import re
 import sys
-import tempfile
 from pathlib import Path
 
 BEGIN = re.compile(r"^(\s*)#+\s*BEGIN SOLUTION\s*$", re.IGNORECASE)
@@ -228,7 +227,7 @@ def student_exercise_module(source: str, *, name: str) -> str:
     string literal in it may still hold a whole solution. Anything that
     stops this (a syntax error, a ``solution=`` that is not a literal, a
     solution passed by position, a name ``WITHHELD`` the module already
-    uses) raises `StudentCopyError`, naming ``name`` (the module) and the
+    uses, a docstring that shows a solution) raises `StudentCopyError`, naming ``name`` (the module) and the
     line. (Code of the module's own that repeats a line of a solution, a
     reference implementation say, is left as it is: the leak test over a
     whole student copy, tests/test_student_leak.py, is what finds it.)
@@ -310,13 +309,20 @@ def _check_withheld(result: str, solutions: list[str], name: str) -> None:
         if isinstance(node, ast.Constant) and isinstance(node.value, str):
             for solution in solutions:
                 if squeeze(solution) in squeeze(node.value):
-                    raise StudentCopyError(f"{name}, line {node.lineno}: a string still holds a whole "
-                                           "solution once the solutions are withheld; please report this")
+                    raise StudentCopyError(f"{name}, line {node.lineno}: a string (a docstring, say) "
+                                           "holds a whole solution; keep solutions in solution=\"...\" only")
 
 
 def _write_atomically(path: Path, text: str) -> None:
-    """Write ``text`` to ``path``: a temporary file in the same folder, then `os.replace`."""
-    fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    """Write ``text`` to ``path``: a temporary file in the same folder, then `os.replace`.
+
+    The temporary file is the engine's (`autodiff.serialization`, imported
+    only now): created with the usual permissions, so that a course's
+    shared folder can read the copies.
+    """
+    from autodiff.serialization import _create_temporary
+
+    temporary, fd = _create_temporary(str(path.parent), path.name)
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline="") as f:
             f.write(text)

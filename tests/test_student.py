@@ -12,6 +12,7 @@ so lessons added later are covered without a change here.
 from __future__ import annotations
 
 import importlib.util
+import os
 import re
 import subprocess
 import sys
@@ -285,10 +286,18 @@ def test_the_lines_of_a_solution_that_are_evidence():
      "m.py, line 1: the hints of DescribedExercise(...) are not a tuple of string literals"),
     ("WITHHELD = 1\nex = Exercise('t', [], solution='x')", "m.py, line 1: the module already uses the name WITHHELD"),
     ("def f(:\n", "m.py, line 1: not valid Python"),
+    ('"""Shows: def f(x): return x * 42"""\nex = Exercise("t", [], solution="def f(x): return x * 42")',
+     "m.py, line 1: a string (a docstring, say) holds a whole solution"),
 ])
 def test_a_module_whose_solutions_cannot_be_withheld_is_an_error_naming_it(source, words):
     with pytest.raises(StudentCopyError, match=re.escape(words)):
         student_exercise_module(source, name="m.py")
+
+
+def current_umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
 
 
 def test_make_student_rewrites_the_exercises_and_copies_no_compiled_file(tmp_path):
@@ -307,6 +316,7 @@ def test_make_student_rewrites_the_exercises_and_copies_no_compiled_file(tmp_pat
                          capture_output=True, text=True, cwd=ROOT)
     assert run.returncode == 0, run.stderr
     files = sorted(str(p.relative_to(out)) for p in out.rglob("*") if p.is_file())
+    assert (out / "exercises" / "lesson05.py").stat().st_mode & 0o044 == 0o044 & ~current_umask()
     assert files == ["05_demo.ipynb", "exercises/__init__.py", "exercises/data.json", "exercises/lesson05.py"]
     assert (out / "exercises" / "lesson05.py").read_text() == student_exercise_module(MODULE, name="x")
 
