@@ -150,6 +150,17 @@ class NotTopologicalValue(Value):
                     queue.append(child)
 
 
+class ForwardOrderValue(Value):
+    """not-topological, another way: sorts the nodes, then forgets to reverse the order."""
+
+    def backward(self):
+        order = self._order()
+        self._start(order)
+        self.grad = 1.0
+        for node in order:
+            node._backward()
+
+
 class RecursiveValue(Value):
     """recursion-limit: the topological sort calls itself once per node (as micrograd's does)."""
 

@@ -50,6 +50,7 @@ def test_a_right_engine_checks_in_well_under_two_seconds():
 @pytest.mark.parametrize("engine, code", [
     (engines.OverwriteValue, "overwrite-instead-of-accumulate"),
     (engines.NotTopologicalValue, "not-topological"),
+    (engines.ForwardOrderValue, "not-topological"),
     (engines.RecursiveValue, "recursion-limit"),
     (engines.WrongTanhValue, "wrong-local-derivative:tanh"),
     (engines.StaleGradValue, "grad-not-reset"),
@@ -59,10 +60,19 @@ def test_each_broken_engine_is_flagged_with_exactly_its_code(engine, code):
     report = report_of(engine)
     assert not report.passed
     assert report.codes == [code]
+    assert not any("not judged" in note for note in report.notes) or engine is engines.ForwardOrderValue
     (found,) = report.misconceptions
     assert isinstance(found, Misconception) and found.explanation and found.hint
     assert code not in found.hint   # the hint leads; it does not name the answer
     assert report.failure is not None
+
+
+def test_ops_made_of_several_nodes_are_not_blamed_for_a_wrong_order():
+    """ForwardOrderValue makes a - b as a + (-b): a graph of its own, which a wrong order breaks."""
+    report = report_of(engines.ForwardOrderValue)
+    assert report.codes == ["not-topological"]
+    assert report.failure.spec.title == "one - alone: L = a - b"
+    assert any(note.startswith("the local derivatives of - / are not judged") for note in report.notes)
 
 
 def test_micrograds_own_choices_get_both_their_codes_in_order():

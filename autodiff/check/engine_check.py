@@ -31,6 +31,12 @@ points to one cause:
    intermediate nodes kept from the first run;
 5. a chain 5,000 ops deep: RecursionError means a recursive walk.
 
+One caveat to 1: an op the learner's engine makes from several nodes
+(``a - b`` as ``a + (-b)``) is a small graph there, which a wrong order or an
+overwritten gradient breaks too. So once 2 or 3 finds such a mistake, an op
+failing alone names no wrong derivative; a note says which ops were not
+judged.
+
 Anything the learner's code raises is caught and reported with its type and
 message; the check never raises the recursion limit. An op the class does
 not define is skipped and listed, not a failure.
@@ -66,6 +72,7 @@ RANDOM_GRAPHS = 20
 CHAIN_DEPTH = 5000
 
 _ADDRESS = re.compile(r" at 0x[0-9a-fA-F]+")   # object addresses change every run: not in a report
+STRUCTURAL = {"overwrite-instead-of-accumulate", "not-topological"}   # mistakes in how gradients flow
 _MISSING = re.compile(r"unsupported operand type|bad operand type|object has no attribute '__")
 
 
@@ -123,7 +130,12 @@ def check_engine(Value: Any, seed: int = 0, graphs: int = RANDOM_GRAPHS, depth: 
         notes.append("no deep chain: it needs one of + * - relu tanh /")
     else:
         run.graph(chain)
-    return EngineCheckReport(name, seed, checked, skipped, [misconception(c) for c in _diagnose(run.results)],
+    codes, unjudged = _diagnose(run.results)
+    if unjudged:
+        notes.append(f"the local derivatives of {' '.join(unjudged)} are not judged: they fail alone, but so "
+                     "does any op your engine makes from several nodes (a - b as a + (-b)) while gradients "
+                     "flow the wrong way. Check again once that is fixed.")
+    return EngineCheckReport(name, seed, checked, skipped, [misconception(c) for c in codes],
                              run.first_failure(), len(run.results), sum(r.failure is not None for r in run.results),
                              run.errors, notes)
 
@@ -333,23 +345,36 @@ def _first_wrong(rows: list[NodeRow]) -> Optional[str]:
 # From evidence to misconceptions
 # ----------------------------------------------------------------------------
 
-def _diagnose(results: list[_Result]) -> list[str]:
-    """The codes the evidence supports (see the module docstring), in `sort_key` order, each once."""
+def _diagnose(results: list[_Result]) -> tuple[list[str], list[str]]:
+    """The codes the evidence supports (see the module docstring), in `sort_key` order, each once; and the
+    ops whose local derivatives could not be judged.
+
+    An op the learner's engine makes from several nodes (``a - b`` as
+    ``a + (-b)``, ``a / b`` as ``a * b**-1``) is a small graph of its own
+    there, so a wrong order or an overwritten gradient can make it fail
+    alone. Once either of those is found, a failing op alone is no longer
+    evidence of a wrong local derivative: it is left out, and named as not
+    judged.
+    """
     codes: set[str] = set()
+    derivatives: set[str] = set()
     for r in results:
         if r.spec.kind == "op":
             if r.value_wrong:   # (then backward() may well have raised: the value explains it)
                 codes.add(f"wrong-value:{r.spec.op}")
             elif r.grad_wrong and not r.error_type:
-                codes.add(f"wrong-local-derivative:{r.spec.op}")
-    bad_ops = {code.partition(":")[2] for code in codes}
+                derivatives.add(r.spec.op)
+    bad_ops = derivatives | {code.partition(":")[2] for code in codes}
     if any(r.spec.kind == "reuse" and r.grad_wrong and r.spec.op not in bad_ops for r in results):
         codes.add("overwrite-instead-of-accumulate")
     elif any(r.spec.kind == "order" and r.grad_wrong and not r.value_wrong and not (r.spec.ops_used & bad_ops)
              for r in results):
         codes.add("not-topological")
+    unjudged = sorted(derivatives, key=OPS.index) if codes & STRUCTURAL else []
+    if not unjudged:
+        codes.update(f"wrong-local-derivative:{op}" for op in derivatives)
     if any(r.stale for r in results):
         codes.add("grad-not-reset")
     if any(r.error_type == "RecursionError" for r in results):
         codes.add("recursion-limit")
-    return sorted(codes, key=sort_key)
+    return sorted(codes, key=sort_key), unjudged
