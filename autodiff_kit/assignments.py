@@ -58,16 +58,16 @@ so byte-identical releases.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib
 import importlib.util
 import os
 import re
 import shutil
-import subprocess
 import sys
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import Any, Callable, Iterator, Sequence
 
 HELP = """\
 Writes DIR/nbgrader_config.py and DIR/source/lessonNN/ for each lesson with
@@ -78,7 +78,7 @@ generate_assignment: DIR/release/lessonNN/, the copy the learners get.
 The instructor's workflow: docs/instructor.md."""
 
 __all__ = ["POINTS_VISIBLE", "POINTS_HIDDEN", "POINTS_WRITTEN", "COURSE_ID", "Graded",
-           "write_source", "release", "source_notebook", "hidden_check", "assignment_name",
+           "write_source", "release", "nbgrader_api", "source_notebook", "hidden_check", "assignment_name",
            "select_lessons", "nbgrader_config"]
 
 POINTS_VISIBLE = 1   # the check cell: every case of the exercise passes
@@ -344,28 +344,53 @@ def write_source(course_dir: Path, lessons: Sequence[str] | None = None, *,
     return [name for name, *_ in prepared]
 
 
-def nbgrader_command(course_dir: Path, *arguments: str) -> subprocess.CompletedProcess:
-    """Run ``nbgrader ARGUMENTS`` in the course directory (this Python's nbgrader); output captured."""
+@contextlib.contextmanager
+def nbgrader_api(course_dir: Path) -> Iterator[Any]:
+    """nbgrader's Python API (`nbgrader.apps.NbGraderAPI`) on the course, its nbgrader_config.py read.
+
+    Every ``nbgrader`` command has a method there (``generate_assignment``,
+    ``autograde``, ``generate_feedback``, ...), run in this process, which
+    is much quicker than starting nbgrader's command line for each. While
+    the API is in use this Python's scripts folder leads PATH: nbgrader runs
+    ``alembic`` from it to make a gradebook, and the kernel it starts is
+    ``python`` from there, so a course made from a virtual environment works
+    without activating it.
+    """
     if importlib.util.find_spec("nbgrader") is None:
         raise ModuleNotFoundError("No module named 'nbgrader'", name="nbgrader")
-    env = dict(os.environ)   # nbgrader runs `alembic` from this Python's scripts folder
-    env["PATH"] = os.pathsep.join((str(Path(sys.executable).parent), env.get("PATH", "")))
-    return subprocess.run([sys.executable, "-m", "nbgrader", *arguments], cwd=course_dir,
-                          capture_output=True, text=True, env=env)
+    from nbgrader.apps import NbGraderAPI
+    from traitlets.config.loader import PyFileConfigLoader
+
+    course_dir = Path(course_dir).resolve()
+    config = PyFileConfigLoader("nbgrader_config.py", path=str(course_dir)).load_config()
+    config.CourseDirectory.root = str(course_dir)
+    path = os.environ.get("PATH")
+    os.environ["PATH"] = os.pathsep.join(filter(None, (str(Path(sys.executable).parent), path)))
+    try:
+        yield NbGraderAPI(config=config)
+    finally:
+        if path is None:
+            os.environ.pop("PATH", None)
+        else:
+            os.environ["PATH"] = path
+
+
+def outcome(result: dict, what: str) -> None:
+    """Raise `RuntimeError` with nbgrader's error, the last lines, if an API call failed."""
+    if not result.get("success"):
+        said = "\n".join((result.get("error") or result.get("log") or "").strip().splitlines()[-8:])
+        raise RuntimeError(f"nbgrader {what} failed:\n{said}")
 
 
 def release(course_dir: Path, names: Sequence[str], *, force: bool = False) -> None:
     """``nbgrader generate_assignment`` for each of ``names``: ``course_dir/release/<name>/``.
 
-    ``force`` replaces a release that exists already. A failure is a
-    `RuntimeError` with nbgrader's own last lines.
+    ``force`` replaces a release that exists already (without it, nbgrader
+    keeps it). A failure is a `RuntimeError` with nbgrader's own last lines.
     """
-    for name in names:
-        done = nbgrader_command(Path(course_dir), "generate_assignment", name,
-                                *(["--force"] if force else []))
-        if done.returncode != 0:
-            said = "\n".join((done.stdout + done.stderr).strip().splitlines()[-8:])
-            raise RuntimeError(f"nbgrader generate_assignment {name} failed (exit {done.returncode}):\n{said}")
+    with nbgrader_api(course_dir) as api:
+        for name in names:
+            outcome(api.generate_assignment(name, force=force), f"generate_assignment {name}")
 
 
 # ----------------------------------------------------------------------
