@@ -332,9 +332,9 @@ def test_the_widget_refuses_what_is_not_a_report():
 def test_checking_and_showing_fit_a_lessons_budget():
     from widgets import EngineReport
 
-    start = time.process_time()
+    start = time.perf_counter()   # wall time: Graphviz draws in a process of its own
     EngineReport(check_engine(engines.NotTopologicalValue, seed=5))._repr_mimebundle_()
-    assert time.process_time() - start < 5.0   # a lesson's cells have 20 s in all
+    assert time.perf_counter() - start < 10.0   # ~0.5 s here; a lesson's cells have 20 s in all
 
 
 def test_a_value_that_is_not_a_number_is_a_wrong_value_not_a_crash():
