@@ -79,10 +79,12 @@ def _names(variable: str) -> set[str]:
 
 # ------------------------------------------------------------ who may log in
 
-c.Authenticator.admin_users = {INSTRUCTOR}
+# Added to what is there already: under TLJH, `tljh-config add-item users.admin` and
+# `users.allowed` keep working.
+c.Authenticator.admin_users.add(INSTRUCTOR)
 students = _names("AUTODIFF_STUDENTS")
 if students:
-    c.Authenticator.allowed_users = students | {INSTRUCTOR}
+    c.Authenticator.allowed_users.update(students | {INSTRUCTOR})
 
 # ----------------------------------------- the hub itself (TLJH has its own)
 
