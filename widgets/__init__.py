@@ -18,6 +18,8 @@
   points at once, with no graph (for decision boundaries and heatmaps)
 * `EngineReport(check_engine(Value))`: what checking a learner's own engine
   found: the misconceptions, with hints, and the first failing graph drawn
+* `projector(True)`: projector mode, every widget's text and lines larger for
+  a classroom (``projector(False)`` turns it off)
 * `doctor()`: checks that this machine can show the lessons' graphs and widgets
 * `render_svg(graph)`, `graphviz_renderer()`: which Graphviz program draws, and drawing with it
 """
@@ -29,9 +31,10 @@ from .exercise import Exercise
 from .graph import draw_graph
 from .optimizer_lab import OptimizerLab
 from .playground import Playground
+from .projector import projector
 from .render import graphviz_renderer, render_svg
 from .stepper import GraphStepper
 from .unroll import unroll
 
 __all__ = ["draw_graph", "GraphStepper", "unroll", "Playground", "OptimizerLab", "Exercise", "EngineReport", "forward_array", "doctor",
-           "render_svg", "graphviz_renderer"]
+           "projector", "render_svg", "graphviz_renderer"]

@@ -27,6 +27,12 @@ this module does them once:
    also carries a picture (SVG or PNG) and a line of text: whatever can
    render best shows it. ``_repr_mimebundle_`` adds them to anywidget's own
    bundle; each widget says what its picture is (`_static_picture`).
+
+4. **Projector mode** (`LiveWidget.projector`). ``widgets.projector(True)``
+   (widgets/projector.py) sets the synced trait ``projector`` of every live
+   widget, and new widgets start with it; the browser side puts the class
+   ``ad-projector`` on the view's root and scales its text, lines and canvases
+   (``showProjector`` in common.js).
 """
 
 from __future__ import annotations
@@ -40,6 +46,8 @@ from typing import Any, Optional
 import anywidget
 import traitlets
 
+from .projector import SCALE, projector_on, register
+
 __all__ = ["esm", "LiveWidget", "PlayingWidget", "png_picture", "figure_png", "running_loop"]
 
 HERE = Path(__file__).parent
@@ -52,9 +60,10 @@ def esm(name: str) -> str:
     The two are joined as text, so the widget's file uses the helpers of
     ``common.js`` as if it had defined them, and keeps its own
     ``export default { render }``. The files are read once, when the widget's
-    class is made.
+    class is made. In front of them goes one line from Python: the projector
+    mode's scale (``PROJECTOR_SCALE``, `widgets.projector.SCALE`).
     """
-    parts = []
+    parts = [f"// ---- widgets/projector.py\nconst PROJECTOR_SCALE = {SCALE};  // widgets.projector.SCALE"]
     for path in (COMMON_JS, HERE / name):
         parts.append(f"// ---- widgets/{path.name}\n{path.read_text(encoding='utf-8')}")
     return "\n".join(parts)
@@ -85,7 +94,21 @@ def running_loop() -> Optional[asyncio.AbstractEventLoop]:
 
 
 class LiveWidget(anywidget.AnyWidget):
-    """An anywidget whose output also holds a picture and a line of text (``repr``)."""
+    """An anywidget whose output also holds a picture and a line of text (``repr``).
+
+    ``projector`` (synced, set by the kernel only): the view draws its text and
+    lines larger for a classroom projector; see `widgets.projector`.
+    """
+
+    projector = traitlets.Bool().tag(sync=True)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        register(self)
+
+    @traitlets.default("projector")
+    def _projector_default(self) -> bool:
+        return projector_on()
 
     def _static_picture(self) -> tuple[str, str]:
         """The picture of the current state: (MIME type, data), e.g. ``("image/svg+xml", svg)``."""

@@ -73,3 +73,38 @@ function listen(model, listeners) {
     for (const [event, handler] of Object.entries(listeners)) model.off(event, handler);
   };
 }
+
+// ---------------------------------------------------------------- access: keyboard, screen readers, projector
+
+// Make a widget's root focusable, and Space on it (not on one of its buttons or boxes) call `toggle`
+// (Play/Pause). JupyterLab's own shortcuts stay out of it (data-lm-suppress-shortcuts). Returns
+// the function that stops listening.
+function spaceToPlay(root, toggle) {
+  root.setAttribute("tabindex", "0");
+  root.setAttribute("data-lm-suppress-shortcuts", "true");
+  const onKey = (event) => {
+    if (event.key !== " " || event.target !== root || event.altKey || event.ctrlKey || event.metaKey) return;
+    event.preventDefault();
+    event.stopPropagation();
+    toggle();
+  };
+  root.addEventListener("keydown", onKey);
+  return () => root.removeEventListener("keydown", onKey);
+}
+
+// A drawing's text alternative for screen readers: role="img" and a label, rewritten only when it changes.
+function describeImage(node, text) {
+  if (node.getAttribute("role") !== "img") node.setAttribute("role", "img");
+  if (node.getAttribute("aria-label") !== text) node.setAttribute("aria-label", text);
+}
+
+// Projector mode (widgets.projector): the model's "projector" trait puts the class "ad-projector"
+// on the root and sets its CSS property --ad-scale, which the widget's CSS multiplies its text and
+// lines by. PROJECTOR_SCALE is widgets.projector.SCALE, written in front of this file by Python.
+// Returns the scale now in force, for what a canvas draws.
+function showProjector(model, root) {
+  const on = Boolean(model.get("projector"));
+  root.classList.toggle("ad-projector", on);
+  root.style.setProperty("--ad-scale", String(on ? PROJECTOR_SCALE : 1));
+  return on ? PROJECTOR_SCALE : 1;
+}

@@ -56,6 +56,7 @@ from autodiff.trace import Trace, describe_nodes, format_number
 
 from . import tensor_boxes
 from .render import render_svg, use_renderer
+from .projector import graph_font_size
 from .tensor_boxes import Cells
 
 __all__ = ["draw_graph", "stepper_drawing", "GraphDrawing", "KIND_COLOURS", "OP_COLOUR", "RANKDIRS", "FIELDS"]
@@ -97,11 +98,16 @@ class GraphDrawing(graphviz.Digraph):
 
 
 def _new_drawing(rankdir: str) -> GraphDrawing:
-    """An empty drawing with every attribute that affects the look set explicitly."""
+    """An empty drawing with every attribute that affects the look set explicitly.
+
+    The font size is 11 points, larger in projector mode (`widgets.projector`):
+    Graphviz then makes every box big enough for the larger text.
+    """
+    size = str(graph_font_size())
     return GraphDrawing(
         "autodiff",
-        graph_attr={"rankdir": rankdir, "fontname": FONT, "fontsize": "11", "bgcolor": "white"},
-        node_attr={"fontname": FONT, "fontsize": "11", "style": "filled", "penwidth": "1"},
+        graph_attr={"rankdir": rankdir, "fontname": FONT, "fontsize": size, "bgcolor": "white"},
+        node_attr={"fontname": FONT, "fontsize": size, "style": "filled", "penwidth": "1"},
         edge_attr={"fontname": FONT, "arrowsize": "0.7"},
     )
 

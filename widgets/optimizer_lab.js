@@ -241,6 +241,21 @@ function landmarks(data) {
   return marks.length ? `${marks.join(", ")}; ◯ the start.` : "◯ marks the start.";
 }
 
+// The map in words (the canvas's aria-label, for screen readers): where every optimizer is now.
+// `rows` are the readout's rows by name; `points` each optimizer's path.
+export function describeRace(data, step, names, paths, rows) {
+  const where = names.map((name) => {
+    const path = paths[name] || [];
+    const row = rows[name] || {};
+    if (!path.length) return `${name} not started`;
+    const [x, y] = path[path.length - 1];
+    const state = row.status === "diverged" ? ", diverged" : "";
+    return `${name} at x ${formatNumber(x)}, y ${formatNumber(y)}, loss ${row.loss ?? "?"}${state}`;
+  });
+  return `Contour map of f(x, y) = ${data.formula}, step ${step}: ${where.join("; ")}. `
+    + "The start x and start y sliders move the start.";
+}
+
 // ---------------------------------------------------------------- the DOM
 
 // A labelled slider: the range input, and the text showing its value.
@@ -311,6 +326,7 @@ function render({ model, el }) {
   let g = null, layer = null, layerKey = "";
   let paths = structuredClone(model.get("paths"));
   let waitingForPaths = false, frame = 0;
+  let scale = 1;   // projector mode (showProjector): the canvas is drawn this much larger
 
   const commit = (changes) => saveTraits(model, changes);
   const choices = () => model.get("choices");
@@ -323,7 +339,7 @@ function render({ model, el }) {
   }
   function redraw() {
     const data = model.get("surface_data");
-    const dpr = window.devicePixelRatio || 1;
+    const dpr = (window.devicePixelRatio || 1) * scale;
     const key = `${data.name}@${dpr}`;
     if (key !== layerKey) {
       g = geometry(data.window);
@@ -367,6 +383,7 @@ function render({ model, el }) {
     }
     drawLegend(ctx, g, names().map((name) => ({ name, ...style(name) })));
     ui.canvas.dataset.points = String(drawn);
+    describeImage(ui.canvas, describeRace(data, model.get("step_count"), names(), paths, rows));
     for (const row of ui.readout.querySelectorAll("tr[data-optimizer]")) {
       row.dataset.points = String((paths[row.dataset.optimizer] || []).length);
     }
@@ -534,11 +551,17 @@ function render({ model, el }) {
     "change:start": () => { showSettings(); redrawSoon(); },
     "change:steps_per_frame": showSettings,
     "change:playing": showPlaying,
+    "change:projector": () => { scale = showProjector(model, ui.root); redrawSoon(); },
     "change:notice": showMessages, "change:error": showMessages,
     "msg:custom": onCustom,
   };
   const stopListening = listen(model, listeners);
+  // The keyboard: every control is a native one (Tab reaches it); Space on the widget itself plays or pauses.
+  const stopKeys = spaceToPlay(ui.root, () => commit({ playing: !model.get("playing") }));
+  ui.root.setAttribute("role", "group");
+  ui.root.setAttribute("aria-label", "Optimizer lab. Space plays or pauses.");
 
+  scale = showProjector(model, ui.root);
   fillMenus();
   showSettings();
   buildReadout();
@@ -549,6 +572,7 @@ function render({ model, el }) {
   return () => {  // the view is removed: stop listening
     if (frame) cancelAnimationFrame(frame);
     stopListening();
+    stopKeys();
   };
 }
 

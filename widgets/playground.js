@@ -21,6 +21,23 @@ export function insertionIndex(values, value) {
   return at < 0 ? values.length : at;
 }
 
+// The plots in words, for screen readers (each canvas's aria-label): what the eye reads off them now.
+export function describePlots(frame, classes) {
+  const m = frame.metrics, c = frame.curves, epoch = `epoch ${frame.epoch}`;
+  const last = (ys) => (ys.length ? ys[ys.length - 1] : null);
+  const grads = c.grad.map((ys, k) => `layer ${k + 1}: ${last(ys) === null ? "–" : formatNumber(last(ys))}`);
+  return {
+    boundary: `Decision map of ${classes} classes at ${epoch}: accuracy train ${percent(m.train_acc)}, `
+      + `test ${percent(m.test_acc)}`,
+    loss: c.epoch.length ? `Loss per epoch, up to ${epoch}: train ${number(m.train_loss)}, test ${number(m.test_loss)}`
+      : "Loss per epoch: no epoch trained yet",
+    confusion: "Confusion matrix of the test points: "
+      + m.confusion.map((row, t) => `true class ${t}: ${row.map((n, p) => `${n} predicted ${p}`).join(", ")}`).join("; "),
+    gradflow: c.epoch.length ? `Gradient flow, mean |∂loss/∂w| per layer at ${epoch}: ${grads.join(", ")}`
+      : "Gradient flow: no epoch trained yet",
+  };
+}
+
 function labelled(text, control, extra = null) {
   const label = make("label", { class: "ad-pg-field" });
   label.append(make("span", { class: "ad-pg-label" }, text), control);
@@ -243,6 +260,9 @@ function render({ model, el }) {
     const label = (choices.activation.find(([value]) => value === activation) || [0, activation])[1];
     ui.networkTitle.textContent = `Network ${sizes.join("-")}` + (sizes.length > 2 ? ` · ${label}` : "");
     drawNetwork(frame.network, activation);
+    const words = describePlots(frame, points.classes);
+    for (const key of ["boundary", "confusion", "gradflow"]) describeImage(ui[key], words[key]);
+    describeImage(ui.loss_chart, words.loss);
     ui.root.dataset.frame = String(frame.seq);   // which frame is on show
     send({ action: "drawn", seq: frame.seq });   // Play sends more frames only as we draw them
   }
@@ -325,9 +345,15 @@ function render({ model, el }) {
     "change:config": () => { ui.config.textContent = model.get("config"); },
     "change:playing": showPlaying,
     "change:error": showError,
+    "change:projector": () => { showProjector(model, ui.root); scheduleDraw(); },
     "msg:custom": (message) => { if (message && message.event === "rejected") showSettings(); },
   };
   const stopListening = listen(model, listeners);
+  // The keyboard: every control is a native one (Tab reaches it); Space on the widget itself plays or pauses.
+  const stopKeys = spaceToPlay(ui.root, () => send({ action: model.get("playing") ? "pause" : "play" }));
+  ui.root.setAttribute("role", "group");
+  ui.root.setAttribute("aria-label", "Playground. Space plays or pauses.");
+  showProjector(model, ui.root);
 
   legend(ui.lossLegend, [{ color: TRAIN_COLOR, label: "train" }, { color: TEST_COLOR, label: "test", dash: true }]);
   showSettings();
@@ -336,7 +362,7 @@ function render({ model, el }) {
   listeners["change:config"]();
   draw();
 
-  return stopListening;  // the view is removed
+  return () => { stopListening(); stopKeys(); };  // the view is removed
 }
 
 export default { render };

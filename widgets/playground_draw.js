@@ -98,14 +98,22 @@ function makeSvg(tag, attrs = {}, text = "") {
   return node;
 }
 
+// The scale the widget's CSS sets (--ad-scale: 1, larger in projector mode; see common.js showProjector).
+function cssScale(node) {
+  return Number(getComputedStyle(node).getPropertyValue("--ad-scale")) || 1;
+}
+
 // A canvas drawn at the screen's pixel density; returns its 2-D context, scaled to CSS pixels.
+// In projector mode the canvas is shown `cssScale` times larger, and drawn that much finer:
+// the same picture, its text and lines larger.
 function sizeCanvas(canvas, width, height) {
-  const dpr = window.devicePixelRatio || 1;
+  const scale = cssScale(canvas);
+  const dpr = (window.devicePixelRatio || 1) * scale;
   if (canvas.width !== Math.round(width * dpr) || canvas.height !== Math.round(height * dpr)) {
     canvas.width = Math.round(width * dpr);
     canvas.height = Math.round(height * dpr);
-    canvas.style.width = `${width}px`;
-    canvas.style.height = `${height}px`;
+    canvas.style.width = `${width * scale}px`;
+    canvas.style.height = `${height * scale}px`;
   }
   const ctx = canvas.getContext("2d");
   ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
@@ -338,14 +346,18 @@ function classAccuracy(el, classAcc, palette) {
   el.replaceChildren(...parts);
 }
 
-// The network: one column of circles per layer; one line per weight, blue for w > 0,
-// orange for w < 0, wider and darker for a larger |w|. Rebuilt only when the sizes change.
+// The network: one column of circles per layer; one line per weight, blue and solid for w > 0,
+// orange and dashed for w < 0 (not by colour alone), wider and darker for a larger |w|.
+// Rebuilt only when the sizes change.
 function networkDrawer(container, palette) {
   const positive = palette.colors[1], negative = palette.colors[0];
   let shape = "", edges = [];
   function build(sizes, activation) {
     const { width: W, height: H } = NETWORK;
-    const svg = makeSvg("svg", { width: W, height: H, viewBox: `0 0 ${W} ${H}`, role: "img" });
+    const scale = cssScale(container);   // projector mode: drawn larger
+    const svg = makeSvg("svg", { width: W * scale, height: H * scale, viewBox: `0 0 ${W} ${H}`, role: "img",
+                                 "aria-label": `Network ${sizes.join("-")}, ${activation}: solid blue lines are `
+                                   + "positive weights, dashed orange lines negative ones, wider for larger weights" });
     const xs = sizes.map((_, k) => 26 + (k * (W - 52)) / (sizes.length - 1));
     const ysOf = (n) => {
       const gap = Math.min(16, (H - 40) / Math.max(1, n - 1));
@@ -380,7 +392,7 @@ function networkDrawer(container, palette) {
     container.replaceChildren(svg);
   }
   return function draw(network, activation) {
-    const key = network.sizes.join("-") + activation;
+    const key = network.sizes.join("-") + activation + cssScale(container);
     if (key !== shape) { build(network.sizes, activation); shape = key; }
     let big = 1e-12;
     for (const m of network.weights) for (const row of m) for (const w of row) big = Math.max(big, Math.abs(w));
@@ -388,6 +400,7 @@ function networkDrawer(container, palette) {
       const line = edges[k][i][j], t = Math.abs(w) / big;
       line.setAttribute("stroke", w >= 0 ? positive : negative);
       line.setAttribute("stroke-width", (0.5 + 3.5 * t).toFixed(2));
+      if (w < 0) line.setAttribute("stroke-dasharray", "5 3"); else line.removeAttribute("stroke-dasharray");
       line.setAttribute("stroke-opacity", (0.25 + 0.75 * t).toFixed(2));
       line.setAttribute("data-weight", String(w));
     })));

@@ -163,6 +163,22 @@ export function viewState(data, phase, k) {
   return state;
 }
 
+// What a node is at this step, in words: the same states the colours show, for who cannot see them.
+export function nodeStatus(state, id) {
+  if (id === state.current) return "current step";
+  if (state.targets.includes(id)) return "receives a gradient now";
+  if (state.done.includes(id)) return "done";
+  if (state.lit.includes(id)) return "computed";
+  return "";
+}
+
+// The drawing in one sentence (its aria-label): how many nodes, and which one this step is at.
+export function graphSummary(data, state, phase, k) {
+  const names = Object.fromEntries(data.nodes.map((n) => [n.id, n.name]));
+  const where = state.current ? `${phase} step ${k}: node ${names[state.current]}` : `${phase} pass, step 0`;
+  return `Computation graph of ${data.nodes.length} nodes; ${where}. The table after it lists every node.`;
+}
+
 // ---------------------------------------------------------------- the DOM
 
 // The controls around the graph; the data-action / data-role attributes are
@@ -184,7 +200,10 @@ function buildLayout(el) {
     phase: make("select", { "data-role": "phase" }),
     fit: make("button", { "data-action": "fit", title: "Fit the graph to the width, or show it full size" }, "Fit"),
     counter: make("span", { "data-role": "counter", class: "ad-counter" }),
-    graph: make("div", { "data-role": "graph", class: "ad-graph" }),
+    // The drawing, for the eye; for a screen reader, a short summary (its aria-label) and the
+    // table of nodes below it, both rewritten at every step (see `describeGraph`).
+    graph: make("div", { "data-role": "graph", class: "ad-graph", tabindex: "0" }),
+    nodeTable: make("table", { "data-role": "node-table", class: "ad-sr-only" }),
     quiz: make("div", { "data-role": "quiz", class: "ad-quiz" }),
     quizNote: make("div", { "data-role": "quiz-note", class: "ad-quiz-note", role: "alert" }),
     feedback: make("div", { "data-role": "quiz-feedback", class: "ad-feedback", "aria-live": "polite" }),
@@ -201,7 +220,7 @@ function buildLayout(el) {
   phase.append(ui.phase);
   bar.append(ui.reset, ui.back, ui.step, ui.play, delay, phase, ui.fit, ui.counter);
   ui.quiz.hidden = true;
-  root.append(bar, ui.graph, ui.grids, ui.quiz, ui.feedback, ui.explanation, ui.inputs, ui.error);
+  root.append(bar, ui.graph, ui.nodeTable, ui.grids, ui.quiz, ui.feedback, ui.explanation, ui.inputs, ui.error);
   el.append(root);
   return ui;
 }
@@ -255,6 +274,35 @@ function paint({ groups, boxes }, state, shown) {
   shown.flow = state.flow;
 }
 
+// The graph as a table, for screen readers (visually hidden, not display:none): one row per
+// node with its name, kind, data, grad and state at this step. Built once per graph; `paintNodeTable`
+// rewrites the cells that change.
+function buildNodeTable(table, nodes) {
+  const head = make("tr");
+  for (const text of ["node", "kind", "data", "grad", "state"]) head.append(make("th", { scope: "col" }, text));
+  const rows = {};
+  const body = make("tbody");
+  for (const n of nodes) {
+    const tr = make("tr", { "data-node": n.id });
+    tr.append(make("th", { scope: "row" }, n.name), make("td", {}, n.kind), make("td"), make("td"), make("td"));
+    rows[n.id] = tr;
+    body.append(tr);
+  }
+  const thead = make("thead");
+  thead.append(head);
+  table.replaceChildren(make("caption", {}, "The graph's nodes at this step"), thead, body);
+  return rows;
+}
+
+function paintNodeTable(rows, state) {
+  for (const [id, tr] of Object.entries(rows)) {
+    const [dataText, gradText] = state.texts[id];
+    const cells = tr.children;
+    const texts = [dataText, gradText, nodeStatus(state, id)];
+    texts.forEach((text, j) => { if (cells[j + 2].textContent !== text) cells[j + 2].textContent = text; });
+  }
+}
+
 // Grids: tables of nodes' gradients that fill in as the backward pass reaches them
 // (widgets.unroll shows ∂L/∂W entry by entry). A cell reads "?" until a gradient
 // arrives, is "partial" while more may come, and "done" once its node is done.
@@ -264,7 +312,7 @@ function buildGrids(el, grids) {
   for (const grid of grids || []) {
     const box = make("div", { class: "ad-grid" });
     box.append(make("div", { class: "ad-grid-title" }, grid.title));
-    const table = make("table", { "data-role": "grid" });
+    const table = make("table", { "data-role": "grid", "aria-label": grid.title });
     for (const row of grid.ids) {
       const tr = make("tr");
       for (const id of row) {
@@ -275,7 +323,7 @@ function buildGrids(el, grids) {
       table.append(tr);
     }
     box.append(table);
-    if (grid.note) box.append(make("div", { class: "ad-grid-note" }, grid.note));
+    if (grid.note) box.append(make("div", { class: "ad-grid-note", "aria-live": "polite" }, grid.note));
     el.append(box);
   }
   el.hidden = cells.length === 0;
@@ -302,6 +350,7 @@ function render({ model, el }) {
   const shown = { flow: [] };
   let svg = { groups: new Map(), boxes: {} };  // see indexSvg
   let gridCells = [];                           // see buildGrids
+  let tableRows = {};                           // see buildNodeTable
   let asking = null;  // index of the backward step whose quiz is open
   let timer = null;
 
@@ -328,6 +377,8 @@ function render({ model, el }) {
     const state = viewState(data(), phase(), k);
     paint(svg, state, shown);
     paintGrids(gridCells, state);
+    paintNodeTable(tableRows, state);
+    describeImage(ui.graph, graphSummary(data(), state, phase(), k));
     ui.explanation.textContent = state.explanation;
     ui.counter.textContent = `step ${k} / ${n}`;
     ui.phase.value = phase();
@@ -552,17 +603,25 @@ function render({ model, el }) {
   // ...and the model: whoever changed it (a control here, or Python), redraw.
   const listeners = {
     "change:step": update, "change:phase": update, "change:feedback": update,
-    "change:data": () => { svg = indexSvg(ui.graph, data().nodes); gridCells = buildGrids(ui.grids, data().grids); update(); },
+    "change:data": () => {
+      svg = indexSvg(ui.graph, data().nodes);
+      gridCells = buildGrids(ui.grids, data().grids);
+      tableRows = buildNodeTable(ui.nodeTable, data().nodes);
+      update();
+    },
     "change:svg": () => { drawSvg(); update(); },
     "change:playing": () => setPlaying(model.get("playing")),
     "change:speed_ms": () => { showSpeed(); if (model.get("playing")) setPlaying(true); },
     "change:leaf_values": showInputs,
     "change:error": () => showText(ui.error, model.get("error")),
+    "change:projector": () => showProjector(model, ui.root),
   };
   const stopListening = listen(model, listeners);
 
   drawSvg();
   gridCells = buildGrids(ui.grids, data().grids);
+  tableRows = buildNodeTable(ui.nodeTable, data().nodes);
+  showProjector(model, ui.root);
   buildInputs();
   showSpeed();
   listeners["change:error"]();
