@@ -71,7 +71,7 @@ def test_ops_made_of_several_nodes_are_not_blamed_for_a_wrong_order():
     """ForwardOrderValue makes a - b as a + (-b): a graph of its own, which a wrong order breaks."""
     report = report_of(engines.ForwardOrderValue)
     assert report.codes == ["not-topological"]
-    assert report.failure.spec.title == "one - alone: L = a - b"
+    assert report.failure.spec.title == "one - alone: L = a - b at a = 0.8, b = -1.3"
     assert any(note.startswith("the local derivatives of - / are not judged") for note in report.notes)
 
 
@@ -366,3 +366,10 @@ def test_a_grad_that_cannot_be_set_is_reported():
     report = check_engine(FrozenGrad)
     assert not report.passed
     assert any("AttributeError: grad can only grow" in e for e in report.errors)
+
+
+def test_our_own_engine_passes_its_own_check():
+    from autodiff import Var
+
+    report = check_engine(Var)
+    assert report.passed and report.ops_checked == ALL_OPS and report.notes == []

@@ -254,7 +254,7 @@ class _Run:
         try:
             theirs = build(spec, self.Value)
         except Exception as error:
-            return self._raised(spec, error, "building the graph (the forward pass)", ours, None)
+            return self._raised(spec, error, "the forward pass (building the graph)", ours, None)
         try:
             theirs[-1].backward()
         except Exception as error:

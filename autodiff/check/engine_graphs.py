@@ -237,7 +237,8 @@ def op_graphs(op: str) -> list[GraphSpec]:
         else:
             b.op(op, b.leaf(point))
         spec = b.spec("", "op", op)
-        graphs.append(replace(spec, title=f"one {op} alone: L = {expression(spec.steps[-1], spec.steps)}"))
+        at = ", ".join(f"{s.name} = {_number(s.value)}" for s in spec.steps if not s.op)
+        graphs.append(replace(spec, title=f"one {op} alone: L = {expression(spec.steps[-1], spec.steps)} at {at}"))
     return graphs
 
 

@@ -91,13 +91,13 @@ class GraphFailure:
         """One sentence: what went wrong first."""
         row = next((r for r in self.rows if r.name == self.first_wrong), None)
         if self.error:
-            raised = f"Your engine raised {self.error} during {self.where}."
+            raised = f"Your engine raised {self.error} in {self.where}."
             if row is not None:   # a wrong value came first
                 raised += (f" Before that, the value of {row.name} was {number_text(row.their_data)} "
                            f"in your engine and {number_text(row.our_data)} in ours.")
             return raised
         if row is None:
-            return f"The engines differ during {self.where}."
+            return f"The engines differ after {self.where}."
         if not row.data_ok:
             made = f"the leaf {row.name}" if row.expression == LEAF else f"{row.name} = {row.expression}"
             return (f"First wrong node: {made}: its value is {number_text(row.their_data)} "
