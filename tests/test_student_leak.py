@@ -98,17 +98,6 @@ COINCIDENCES: dict[tuple[str, str], str] = {
         "lesson 13's hand-written backward, shown to be caught by gradcheck",
 }
 AWAITING_A_FIX: dict[tuple[str, str], str] = {
-    ("exercises/lesson02.py", "return (f(x + h) - f(x - h)) / (2 * h)"):
-        "lesson02._central, the reference of 2.3, is the solution of 2.2",
-    ("exercises/lesson02.py", "exact = dfdx(x)"): "BestStep repeats 2.3's solution",
-    ("exercises/lesson08.py", "for n_in, n_out in zip(sizes[:-1], sizes[1:]))"):
-        "_expected_build counts the parameters as 8.3's solution does",
-    ("exercises/lesson10.py", "m = beta1 * m + (1 - beta1) * grad"):
-        "lesson10._adam_reference is the solution of 10.2",
-    ("exercises/lesson10.py", "v = beta2 * v + (1 - beta2) * grad ** 2"): "the same",
-    ("exercises/lesson10.py", "m_hat = m / (1 - beta1 ** t)"): "the same",
-    ("exercises/lesson10.py", "v_hat = v / (1 - beta2 ** t)"): "the same",
-    ("exercises/lesson10.py", "return p - lr * m_hat / (math.sqrt(v_hat) + eps), m, v"): "the same",
     ("13_checking_your_engine.ipynb", "root.grad += 1.0"):
         "lesson 13 shows the fixed backward of 5.2, the answer, in the open",
     ("13_checking_your_engine.ipynb", "parent.grad += node.grad * d"): "the same",
