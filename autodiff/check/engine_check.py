@@ -287,7 +287,14 @@ class _Run:
 
 
 def _error_text(error: BaseException) -> str:
-    """``Type: message``, without object addresses, and not too long."""
+    """``Type: message``, without object addresses, and not too long.
+
+    A RecursionError's message says where the stack ran out ("while calling
+    a Python object", "in comparison"), which can change from run to run; it
+    is cut to what it means, so the same engine gets the same report.
+    """
+    if isinstance(error, RecursionError):
+        return "RecursionError: maximum recursion depth exceeded"
     message = _ADDRESS.sub("", str(error))
     if len(message) > 300:
         message = message[:299] + "…"
