@@ -287,6 +287,7 @@ def test_the_widget_shows_the_misconceptions_and_the_failing_graph_with_its_firs
                           + HIGHLIGHT.lower() + '"', view.svg.lower())
     assert outlined == ["ad-n0"]
     assert ">x</text>" in view.svg and view.svg in view.html
+    assert "This graph in our engine, its first wrong node outlined:" in view.html
     assert repr(view) == f"EngineReport({report.summary()})"
 
 
@@ -373,3 +374,14 @@ def test_our_own_engine_passes_its_own_check():
 
     report = check_engine(Var)
     assert report.passed and report.ops_checked == ALL_OPS and report.notes == []
+
+
+def test_the_widget_of_an_engine_that_raised_draws_the_graph_with_nothing_outlined():
+    from widgets import EngineReport
+    from widgets.engine_report import HIGHLIGHT
+
+    view = EngineReport(report_of(engines.RaisingLogValue))
+    assert view.report.failure.first_wrong is None
+    assert "<svg" in view.html and "This graph in our engine:" in view.html
+    assert HIGHLIGHT.lower() not in view.svg.lower()
+    assert "ValueError: log is not finished yet" in view.html

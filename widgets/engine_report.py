@@ -99,7 +99,8 @@ class EngineReport(BrowserChecked, anywidget.AnyWidget):
         if self.report.failure is None:
             drawing = ""
         elif self.svg:
-            drawing = ('<p>Our engine on this graph, the first wrong node outlined:</p>'
+            outlined = ", its first wrong node outlined" if self.report.failure.first_wrong else ""
+            drawing = (f"<p>This graph in our engine{outlined}:</p>"
                        f'<div class="ad-engine-graph">{self.svg}</div>')
         else:
             drawing = f"<p>(A graph of more than {MAX_DRAWN} nodes is not drawn.)</p>"
