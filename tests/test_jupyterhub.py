@@ -21,22 +21,91 @@ loudly; on CI (CI=true) that is a failure.
 
 from __future__ import annotations
 
+import os
+import re
 import shutil
+import subprocess
+import sys
 from concurrent.futures import ThreadPoolExecutor
 
 import nbformat
 import pytest
 
+from traitlets.config.loader import PyFileConfigLoader
+
 from browser.conftest import skip_or_fail
 from autodiff_kit.assignments import COURSE_ID
-from hub_helpers import REPO, HubError, HubUser, Kernel, start_hub, stop_hub
-
-pytestmark = pytest.mark.slow
+from hub_helpers import HUB_CONFIG, REPO, HubError, HubUser, Kernel, start_hub, stop_hub
 
 INSTRUCTOR = "instructor"
 STUDENTS = [f"student{n}" for n in range(1, 6)]
 LESSON = "03_computation_graphs.ipynb"
 ASSIGNMENT = "lesson03"
+
+
+# ------------------------------------------------- the config files, quickly
+
+def load_config(name: str, monkeypatch, **env: str):
+    """deploy/jupyterhub/<name> as JupyterHub or nbgrader loads it, with only ``env`` of our variables set."""
+    for variable in [v for v in os.environ if v.startswith(("AUTODIFF_", "JUPYTERHUB_"))]:
+        monkeypatch.delenv(variable)
+    for variable, value in env.items():
+        monkeypatch.setenv(variable, value)
+    return PyFileConfigLoader(name, path=str(HUB_CONFIG.parent)).load_config()
+
+
+def test_the_hub_config_defaults_to_this_machine_only_and_holds_no_secret(monkeypatch):
+    c = load_config("jupyterhub_config.py", monkeypatch)
+    assert (c.JupyterHub.ip, c.JupyterHub.port) == ("127.0.0.1", 8000)
+    assert c.JupyterHub.hub_ip == "127.0.0.1"
+    assert c.ConfigurableHTTPProxy.api_url.startswith("http://127.0.0.1:")
+    # JupyterHub's own defaults for login and servers (PAM, system users) unless asked
+    assert "authenticator_class" not in c.JupyterHub and "spawner_class" not in c.JupyterHub
+    for secret in ("cookie_secret", "api_tokens", "service_tokens"):
+        assert secret not in c.JupyterHub
+    assert "SharedPasswordAuthenticator" not in c
+    # no password, token or secret is written as a literal in either file
+    for name in ("jupyterhub_config.py", "nbgrader_config.py"):
+        text = (HUB_CONFIG.parent / name).read_text()
+        assert not re.search(r"(password|token|secret)\w*\s*=\s*[\"']", text, re.IGNORECASE), name
+    # the students' servers: the kit's Python, the lessons' folder, the course's nbgrader config
+    assert c.Spawner.cmd[:2] == [sys.executable, "-c"]
+    compile(c.Spawner.cmd[2], "SINGLEUSER_PROGRAM", "exec")
+    assert c.Spawner.default_url == "/lab/tree/autodiff-lessons"
+    environment = c.Spawner.environment.get_value({})
+    assert environment["JUPYTER_CONFIG_PATH"] == str(HUB_CONFIG.parent)
+    assert environment["AUTODIFF_EXCHANGE"] == "/srv/nbgrader/exchange"
+
+
+def test_the_hub_config_takes_its_passwords_and_people_from_the_environment(monkeypatch, tmp_path):
+    c = load_config("jupyterhub_config.py", monkeypatch, AUTODIFF_HUB_AUTHENTICATOR="shared-password",
+                    AUTODIFF_STUDENT_PASSWORD="s" * 12, AUTODIFF_ADMIN_PASSWORD="a" * 32,
+                    AUTODIFF_INSTRUCTOR="teacher", AUTODIFF_STUDENTS="ana, ben,,",
+                    AUTODIFF_HUB_HOMES=str(tmp_path))
+    assert c.SharedPasswordAuthenticator.user_password == "s" * 12
+    assert c.SharedPasswordAuthenticator.admin_password == "a" * 32
+    assert c.Authenticator.admin_users.get_value(set()) == {"teacher"}
+    assert c.Authenticator.allowed_users.get_value(set()) == {"teacher", "ana", "ben"}
+    assert c.JupyterHub.spawner_class == "jupyterhub.spawner.SimpleLocalProcessSpawner"
+    assert c.SimpleLocalProcessSpawner.home_dir_template == str(tmp_path / "{username}")
+
+
+def test_nbgrader_files_a_submission_under_the_hub_name_except_for_the_instructor(monkeypatch):
+    c = load_config("nbgrader_config.py", monkeypatch, JUPYTERHUB_USER="ana",
+                    AUTODIFF_EXCHANGE="/tmp/exchange")
+    assert (c.CourseDirectory.course_id, c.Exchange.root) == (COURSE_ID, "/tmp/exchange")
+    assert c.CourseDirectory.student_id == "ana"
+    c = load_config("nbgrader_config.py", monkeypatch, JUPYTERHUB_USER="instructor")
+    assert "student_id" not in c.CourseDirectory  # nbgrader's default: every student
+    assert c.Exchange.root == "/srv/nbgrader/exchange"
+
+
+def test_ci_installs_the_proxy_only_when_it_is_missing():
+    script = (REPO / ".ci" / "run").read_text()
+    assert ("command -v configurable-http-proxy >/dev/null 2>&1 || "
+            "npm install -g configurable-http-proxy@5.3.0") in script
+    assert script.index("need+=(npm)") < script.index("npm install -g")
+    assert subprocess.run(["bash", "-n", str(REPO / ".ci" / "run")]).returncode == 0
 
 
 # ------------------------------------------------------------------ fixtures
@@ -130,6 +199,7 @@ def nbgrader(kernel: Kernel, folder: str, *commands: tuple[str, str]) -> str:
 
 # --------------------------------------------------------------------- tests
 
+@pytest.mark.slow
 def test_everyone_logs_in_and_gets_a_server_of_their_own(hub, people):
     for name, person in people.items():
         model = person.hub_api("GET", f"/users/{name}").json()
@@ -163,6 +233,7 @@ def run_lesson(kernel: Kernel) -> list[str]:
         run_ok(kernel, "os.chdir(os.environ['HOME'])")
 
 
+@pytest.mark.slow
 def test_lesson03_runs_in_each_students_server(kernels):
     expected = ["".join(o.text for o in cell.outputs if o.output_type == "stream" and o.name == "stdout")
                 for cell in lesson_cells()]
@@ -173,6 +244,7 @@ def test_lesson03_runs_in_each_students_server(kernels):
         assert outputs == expected, f"{name}'s lesson 03 printed something else"
 
 
+@pytest.mark.slow
 def test_an_assignment_goes_round_nbgraders_exchange(hub, kernels):
     teacher = kernels[INSTRUCTOR]
     # the kit's course (make assignments), written by the instructor's own server
@@ -202,6 +274,7 @@ def test_an_assignment_goes_round_nbgraders_exchange(hub, kernels):
         assert any("nbgrader" in cell.metadata for cell in notebook.cells), name
 
 
+@pytest.mark.slow
 def test_stopping_the_hub_leaves_nothing_behind(hub, people, kernels):
     running = hub.descendants()
     # the proxy, and a server and a kernel for each person
