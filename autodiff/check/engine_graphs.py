@@ -29,7 +29,7 @@ from __future__ import annotations
 import operator
 import random
 from dataclasses import dataclass, replace
-from typing import Any, Callable, Optional, Sequence, Union
+from typing import Any, Callable, Mapping, Optional, Sequence, Union
 
 from ..var import Var
 
@@ -118,7 +118,7 @@ def expression(step: Step, steps: Sequence[Step]) -> str:
     return f"{names[0]}.{step.op}()"
 
 
-def apply_step(step: Step, nodes: Sequence[Any]) -> Any:
+def apply_step(step: Step, nodes: Union[Sequence[Any], Mapping[int, Any]]) -> Any:
     """The node ``step`` makes from the nodes made so far (of any engine)."""
     args = [nodes[o] if isinstance(o, int) else o.value for o in step.operands]
     if step.op in _BINARY:
@@ -269,6 +269,9 @@ def _apply_to(b: _Builder, op: str, x: int) -> Optional[int]:
     return b.op(op, x)
 
 
+_F_TEXT = {**{op: "x {} (a new leaf)" for op in _BINARY}, "**": "x ** 2"}   # f of order_graphs, in words
+
+
 def order_graphs(ops: Sequence[str]) -> list[GraphSpec]:
     """``L = h ⊕ f(f(f(h)))`` and ``L = f(f(f(h))) ⊕ h``: ``h`` is used near the output and far from it.
 
@@ -291,7 +294,7 @@ def order_graphs(ops: Sequence[str]) -> list[GraphSpec]:
                 continue
             shown = "h ⊕ f(f(f(h)))" if h_first else "f(f(f(h))) ⊕ h"
             graphs.append(b.spec(f"a node used near the output and far from it: L = {shown}, "
-                                 f"with ⊕ = {join} and f = {f}", "order"))
+                                 f"with ⊕ = {join} and f(x) = {_F_TEXT.get(f, f'x.{f}()').format(f)}", "order"))
     return graphs
 
 
