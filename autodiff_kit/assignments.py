@@ -50,7 +50,8 @@ same: nbgrader finds markers by substring and would take it for one.
 
 The ``exercises/`` package beside each notebook is the student copy of the
 kit's (`autodiff_kit.student.student_exercise_module`: no solution, no hint
-that gives one away): the lesson's module, ``common.py`` and
+that gives one away): the modules the notebook imports, those they
+import in turn (lesson 11's imports lesson 10's), ``common.py`` and
 ``__init__.py``. The same lessons give byte-identical source notebooks, and
 so byte-identical releases.
 """
@@ -58,6 +59,7 @@ so byte-identical releases.
 from __future__ import annotations
 
 import argparse
+import ast
 import contextlib
 import importlib
 import importlib.util
@@ -124,7 +126,7 @@ class Graded:
 # ----------------------------------------------------------------------
 def assignment_name(notebook: Path) -> str:
     """The assignment of a lesson: ``lesson05`` for ``05_implementing_backward.ipynb``."""
-    return f"lesson{Path(notebook).name[:2]}"
+    return "lesson" + Path(notebook).name.split("_", 1)[0]
 
 
 def select_lessons(lessons: Sequence[str] | None, folder: Path | None = None) -> list[Path]:
@@ -178,6 +180,28 @@ def _canonical_markers(source: str) -> str:
     return "\n".join(lines)
 
 
+def imported_from_exercises(cells: list) -> dict[str, str]:
+    """Each name the notebook imports from the ``exercises`` package, with its module.
+
+    ``{"ex03_1": "exercises.lesson03", ...}`` from ``from exercises.lesson03
+    import ex03_1``; cells that are not plain Python (a ``%magic``) are skipped.
+    """
+    names: dict[str, str] = {}
+    for cell in cells:
+        if cell.cell_type != "code":
+            continue
+        try:
+            tree = ast.parse(cell.source)
+        except SyntaxError:
+            continue
+        for node in ast.walk(tree):
+            if not isinstance(node, ast.ImportFrom) or node.level != 0:
+                continue
+            if (node.module or "").startswith("exercises."):
+                names.update({alias.asname or alias.name: node.module for alias in node.names})
+    return names
+
+
 def _exercises(cells: list, name: str) -> dict[int, Graded]:
     """The check cells of graded exercises, by index: each names a function a solution cell defines."""
     from .student import BEGIN
@@ -203,8 +227,9 @@ def _exercises(cells: list, name: str) -> dict[int, Graded]:
 def source_notebook(nb: Any, *, module: str, name: str = "notebook") -> tuple[Any, list[Graded]]:
     """The nbgrader source version of a lesson notebook ``nb`` (a new notebook), and its exercises.
 
-    ``module`` is what the hidden tests import the exercises from, such as
-    ``"exercises.lesson03"``; ``name`` names the notebook in errors (a
+    The hidden test of an exercise loads it from the module the notebook
+    imports it from (``from exercises.lesson03 import ex03_1``), else from
+    ``module``, such as ``"exercises.lesson03"``; ``name`` names the notebook in errors (a
     `autodiff_kit.student.MarkerError` for markers that don't pair up).
     The module docstring says what each cell becomes.
     """
@@ -214,6 +239,7 @@ def source_notebook(nb: Any, *, module: str, name: str = "notebook") -> tuple[An
 
     nb = nbformat.from_dict(nb)  # a deep copy: the lesson is left alone
     graded = _exercises(nb.cells, name)
+    modules = imported_from_exercises(nb.cells)
     answers = {g.function: g for g in graded.values()}
     cells, exercises = [], []
     for index, cell in enumerate(nb.cells):
@@ -240,7 +266,8 @@ def source_notebook(nb: Any, *, module: str, name: str = "notebook") -> tuple[An
                     f"# A hidden test ({POINTS_HIDDEN} point): nbgrader runs it when it grades.",
                     HIDDEN_BEGIN,
                     "from autodiff_kit.assignments import hidden_check",
-                    f"hidden_check({module!r}, {exercise.exercise!r}, {exercise.function})",
+                    f"hidden_check({modules.get(exercise.exercise, module)!r}, {exercise.exercise!r}, "
+                    f"{exercise.function})",
                     HIDDEN_END))
                 hidden_cell = nbformat.v4.new_code_cell(hidden_source)
                 hidden_cell.id = hidden.replace("_", "-")
@@ -286,18 +313,28 @@ def nbgrader_config() -> str:
     ))
 
 
-def _exercise_package(lessons_dir: Path, lesson_module: str) -> dict[str, str]:
-    """The student copy of the ``exercises/`` files a lesson imports: {file name: text}."""
+def _exercise_package(lessons_dir: Path, modules: Sequence[str]) -> dict[str, str]:
+    """The student copy of the ``exercises/`` files a lesson imports: {file name: text}.
+
+    ``modules`` are the modules the notebook imports (``lesson11``); with
+    them come ``__init__.py``, ``common.py`` and every module they import
+    in turn (``from .lesson10 import adam_reference``).
+    """
     from .student import student_exercise_module
 
     folder = lessons_dir / "exercises"
-    files = {}
-    for file_name in (*_PACKAGE, f"{lesson_module}.py"):
+    files: dict[str, str] = {}
+    wanted = [*_PACKAGE, *(f"{module}.py" for module in modules)]
+    while wanted:
+        file_name = wanted.pop(0)
         path = folder / file_name
-        if path.is_file():
-            files[file_name] = student_exercise_module(path.read_text(encoding="utf-8"),
-                                                       name=f"exercises/{file_name}")
-    return files
+        if file_name in files or not path.is_file():
+            continue
+        text = path.read_text(encoding="utf-8")
+        files[file_name] = student_exercise_module(text, name=f"exercises/{file_name}")
+        wanted += [f"{node.module}.py" for node in ast.walk(ast.parse(text))
+                   if isinstance(node, ast.ImportFrom) and node.level == 1 and node.module]
+    return dict(sorted(files.items()))
 
 
 def write_source(course_dir: Path, lessons: Sequence[str] | None = None, *,
@@ -329,8 +366,9 @@ def write_source(course_dir: Path, lessons: Sequence[str] | None = None, *,
                 raise ValueError(f"{notebook.name} has no graded exercise (a solution cell and its "
                                  "check cell), so it makes no assignment")
             continue
+        modules = sorted({module.split(".", 1)[1] for module in imported_from_exercises(nb.cells).values()})
         prepared.append((name, notebook.name, nbformat.writes(nb) + "\n",
-                         _exercise_package(lessons_dir, name)))
+                         _exercise_package(lessons_dir, modules or [name])))
     course_dir.mkdir(parents=True, exist_ok=True)
     _write_atomically(course_dir / "nbgrader_config.py", nbgrader_config())
     for name, file_name, text, package in prepared:
@@ -423,7 +461,8 @@ def hidden_check(module: str, exercise: str, fn: Callable) -> None:
 # autodiff-kit assignments DIR
 # ----------------------------------------------------------------------
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("dir", type=Path, metavar="DIR", help="the course folder (make assignments: course)")
+    parser.add_argument("dir", type=Path, metavar="DIR",
+                        help="the course folder (make assignments: course)")
     parser.add_argument("--lessons", nargs="+", default=None, metavar="NN",
                         help="the lessons, by number (03 5 ...); default: every lesson with exercises")
     parser.add_argument("--release", action="store_true",

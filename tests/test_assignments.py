@@ -32,7 +32,8 @@ import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
 from autodiff_kit import assignments, cli
-from autodiff_kit.assignments import hidden_check, nbgrader_api, outcome, release, source_notebook, write_source
+from autodiff_kit.assignments import (hidden_check, nbgrader_api, outcome, release, source_notebook,
+                                      write_source)
 from autodiff_kit.student import BEGIN, END, reveals, solution_lines, student_exercise_module
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -161,15 +162,18 @@ def test_the_release_has_no_hidden_test_and_no_solution_line(course):
         assert text.count("raise NotImplementedError()") == 3
         for module in modules:
             kit = (ROOT / "notebooks" / module).read_text(encoding="utf-8")
-            assert (folder / module).read_text(encoding="utf-8") == student_exercise_module(kit, name=module)
+            shipped = (folder / module).read_text(encoding="utf-8")
+            assert shipped == student_exercise_module(kit, name=module), module
             assert "hidden_check" not in kit
 
 
 def test_the_source_has_the_hidden_tests_the_release_lacks(course):
     source = nbformat.read(course / "source" / "lesson03" / "03_computation_graphs.ipynb", as_version=4)
-    hidden = [cell for cell in source.cells if cell.metadata.get("nbgrader", {}).get("grade_id", "").endswith("_hidden")]
+    hidden = [cell for cell in source.cells
+              if cell.metadata.get("nbgrader", {}).get("grade_id", "").endswith("_hidden")]
     assert [cell.metadata["nbgrader"]["points"] for cell in hidden] == [1, 1, 1]
-    assert all("### BEGIN HIDDEN TESTS" in cell.source and "hidden_check(" in cell.source for cell in hidden)
+    for cell in hidden:
+        assert "### BEGIN HIDDEN TESTS" in cell.source and "hidden_check('exercises.lesson03'" in cell.source
 
 
 def test_the_same_lessons_give_byte_identical_source_and_release(course, tmp_path, capsys):
@@ -252,7 +256,8 @@ def demo_lesson():
         new_markdown_cell("Why?\n\n### BEGIN SOLUTION\nBecause.\n### END SOLUTION"),
         new_code_cell("print('instructor only')", metadata={"tags": ["solution"]}),
     ]
-    nb.cells[3].outputs = [nbformat.v4.new_output("execute_result", {"text/plain": "True"}, execution_count=1)]
+    nb.cells[3].outputs = [nbformat.v4.new_output("execute_result", {"text/plain": "True"},
+                                                  execution_count=1)]
     return nb
 
 
@@ -260,7 +265,8 @@ def test_the_source_notebook_marks_every_cell_by_the_scheme():
     nb, graded = source_notebook(demo_lesson(), module="exercises.lesson99")
     assert [(g.exercise, g.function, g.points) for g in graded] == [("ex99_1", "square", 2)]
     meta = [cell.metadata.get("nbgrader") for cell in nb.cells]
-    assert [m and (m["grade_id"], m["solution"], m["grade"], m.get("points"), m["locked"]) for m in meta] == [
+    rows = [m and (m["grade_id"], m["solution"], m["grade"], m.get("points"), m["locked"]) for m in meta]
+    assert rows == [
         None, None,
         ("ex99_1_answer", True, False, None, False),
         ("ex99_1_test", False, True, 1, True),
@@ -268,7 +274,8 @@ def test_the_source_notebook_marks_every_cell_by_the_scheme():
         ("answer_cell5", True, False, None, False),
         ("written_cell6", True, True, 1, False),         # a written answer: graded by hand
     ]   # the instructor-only cell is left out
-    assert nb.cells[2].source.split("\n")[1:4] == ["    ### BEGIN SOLUTION", "    return x * x", "    ### END SOLUTION"]
+    assert nb.cells[2].source.split("\n")[1:4] == [   # the markers as nbgrader spells them
+        "    ### BEGIN SOLUTION", "    return x * x", "    ### END SOLUTION"]
     assert nb.cells[3].source.startswith("assert ex99_1.check(square), (") and nb.cells[3].outputs == []
     assert "hidden_check('exercises.lesson99', 'ex99_1', square)" in nb.cells[4].source
     assert "BEGIN\u00a0SOLUTION" in nb.cells[0].source and "BEGIN SOLUTION" not in nb.cells[0].source
@@ -296,6 +303,13 @@ def test_the_command_writes_the_source_and_refuses_to_overwrite_without_force(tm
     status, _, err = kit("assignments", tmp_path, "--lessons", "03", capsys=capsys)
     assert status == 2 and "already has lesson03; add --force" in err
     assert kit("assignments", tmp_path, "--lessons", "03", "--force", capsys=capsys)[0] == 0
+
+
+def test_an_assignment_ships_the_exercise_modules_its_modules_import(tmp_path):
+    """Lesson 11's exercises import lesson 10's (``from .lesson10 import adam_reference``)."""
+    assert write_source(tmp_path, ["11"]) == ["lesson11"]
+    shipped = sorted(path.name for path in (tmp_path / "source" / "lesson11" / "exercises").iterdir())
+    assert shipped == ["__init__.py", "common.py", "lesson10.py", "lesson11.py"]
 
 
 @pytest.mark.parametrize("argv, words", [
