@@ -385,3 +385,13 @@ def test_the_widget_of_an_engine_that_raised_draws_the_graph_with_nothing_outlin
     assert "<svg" in view.html and "This graph in our engine:" in view.html
     assert HIGHLIGHT.lower() not in view.svg.lower()
     assert "ValueError: log is not finished yet" in view.html
+
+
+def test_the_text_reports_explanations_and_hints_fit_a_terminal():
+    from autodiff.check.engine_report import WIDTH
+
+    text = str(report_of(engines.MicrogradLikeValue))
+    start, end = text.index("1. grad-not-reset"), text.index("Errors raised by your engine:")
+    lines = text[start:end].splitlines()
+    assert len(lines) > 6 and max(map(len, lines)) <= WIDTH
+    assert all(line.startswith("   ") for line in lines if not line[0].isdigit())

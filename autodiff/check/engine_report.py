@@ -15,6 +15,7 @@ the graph drawn is `widgets.EngineReport`.
 from __future__ import annotations
 
 import html
+import textwrap
 from dataclasses import dataclass, field
 from typing import Optional
 
@@ -25,12 +26,19 @@ from .engine_misconceptions import Misconception
 __all__ = ["NodeRow", "GraphFailure", "EngineCheckReport", "number_text", "LEAF"]
 
 LEAF = "leaf"     # what made a leaf (NodeRow.expression)
-SHOWN_ROWS = 14   # a longer graph shows its output, its first wrong node and the nodes around it
+SHOWN_ROWS = 14
+WIDTH = 100       # of a line of the plain-text report   # a longer graph shows its output, its first wrong node and the nodes around it
 
 
 def number_text(x: Optional[float]) -> str:
     """A number as a report shows it (7 significant digits); "-" for none (not a number, or not computed)."""
     return "-" if x is None else f"{x:.7g}"
+
+
+def _wrapped(text: str, indent: str, first: str = "") -> str:
+    """``text`` broken into lines of at most `WIDTH` characters, for a terminal."""
+    return textwrap.fill(text, WIDTH, initial_indent=first, subsequent_indent=indent, break_long_words=False,
+                         break_on_hyphens=False)
 
 
 @dataclass(frozen=True)
@@ -117,9 +125,9 @@ class GraphFailure:
         return [self.rows[i] for i in keep]
 
     def text(self) -> str:
-        lines = [f"First failing graph: {self.description}", self.verdict()]
+        lines = [f"First failing graph: {self.description}", _wrapped(self.verdict(), "  ")]   # (code: not broken)
         if self.second_pass:
-            lines.append(self.SECOND_PASS_NOTE)
+            lines.append(_wrapped(self.SECOND_PASS_NOTE, "  "))
         if self.rows:
             lines.append(f"  {'node':<8} {'yours: data':>13} {'ours: data':>13} {'yours: grad':>13} "
                          f"{'ours: grad':>13}")
@@ -191,9 +199,9 @@ class EngineCheckReport:
         lines = [self.summary(),
                  f"Ops checked: {' '.join(self.ops_checked) or 'none'}",
                  f"Ops skipped (not defined): {' '.join(self.ops_skipped) or 'none'}"]
-        lines += [f"Note: {note}" for note in self.notes]
+        lines += [_wrapped(f"Note: {note}", "  ") for note in self.notes]
         for k, m in enumerate(self.misconceptions, 1):
-            lines += [f"{k}. {m.code}", f"   {m.explanation}", f"   Hint: {m.hint}"]
+            lines += [f"{k}. {m.code}", _wrapped(m.explanation, "   ", "   "), _wrapped(f"Hint: {m.hint}", "   ", "   ")]
         if self.errors:
             lines.append("Errors raised by your engine:")
             lines += [f"  {e}" for e in self.errors[:5]]
