@@ -8,7 +8,10 @@ PyTorch:**`` or a ``## In PyTorch`` heading). Its snippets are:
   code spans, run in order (a bare name such as `inf` there is prose, not
   code).
 
-And every dotted ``torch.`` name in its prose (`torch.func.jvp`) exists.
+A line whose comment states its value (``gradcheck(d, inputs)  # True``,
+``x1.grad, w1.grad  # ≈ -1.5, 1.0``) must have that value once the snippet
+has run. And every dotted ``torch.`` name in its prose (`torch.func.jvp`)
+exists.
 
 A snippet may use names that the lesson defined earlier (``X``, ``points``,
 ``model``): SETUP defines them here, as small stand-ins of the same kind
@@ -151,6 +154,42 @@ def test_snippet_runs(lesson, code, tmp_path, monkeypatch):
         exec(compile(code, f"<lesson {lesson} In PyTorch>", "exec"), namespace)
     finally:
         torch.autograd.set_detect_anomaly(False)  # lesson 09 names set_detect_anomaly(True)
+    for expression, stated, approximately in stated_values(code):
+        value = eval(expression, namespace)
+        if approximately:
+            value = [float(v) for v in (value if isinstance(value, tuple) else (value,))]
+            stated = list(stated) if isinstance(stated, tuple) else [stated]
+            assert value == pytest.approx(stated, rel=1e-6, abs=1e-9), expression
+        else:
+            assert value == stated, expression
+
+
+def stated_values(code: str) -> list[tuple[str, object, bool]]:
+    """(expression, value, approximately) for each line `expression  # value` whose value is a literal.
+
+    The value is the comment up to a colon (``# True: bit for bit``); a
+    leading ≈ compares numbers to 6 digits. Other comments are prose.
+    """
+    found = []
+    for line in code.splitlines():
+        expression, _, comment = line.partition("#")
+        comment = comment.split(":")[0].strip()
+        approximately = comment.startswith("≈")
+        try:
+            value = ast.literal_eval(comment.lstrip("≈ "))
+            ast.parse(expression.strip(), mode="eval")
+        except (ValueError, SyntaxError):
+            continue
+        if expression.strip() and "=" not in expression.replace("==", ""):
+            found.append((expression.strip(), value, approximately))
+    return found
+
+
+def test_stated_values_are_found():
+    found = {lesson: stated_values(code) for lesson, code in (case.values for case in CASES)
+             if stated_values(code)}
+    assert {"02", "03", "04", "13", "16"} <= set(found)
+    assert ("x1.grad, w1.grad, x2.grad, w2.grad", (-1.5, 1.0, 0.5, 0.0), True) in found["04"]
 
 
 def torch_names() -> list:
