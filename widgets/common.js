@@ -76,9 +76,24 @@ function listen(model, listeners) {
 
 // ---------------------------------------------------------------- access: keyboard, screen readers, projector
 
+// Keys pressed in a widget's own boxes, sliders and menus are theirs: JupyterLab must not take them
+// as notebook shortcuts (it does, for the arrow keys, and then a slider or a menu cannot be moved by
+// keyboard). So they stop at the widget's root; Escape, Tab, Shift+Enter and keys with Ctrl, Alt or
+// Cmd still reach JupyterLab. Returns the function that stops listening.
+function keepKeysInControls(root) {
+  const onKey = (event) => {
+    if (!event.target.closest || !event.target.closest("input, select, textarea")) return;
+    if (["Escape", "Tab"].includes(event.key) || (event.key === "Enter" && event.shiftKey)) return;
+    if (event.altKey || event.ctrlKey || event.metaKey) return;
+    event.stopPropagation();
+  };
+  root.addEventListener("keydown", onKey);
+  return () => root.removeEventListener("keydown", onKey);
+}
+
 // Make a widget's root focusable, and Space on it (not on one of its buttons or boxes) call `toggle`
-// (Play/Pause). JupyterLab's own shortcuts stay out of it (data-lm-suppress-shortcuts). Returns
-// the function that stops listening.
+// (Play/Pause); keys in its controls stay there (`keepKeysInControls`). Returns the function that
+// stops listening.
 function spaceToPlay(root, toggle) {
   root.setAttribute("tabindex", "0");
   root.setAttribute("data-lm-suppress-shortcuts", "true");
@@ -89,7 +104,8 @@ function spaceToPlay(root, toggle) {
     toggle();
   };
   root.addEventListener("keydown", onKey);
-  return () => root.removeEventListener("keydown", onKey);
+  const stopKeeping = keepKeysInControls(root);
+  return () => { root.removeEventListener("keydown", onKey); stopKeeping(); };
 }
 
 // A drawing's text alternative for screen readers: role="img" and a label, rewritten only when it changes.

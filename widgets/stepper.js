@@ -599,6 +599,7 @@ function render({ model, el }) {
     event.stopPropagation();
   }
   ui.root.addEventListener("keydown", onKey);
+  const stopKeeping = keepKeysInControls(ui.root);   // ← / → in a box or the phase menu are the box's
 
   // ...and the model: whoever changed it (a control here, or Python), redraw.
   const listeners = {
@@ -631,6 +632,7 @@ function render({ model, el }) {
   return () => {  // the view is removed: stop the timer and stop listening
     clearInterval(timer);
     stopListening();
+    stopKeeping();
   };
 }
 
