@@ -320,6 +320,22 @@ def test_the_widget_refuses_anything_the_browser_sets():
     send_state(view, html="<img src=x onerror=alert(1)>")
     assert view.html == before
     assert view.error == "EngineReport: the browser cannot set 'html': the kernel computes it"
+    send_state(view, projector=True)
+    assert view.projector is False and "cannot set 'projector'" in view.error
+
+
+def test_projector_mode_reaches_the_widget():
+    from widgets import EngineReport, projector
+
+    view = EngineReport(report_of(engines.WrongTanhValue))
+    try:
+        assert view.projector is False
+        projector(True)
+        assert view.projector is True and EngineReport(report_of(engines.Value)).projector is True
+    finally:
+        projector(False)
+    assert view.projector is False
+    assert "ad-projector" in EngineReport._esm and "140%" in EngineReport._esm
 
 
 def test_the_widget_refuses_what_is_not_a_report():

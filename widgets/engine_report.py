@@ -23,7 +23,6 @@ from __future__ import annotations
 
 from typing import Any, Optional
 
-import anywidget
 import traitlets
 
 from autodiff.backprop import topological_order
@@ -31,8 +30,10 @@ from autodiff.arguments import type_and_value
 from autodiff.check import EngineCheckReport
 from autodiff.check.engine_report import GraphFailure
 
+from ._live import LiveWidget
 from .browser_state import BrowserChecked
 from .graph import GraphDrawing, draw_graph
+from .projector import SCALE
 from .render import render_svg
 
 __all__ = ["EngineReport", "failure_drawing", "HIGHLIGHT", "MAX_DRAWN"]
@@ -40,7 +41,8 @@ __all__ = ["EngineReport", "failure_drawing", "HIGHLIGHT", "MAX_DRAWN"]
 HIGHLIGHT = "#D55E00"   # Okabe-Ito vermilion: the first wrong node's outline
 MAX_DRAWN = 60          # a failing graph with more nodes (the deep chain) is described, not drawn
 
-# The view: the kernel's HTML, and the line saying why a change from the browser was refused.
+# The view: the kernel's HTML, and the line saying why a change from the browser was refused. In
+# projector mode (widgets.projector) the root gets the class ad-projector and its text grows by SCALE.
 _ESM = """
 function render({ model, el }) {
   el.classList.add("ad-engine-report-live");
@@ -50,14 +52,16 @@ function render({ model, el }) {
   const show = () => {
     body.innerHTML = model.get("html");
     error.textContent = model.get("error");
+    const on = Boolean(model.get("projector"));
+    el.classList.toggle("ad-projector", on);
+    el.style.fontSize = on ? "%d%%" : "";
   };
-  model.on("change:html", show);
-  model.on("change:error", show);
+  for (const name of ["html", "error", "projector"]) model.on("change:" + name, show);
   show();
   el.append(body, error);
 }
 export default { render };
-"""
+""" % round(100 * SCALE)
 
 
 def failure_drawing(failure: GraphFailure) -> Optional[GraphDrawing]:
@@ -73,11 +77,13 @@ def failure_drawing(failure: GraphFailure) -> Optional[GraphDrawing]:
     return drawing
 
 
-class EngineReport(BrowserChecked, anywidget.AnyWidget):
+class EngineReport(BrowserChecked, LiveWidget):
     """The report of `check_engine`, as a widget (see the module docstring).
 
     ``report`` is the `EngineCheckReport` shown; ``html`` (synced) is the
     whole view, ``svg`` the failing graph's drawing ("" when there is none).
+    ``projector`` (synced, from `LiveWidget`) is set by `widgets.projector`,
+    never by the browser.
     """
 
     _esm = _ESM
@@ -106,12 +112,13 @@ class EngineReport(BrowserChecked, anywidget.AnyWidget):
             drawing = f"<p>(A graph of more than {MAX_DRAWN} nodes is not drawn.)</p>"
         return self.report.html(fold_hints=True, drawing=drawing)
 
+    def _static_picture(self) -> tuple[str, str]:
+        """What shows where widgets don't run (`LiveWidget`): the same view, as static HTML."""
+        return "text/html", self.static_html()
+
     def _repr_mimebundle_(self, **kwargs: Any):
-        """The live view, and the same report as static HTML and plain text for where widgets don't run."""
-        bundle = super()._repr_mimebundle_(**kwargs)
-        data, metadata = bundle if isinstance(bundle, tuple) else (bundle, {})
-        data = dict(data or {})
-        data["text/html"] = self.static_html()
+        """The live view, the static HTML, and the whole report as plain text (not just the summary line)."""
+        data, metadata = super()._repr_mimebundle_(**kwargs)
         data["text/plain"] = str(self.report)
         return data, metadata
 
