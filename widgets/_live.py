@@ -110,6 +110,13 @@ class LiveWidget(anywidget.AnyWidget):
     def _projector_default(self) -> bool:
         return projector_on()
 
+    def set_state(self, sync_data: dict) -> None:
+        """What the browser sets; ``projector`` is refused (a TraitError): only `widgets.projector` switches it."""
+        if isinstance(sync_data, dict) and "projector" in sync_data:
+            raise traitlets.TraitError(f"{type(self).__name__}: the browser cannot set 'projector': "
+                                       "widgets.projector(True) or (False) in the kernel switches it")
+        super().set_state(sync_data)
+
     def _static_picture(self) -> tuple[str, str]:
         """The picture of the current state: (MIME type, data), e.g. ``("image/svg+xml", svg)``."""
         raise NotImplementedError
