@@ -20,6 +20,9 @@ originals are never changed. In the copy:
   say "Not done yet", and the copy still runs top to bottom. A solution at
   the top level of a cell would stop the run there; the tool warns about it;
 * in a markdown cell, the lines between the markers become ``YOUR ANSWER HERE``;
+* a code cell that defines an exercise, ``Exercise(..., solution="...")``,
+  has its solution withheld as in an exercise module (below); better still,
+  define exercises in a module, as the kit's lessons do;
 * a cell tagged ``solution`` (cell metadata ``tags``) is left out entirely:
   for instructor-only cells, such as a worked demonstration;
 * every output and execution count is cleared, with the cells' execution
@@ -58,6 +61,9 @@ END = re.compile(r"^\s*#+\s*END SOLUTION\s*$", re.IGNORECASE)
 CODE_STUB = ("# YOUR CODE HERE", "raise NotImplementedError()")
 MARKDOWN_STUB = ("YOUR ANSWER HERE",)
 SOLUTION_TAG = "solution"
+
+
+_SOLUTION_KEYWORD = re.compile(r"\bsolution\s*=")  # which cells to parse, not how to rewrite them
 
 
 class MarkerError(ValueError):
@@ -121,6 +127,10 @@ def student_notebook(nb: nbformat.NotebookNode,
             warnings += [f"{where}, line {line}: a solution at the top level of a cell; the student "
                          "copy stops there with NotImplementedError. Put it inside a function."
                          for line in top_level]
+            if _SOLUTION_KEYWORD.search(cell.source):  # an Exercise(..., solution="...") in the cell
+                withheld = student_exercise_module(cell.source, name=where)
+                regions += withheld != cell.source
+                cell.source = withheld
             cell.outputs, cell.execution_count = [], None
             cell.metadata.pop("execution", None)
         elif cell.cell_type == "markdown":

@@ -49,6 +49,17 @@ ex = Exercise(
     hints=("The derivative of xⁿ is n·xⁿ⁻¹.", "With n = 2 that is `2 * x`."),
     solution="def slope(x):\\n    return 2 * x",
 )'''
+STUDENT_EXERCISE = '''\
+from widgets.exercise import WITHHELD, WITHHELD_HINT  # make student: the solutions are withheld in this copy
+
+from widgets.exercise import Exercise
+
+ex = Exercise(
+    "Demo · the derivative of x²",
+    cases=[((0.0,), 0.0), ((3.0,), 6.0), ((-1.5,), -3.0)],
+    hints=("The derivative of xⁿ is n·xⁿ⁻¹.", "With n = 2 that is `2 * x`."),
+    solution=WITHHELD,
+)'''
 SOLUTION_CELL = '''\
 def slope(x):
     """The derivative of x² at x."""
@@ -146,13 +157,13 @@ def test_the_student_copy_of_the_demo():
     before = nbformat.writes(original)
     student, removed, warnings = ms.student_notebook(original, "demo")
     assert nbformat.writes(original) == before                  # the original is untouched
-    assert (removed, warnings) == (3, [])                        # code, markdown, the tagged cell
+    assert (removed, warnings) == (4, [])              # code, markdown, the tagged cell, the exercise's
     sources = [cell.source for cell in student.cells]
-    assert sources == ["# Demo\nWrite `slope`.", EXERCISE, STUDENT_CELL, CHECK_CELL,
+    assert sources == ["# Demo\nWrite `slope`.", STUDENT_EXERCISE, STUDENT_CELL, CHECK_CELL,
                        "Why?\nYOUR ANSWER HERE\n", WRONG_CELL, LATER_CELL]
     everything = nbformat.writes(student)
     for gone in ("BEGIN SOLUTION", "END SOLUTION", "twice", "Because 2x", "instructor only",
-                 "an old output", "iopub", "widget-state"):
+                 "an old output", "iopub", "widget-state", "return 2 * x"):
         assert gone not in everything
     for cell in student.cells:
         if cell.cell_type == "code":
@@ -189,7 +200,7 @@ def test_the_command_line(tmp_path):
     run = subprocess.run([sys.executable, str(SCRIPT), str(lessons), "--out", str(out)],
                          capture_output=True, text=True)
     assert run.returncode == 0, run.stderr
-    assert run.stdout == f"{out / '05_demo.ipynb'}: 3 solutions removed\n"
+    assert run.stdout == f"{out / '05_demo.ipynb'}: 4 solutions removed\n"
     assert "BEGIN SOLUTION" not in (out / "05_demo.ipynb").read_text()
 
     bad = new_notebook(cells=[new_code_cell("def f():\n    ### BEGIN SOLUTION\n    return 1\n")])
@@ -364,6 +375,7 @@ def test_the_student_copy_runs_top_to_bottom_and_says_not_done_yet(executed):
     shown = check.outputs[0]
     assert {WIDGET_MIME, "text/plain", "text/html"} <= set(shown.data)   # the ladder as buttons, and fallbacks
     assert "<summary>Hint 1</summary>" in shown.data["text/html"]
+    assert "<summary>Where is the solution?</summary>" in shown.data["text/html"]   # withheld in the cell too
     assert "✗ Not yet: 1 of 3 cases passes. Case 2 fails:" in texts(wrong)
     assert texts(later) == "the lesson goes on\n"
 
