@@ -3,13 +3,16 @@
 The view's root is ``.ad-engine-report-live``; inside it, the report's HTML
 (``.ad-engine-report``), each misconception with its hint folded in a
 ``<details>``, and the failing graph's SVG (``.ad-engine-graph``) with the
-first wrong node outlined in vermilion. The engines are those of
+first wrong node outlined in vermilion. In projector mode the root has the
+class ``ad-projector`` and larger text. The engines are those of
 tests/learner_engines.py.
 
 Screenshots land in test-output/browser/engine-report-*.png.
 """
 
 from __future__ import annotations
+
+import re
 
 from .helpers import REPO, WidgetCells, expect, screenshot
 
@@ -54,3 +57,18 @@ def test_a_right_engine_shows_its_pass_and_no_graph(nb):
     # the live view is shown, not the static copy beside it
     expect(nb.output(WIDGETS.index("right")).locator(".ad-engine-report")).to_have_count(1)
     screenshot(nb.page, "engine-report-right", view)
+
+
+def test_projector_mode_makes_the_report_larger_and_goes_back(nb):
+    view = nb.view("right")
+
+    def size() -> float:
+        return view.evaluate("el => parseFloat(getComputedStyle(el).fontSize)")
+
+    normal = size()
+    nb.kernel_says("import widgets\nprint('projector', widgets.projector(True))", "projector True")
+    expect(view).to_have_class(re.compile(r"\bad-projector\b"))
+    assert abs(size() - 1.4 * normal) < 0.5
+    nb.kernel_says("print('projector', widgets.projector(False))", "projector False")
+    expect(view).not_to_have_class(re.compile(r"\bad-projector\b"))
+    assert size() == normal
