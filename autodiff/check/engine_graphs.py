@@ -208,6 +208,7 @@ class _Builder:
 
 
 def _leaf_name(k: int) -> str:
+    """The k-th leaf's name: a, b, c, ... (not h, the ops' letter; not i, j, l, o, t, easily misread)."""
     letters = "abcdefgkmnpqrsuvwxyz"
     return letters[k] if k < len(letters) else f"x{k}"
 
