@@ -9,7 +9,8 @@ from the self-study lessons:
 * the lines between ``### BEGIN SOLUTION`` and ``### END SOLUTION`` in any
   cell of a notebook in notebooks/, and every line of a cell tagged
   ``solution``;
-* the text of every ``solution="..."`` keyword in notebooks/exercises/*.py.
+* the text of every ``solution="..."`` keyword in notebooks/exercises/*.py
+  (and in a notebook's code cell, should one define an exercise).
 
 Which lines count as evidence
 -----------------------------
@@ -117,12 +118,16 @@ def lesson_key(name: str) -> str:
 
 
 def notebook_parts(path: Path) -> tuple[list[str], str]:
-    """The solutions of a self-study notebook (one text per region or tagged cell), and its open text."""
+    """The solutions of a self-study notebook (one text per region, tagged cell or ``solution=`` in a
+    cell), and its open text."""
     solutions, open_lines = [], []
     for cell in nbformat.read(path, as_version=4).cells:
         if SOLUTION_TAG in cell.metadata.get("tags", ()):
             solutions.append(cell.source)
             continue
+        if cell.cell_type == "code" and "solution" in cell.source:
+            with contextlib.suppress(SyntaxError):   # (a cell with %magic is no exercise definition)
+                solutions += solution_keywords(cell.source)
         region = None
         for line in cell.source.splitlines():
             if BEGIN.match(line):
@@ -137,11 +142,16 @@ def notebook_parts(path: Path) -> tuple[list[str], str]:
     return solutions, "\n".join(open_lines)
 
 
-def module_solutions(path: Path) -> list[str]:
-    """The text of every ``solution="..."`` keyword in an exercise module."""
-    return [node.value.value for node in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
+def solution_keywords(source: str) -> list[str]:
+    """The text of every ``solution="..."`` keyword in some Python source."""
+    return [node.value.value for node in ast.walk(ast.parse(source))
             if isinstance(node, ast.keyword) and node.arg == "solution"
             and isinstance(node.value, ast.Constant) and isinstance(node.value.value, str)]
+
+
+def module_solutions(path: Path) -> list[str]:
+    """The text of every ``solution="..."`` keyword in an exercise module."""
+    return solution_keywords(path.read_text(encoding="utf-8"))
 
 
 def all_solutions() -> tuple[dict[str, str], dict[str, str], int]:
