@@ -497,7 +497,7 @@ def run(args: argparse.Namespace) -> int:
     except ValueError as error:   # markers that don't pair up, a solution the student copy keeps
         print(f"autodiff-kit assignments: {error}", file=sys.stderr)
         return 1
-    print(f"{course / 'source'}: {len(names)} assignments ({', '.join(names)})")
+    print(f"{course / 'source'}: {len(names)} assignment{'' if len(names) == 1 else 's'} ({', '.join(names)})")
     if args.release:
         try:
             release(course, names, force=args.force)

@@ -297,7 +297,7 @@ def kit(*argv, capsys) -> tuple[int, str, str]:
 
 def test_the_command_writes_the_source_and_refuses_to_overwrite_without_force(tmp_path, capsys):
     status, out, err = kit("assignments", tmp_path, "--lessons", "3", capsys=capsys)
-    assert (status, err) == (0, "") and "1 assignments (lesson03)" in out
+    assert (status, err) == (0, "") and "1 assignment (lesson03)" in out
     assert (tmp_path / "source" / "lesson03" / "exercises" / "lesson03.py").is_file()
     assert not list((tmp_path / "source").rglob("__pycache__"))
     status, _, err = kit("assignments", tmp_path, "--lessons", "03", capsys=capsys)
