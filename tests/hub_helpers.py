@@ -38,6 +38,7 @@ REPO = Path(__file__).resolve().parents[1]
 HUB_CONFIG = REPO / "deploy" / "jupyterhub" / "jupyterhub_config.py"
 HUB_START_TIMEOUT = 60
 SERVER_START_TIMEOUT = 90
+KERNEL_START_TIMEOUT = 120  # the websocket opens once the kernel answers; 6 start at once here
 STOP_TIMEOUT = 30
 HTTP_TIMEOUT = 30
 
@@ -86,8 +87,8 @@ def start_hub(base: Path, instructor: str, students: list[str]) -> Hub:
     admin_password = secrets.token_urlsafe(32)
     env = {
         **os.environ,
-        # the hub's Python first: jupyterhub finds its helpers; the proxy is on PATH
-        "PATH": os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")]),
+        # PATH as it is, without the kit's environment: the config must put it in front
+        # for the servers (nbgrader runs alembic from there); the proxy is on PATH.
         "CONFIGPROXY_AUTH_TOKEN": secrets.token_hex(32),
         "AUTODIFF_HUB_IP": "127.0.0.1",
         "AUTODIFF_HUB_PORT": str(port),
@@ -238,9 +239,13 @@ class Kernel:
     def __init__(self, user: HubUser, kernel_id: str):
         self.user, self.id = user, kernel_id
         url = user.hub.url.replace("http://", "ws://", 1)
-        self.ws = websocket.create_connection(
-            f"{url}/user/{user.name}/api/kernels/{kernel_id}/channels",
-            header=[f"Authorization: token {user.token}"], timeout=HTTP_TIMEOUT)
+        try:
+            self.ws = websocket.create_connection(
+                f"{url}/user/{user.name}/api/kernels/{kernel_id}/channels",
+                header=[f"Authorization: token {user.token}"], timeout=KERNEL_START_TIMEOUT)
+        except websocket.WebSocketTimeoutException:
+            raise TimeoutError(f"{user.name}'s kernel {kernel_id} did not answer on its websocket "
+                               f"within {KERNEL_START_TIMEOUT}s") from None
         self.session = uuid.uuid4().hex
 
     def run(self, code: str, timeout: float = 60) -> Result:

@@ -75,6 +75,7 @@ def test_the_hub_config_defaults_to_this_machine_only_and_holds_no_secret(monkey
     environment = c.Spawner.environment.get_value({})
     assert environment["JUPYTER_CONFIG_PATH"] == str(HUB_CONFIG.parent)
     assert environment["AUTODIFF_EXCHANGE"] == "/srv/nbgrader/exchange"
+    assert environment["PATH"].split(os.pathsep)[0] == os.path.dirname(sys.executable)
 
 
 def test_the_hub_config_takes_its_passwords_and_people_from_the_environment(monkeypatch, tmp_path):

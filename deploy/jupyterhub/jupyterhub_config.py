@@ -142,6 +142,13 @@ c.Spawner.default_url = f"/lab/tree/{LESSONS_DIR}"
 c.Spawner.environment.update({"AUTODIFF_EXCHANGE": EXCHANGE, "AUTODIFF_INSTRUCTOR": INSTRUCTOR})
 if os.environ.get("AUTODIFF_COURSE_ID"):
     c.Spawner.environment.update({"AUTODIFF_COURSE_ID": os.environ["AUTODIFF_COURSE_ID"]})
+if not UNDER_TLJH:  # (TLJH puts its user environment on PATH itself)
+    # The kit's environment's commands come first in a student's terminal and
+    # kernel: nbgrader, autodiff-kit, and alembic, which nbgrader runs to make a
+    # gradebook. The hub's own PATH may not have them: a hub started as
+    # /opt/autodiff/bin/jupyterhub, without activating that environment.
+    c.Spawner.environment.update({"PATH": os.pathsep.join(
+        [str(Path(SINGLEUSER_PYTHON).parent), os.environ.get("PATH", os.defpath)])})
 # ... and finds nbgrader_config.py beside this file (under TLJH: in /etc/jupyter).
 nbgrader_config_dir = os.environ.get("AUTODIFF_NBGRADER_CONFIG_DIR") or (
     None if UNDER_TLJH else str(HERE))
