@@ -30,11 +30,10 @@ from concurrent.futures import ThreadPoolExecutor
 
 import nbformat
 import pytest
-
 from traitlets.config.loader import PyFileConfigLoader
 
-from browser.conftest import skip_or_fail
 from autodiff_kit.assignments import COURSE_ID
+from browser.conftest import skip_or_fail
 from hub_helpers import HUB_CONFIG, REPO, HubError, HubUser, Kernel, start_hub, stop_hub
 
 INSTRUCTOR = "instructor"

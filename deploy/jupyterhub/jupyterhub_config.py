@@ -138,10 +138,6 @@ runpy.run_module("jupyterhub.singleuser", run_name="__main__", alter_sys=True)
 """
 c.Spawner.cmd = [SINGLEUSER_PYTHON, "-c", SINGLEUSER_PROGRAM]
 c.Spawner.default_url = f"/lab/tree/{LESSONS_DIR}"
-# nbgrader, in a student's server, reads these (nbgrader_config.py) ...
-c.Spawner.environment.update({"AUTODIFF_EXCHANGE": EXCHANGE, "AUTODIFF_INSTRUCTOR": INSTRUCTOR})
-if os.environ.get("AUTODIFF_COURSE_ID"):
-    c.Spawner.environment.update({"AUTODIFF_COURSE_ID": os.environ["AUTODIFF_COURSE_ID"]})
 if not UNDER_TLJH:  # (TLJH puts its user environment on PATH itself)
     # The kit's environment's commands come first in a student's terminal and
     # kernel: nbgrader, autodiff-kit, and alembic, which nbgrader runs to make a
@@ -149,11 +145,16 @@ if not UNDER_TLJH:  # (TLJH puts its user environment on PATH itself)
     # /opt/autodiff/bin/jupyterhub, without activating that environment.
     c.Spawner.environment.update({"PATH": os.pathsep.join(
         [str(Path(SINGLEUSER_PYTHON).parent), os.environ.get("PATH", os.defpath)])})
+# nbgrader, in a student's server, reads these variables (nbgrader_config.py) ...
+c.Spawner.environment.update({"AUTODIFF_EXCHANGE": EXCHANGE, "AUTODIFF_INSTRUCTOR": INSTRUCTOR})
+if os.environ.get("AUTODIFF_COURSE_ID"):
+    c.Spawner.environment.update({"AUTODIFF_COURSE_ID": os.environ["AUTODIFF_COURSE_ID"]})
 # ... and finds nbgrader_config.py beside this file (under TLJH: in /etc/jupyter).
 nbgrader_config_dir = os.environ.get("AUTODIFF_NBGRADER_CONFIG_DIR") or (
     None if UNDER_TLJH else str(HERE))
 if nbgrader_config_dir:
     c.Spawner.environment.update({"JUPYTER_CONFIG_PATH": nbgrader_config_dir})
-# A lesson that trains a model takes a while to start its first kernel.
+# A class that logs in at once starts its servers together: on a busy
+# machine each may take a minute or more to answer.
 c.Spawner.start_timeout = 120
 c.Spawner.http_timeout = 120
