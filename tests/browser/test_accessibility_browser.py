@@ -69,6 +69,18 @@ def focus_ring(page) -> str:
                          "return `${s.outlineStyle} ${s.outlineWidth}`; }")
 
 
+def label_follows(page, image, counter, words: str) -> str:
+    """Wait until ``image``'s aria-label holds ``words`` with the text ``counter`` shows ("step 12"); that text.
+
+    A frame already on its way when Pause was pressed may still be drawn, so
+    the two are read together until they agree.
+    """
+    def agree():
+        shown = counter.text_content()
+        return shown if words.format(shown) in (image.get_attribute("aria-label") or "") else None
+    return wait_until(agree, 10, f"the aria-label to say {words!r} with the counter's text", page=page)
+
+
 # ---------------------------------------------------------------------------
 
 
@@ -116,8 +128,7 @@ def test_the_optimizer_lab_plays_pauses_and_changes_a_setting_by_keyboard(nb):
                "the lab to take a step while playing", page=nb.page)
     nb.page.keyboard.press(" ")                                # and Pause
     expect(play).to_have_text("▶ Play")
-    steps = view.locator('[data-role="steps"]').text_content()
-    expect(canvas).to_have_attribute("aria-label", re.compile(rf", {re.escape(steps)}: SGD at x "))
+    label_follows(nb.page, canvas, view.locator('[data-role="steps"]'), ", {}: SGD at x ")
     # a setting: Tab to the learning-rate slider, → makes it larger; the kernel restarts the race
     tab_to(nb.page, 'input[data-role="lr"]')
     assert focus_ring(nb.page).startswith("solid"), "the slider's focus is not visible"
@@ -146,8 +157,7 @@ def test_the_playground_plays_pauses_and_changes_settings_by_keyboard(nb):
     wait_until(lambda: int(epoch.text_content().split()[1]) >= 2, 30, "two epochs while playing", page=nb.page)
     nb.page.keyboard.press(" ")                                # Space: Pause
     expect(play).to_have_text("▶ Play")
-    shown = epoch.text_content()
-    expect(boundary).to_have_attribute("aria-label", re.compile(rf"at {shown}: accuracy train \d"))
+    shown = label_follows(nb.page, boundary, epoch, "at {}: accuracy train ")
     expect(view.locator('canvas[data-role="loss"]')).to_have_attribute(
         "aria-label", re.compile(rf"^Loss per epoch, up to {shown}: train \d"))
     expect(view.locator('canvas[data-role="gradflow"]')).to_have_attribute("aria-label", re.compile(r"layer 1: \d"))
