@@ -68,6 +68,7 @@ import re
 import shutil
 import sys
 from dataclasses import dataclass
+from os import pathsep   # PATH's separator, ; on Windows
 from pathlib import Path
 from typing import Any, Callable, Iterator, Sequence
 
@@ -403,7 +404,7 @@ def nbgrader_api(course_dir: Path) -> Iterator[Any]:
     config = PyFileConfigLoader("nbgrader_config.py", path=str(course_dir)).load_config()
     config.CourseDirectory.root = str(course_dir)
     path = os.environ.get("PATH")
-    os.environ["PATH"] = os.pathsep.join(filter(None, (str(Path(sys.executable).parent), path)))
+    os.environ["PATH"] = pathsep.join(filter(None, (str(Path(sys.executable).parent), path)))
     try:
         yield NbGraderAPI(config=config)
     finally:
