@@ -325,3 +325,9 @@ def test_the_command_refuses_a_file_for_a_folder(tmp_path, capsys):
     (tmp_path / "file").write_text("x")
     status, _, err = kit("assignments", tmp_path / "file", capsys=capsys)
     assert status == 2 and "is a file, not a folder" in err
+
+
+def test_make_assignments_is_a_thin_call_writing_course_which_git_ignores():
+    makefile = (ROOT / "Makefile").read_text(encoding="utf-8")
+    assert "\n\t$(KIT) assignments course --release --force $(if $(LESSONS),--lessons $(LESSONS),)\n" in makefile
+    assert "course/" in (ROOT / ".gitignore").read_text(encoding="utf-8").splitlines()
