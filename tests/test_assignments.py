@@ -37,6 +37,7 @@ from autodiff_kit.assignments import (hidden_check, nbgrader_api, outcome, relea
 from autodiff_kit.student import BEGIN, END, reveals, solution_lines, student_exercise_module
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "notebooks"))  # the lessons import their exercises as `exercises`
 LESSONS = ("03", "05")
 NOTEBOOKS = {"lesson03": "03_computation_graphs", "lesson05": "05_implementing_backward"}
 HALF = {"lesson03": (1, 3), "lesson05": (2,)}     # which exercises (1-based) the "half" student solved
@@ -47,8 +48,6 @@ POINTS = 2.0      # per exercise: the check cell 1 point, the hidden test 1 poin
 def solved_by(student: str, name: str) -> tuple[int, ...]:
     return {"right": (1, 2, 3), "wrong": (), "half": HALF[name]}[student]
 
-
-sys.path.insert(0, str(ROOT / "notebooks"))  # the lessons import their exercises as `exercises`
 
 
 def without_markers(source: str) -> str:
