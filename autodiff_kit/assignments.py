@@ -131,22 +131,21 @@ def assignment_name(notebook: Path) -> str:
 
 
 def select_lessons(lessons: Sequence[str] | None, folder: Path | None = None) -> list[Path]:
-    """The notebooks of ``lessons`` ("03", "3" or "lesson03"), in order; all of them for None.
+    """The notebooks of ``lessons`` ("03", "3", "5b" or "lesson03"), in order; all of them for None.
 
     An unknown lesson is a `LookupError` that names it and lists the lessons.
     """
-    from . import lesson_notebooks
+    from . import find_lesson, lesson_id, lesson_notebooks
 
     found = lesson_notebooks(folder)
     if lessons is None:
         return list(found.values())
-    chosen: dict[int, Path] = {}
+    chosen: dict[str, Path] = {}
     for text in lessons:
-        digits = str(text).strip().removeprefix("lesson")
-        if not digits.isdigit() or int(digits) not in found:
-            listing = ", ".join(f"{number:02d}" for number in found)
-            raise LookupError(f"there is no lesson {text!r}; the lessons are {listing}")
-        chosen[int(digits)] = found[int(digits)]
+        notebook = find_lesson(text, found)
+        if notebook is None:
+            raise LookupError(f"there is no lesson {text!r}; the lessons are {', '.join(found)}")
+        chosen[lesson_id(notebook)] = notebook
     return [chosen[number] for number in sorted(chosen)]
 
 

@@ -26,13 +26,12 @@ Ctrl+C stops it, and the kernel with it.
 from __future__ import annotations
 
 import argparse
-import re
 import secrets
 import socket
 import sys
 from pathlib import Path
 
-from . import lesson_notebooks
+from . import find_lesson, lesson_id, lesson_notebooks
 
 DEFAULT_PORT = 8866  # Voilà's own default
 HOST = "127.0.0.1"
@@ -43,24 +42,25 @@ EXAMPLE = "autodiff-kit present 12"
 EXAMPLE_PORT = "autodiff-kit present {lesson} --port {port}"
 
 
-def lessons(folder: Path | None = None) -> dict[int, Path]:
-    """Every lesson in ``folder`` (default: the kit's own) by its number: NN_name.ipynb."""
+def lessons(folder: Path | None = None) -> dict[str, Path]:
+    """Every lesson in ``folder`` (default: the kit's own) by its id: "07" for 07_name.ipynb, "05b"."""
     return lesson_notebooks(folder)
 
 
 def lesson_list(folder: Path | None = None) -> str:
-    return "\n".join(f"  {path.name[:2]}  {path.name}" for path in lessons(folder).values())
+    return "\n".join(f"  {number:<3} {path.name}" for number, path in lessons(folder).items())
 
 
 def resolve(lesson: str | None, folder: Path | None = None, example: str = EXAMPLE) -> Path:
-    """The notebook of lesson ``lesson`` ("12", "07", "7"); `LookupError` (with the list) if none."""
+    """The notebook of lesson ``lesson`` ("12", "07", "7", "5b"); `LookupError` (with the list) if none."""
     text = (lesson or "").strip()
     found = lessons(folder)
     if not found:
         raise LookupError(f"{folder} has no lessons (NN_name.ipynb): copy them there first, "
                           f"`autodiff-kit lessons {folder}`")
-    if re.fullmatch(r"[0-9]{1,3}", text) and int(text) in found:
-        return found[int(text)]
+    notebook = find_lesson(text, found) if text else None
+    if notebook is not None:
+        return notebook
     why = "no lesson given" if not text else f"there is no lesson {text!r}"
     raise LookupError(f"{why}: say which one, e.g. `{example}`. The lessons:\n"
                       f"{lesson_list(folder)}")
@@ -147,7 +147,7 @@ def run(args: argparse.Namespace, example: str = EXAMPLE, example_port: str = EX
 
     token = secrets.token_hex(24)
     url = f"http://{HOST}:{args.port}/?token={token}"
-    print(f"Lesson {notebook.name[:2]}: {notebook}, in classroom mode (code hidden).\n"
+    print(f"Lesson {lesson_id(notebook)}: {notebook}, in classroom mode (code hidden).\n"
           f"Open (the page appears once every cell has run):\n\n    {url}\n\n"
           "Ctrl+C stops the server.", flush=True)
 

@@ -19,12 +19,12 @@ import nbformat
 import pytest
 from nbformat.v4 import new_code_cell, new_notebook
 
-from autodiff_kit import cli, doctor, lessons_source
+from autodiff_kit import cli, doctor, lesson_notebooks, lessons_source
 from autodiff_kit.lessons import MANIFEST, copy_lessons, report
 
 ROOT = Path(__file__).resolve().parents[1]
-COMMANDS = ("lessons", "lab", "present", "student", "check", "doctor", "demo")
-LESSON_COUNT = len(list((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb")))
+COMMANDS = ("lessons", "lab", "present", "student", "assignments", "check", "doctor", "demo")
+LESSON_COUNT = len(list(lesson_notebooks(ROOT / "notebooks").values()))
 EXERCISE_COUNT = len(list((ROOT / "notebooks" / "exercises").glob("*.py")))
 
 
@@ -43,7 +43,7 @@ def test_the_top_level_help_lists_every_command_and_the_exit_codes(capsys):
     status, out, _ = kit("--help", capsys=capsys)
     assert status == 0
     for name in COMMANDS:
-        assert f"\n    {name} " in out, name
+        assert f"\n    {name} " in out or f"\n    {name}\n" in out, name
     for code in ("0  done", "1  the command ran", "2  bad usage", "3  a package"):
         assert code in out
 
@@ -72,6 +72,7 @@ def test_the_console_script_and_python_m_are_the_same_command():
     (["check", "extra"], "unrecognized arguments: extra"),
     (["present", "12", "--port", "abc"], "argument --port: invalid int value: 'abc'"),
     (["student"], "the following arguments are required: DIR"),
+    (["assignments"], "the following arguments are required: DIR"),
     (["lab", "--port"], "argument --port: expected one argument"),
 ])
 def test_argparse_errors_say_what_is_wrong_and_exit_2(argv, words, capsys):
@@ -110,6 +111,8 @@ def test_present_finds_a_lesson_in_a_learners_folder(tmp_path):
     copy_lessons(tmp_path / "mine")
     assert present.resolve("7", tmp_path / "mine") == tmp_path / "mine" / "07_a_neuron.ipynb"
     assert present.resolve("07").name == "07_a_neuron.ipynb"
+    assert present.resolve("5b").name == present.resolve("lesson05B").name == "05b_build_your_own_engine.ipynb"
+    assert present.resolve("5").name == "05_implementing_backward.ipynb"
 
 
 def test_lab_refuses_a_bad_port_before_starting(capsys):
@@ -179,7 +182,7 @@ def test_lessons_copies_every_lesson_and_exercise_module(tmp_path, capsys):
     assert (status, err) == (0, "")
     assert f"{LESSON_COUNT + EXERCISE_COUNT} copied" in out
     assert f'Open them with: autodiff-kit lab "{target}"' in out           # a space: quoted
-    for path in [*(ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"), *(ROOT / "notebooks" / "exercises").glob("*.py")]:
+    for path in [*lesson_notebooks(ROOT / "notebooks").values(), *(ROOT / "notebooks" / "exercises").glob("*.py")]:
         copy = target / path.relative_to(ROOT / "notebooks")
         assert copy.read_bytes() == path.read_bytes(), copy
 

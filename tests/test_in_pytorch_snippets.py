@@ -27,9 +27,11 @@ from pathlib import Path
 import nbformat
 import pytest
 
+from autodiff_kit import lesson_notebooks
+
 torch = pytest.importorskip("torch")
 
-NOTEBOOKS = sorted((Path(__file__).resolve().parent.parent / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+NOTEBOOKS = list(lesson_notebooks(Path(__file__).resolve().parent.parent / "notebooks").values())
 
 # What every snippet may assume: the usual imports, and a seed.
 COMMON = """
@@ -120,7 +122,7 @@ def is_code(span: str) -> bool:
 def collect() -> list:
     cases = []
     for path in NOTEBOOKS:
-        lesson = path.name[:2]
+        lesson = path.name.split("_", 1)[0]
         nb = nbformat.read(path, as_version=4)
         snippets = []
         for text in pytorch_cells(nb):
@@ -198,7 +200,7 @@ def torch_names() -> list:
     for path in NOTEBOOKS:
         for text in pytorch_cells(nbformat.read(path, as_version=4)):
             for span in re.findall(r"`([^`]+)`", re.sub(r"```.*?```", "", text, flags=re.S)):
-                names |= {(path.name[:2], name) for name in re.findall(r"\btorch(?:\.\w+)+", span)}
+                names |= {(path.name.split("_", 1)[0], name) for name in re.findall(r"\btorch(?:\.\w+)+", span)}
     return sorted(names)
 
 

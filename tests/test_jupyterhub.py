@@ -114,8 +114,8 @@ def test_ci_installs_the_proxy_only_when_it_is_missing():
 def hub(tmp_path_factory):
     """The hub, stopped with everything it started when the module's tests are done (also on failure)."""
     if shutil.which("configurable-http-proxy") is None:
-        skip_or_fail("JupyterHub test: configurable-http-proxy is not on PATH "
-                     "(npm install -g configurable-http-proxy@5.3.0, as .ci/run does)")
+        skip_or_fail("configurable-http-proxy is not on PATH "
+                     "(npm install -g configurable-http-proxy@5.3.0, as .ci/run does)", what="JUPYTERHUB TESTS")
     try:
         hub = start_hub(tmp_path_factory.mktemp("class-server"), INSTRUCTOR, STUDENTS)
     except (HubError, TimeoutError) as error:

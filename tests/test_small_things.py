@@ -27,6 +27,7 @@ from pathlib import Path
 
 import pytest
 
+from autodiff_kit import LESSON_GLOB
 from widgets.exercise import Exercise
 from widgets.optimizer_lab import OptimizerLab
 from widgets.optimizer_race import LABEL_WIDTH, SCHEDULES
@@ -40,9 +41,7 @@ sys.path.insert(0, str(NOTEBOOKS))  # the lessons import their exercises as `exe
 # ---------------------------------------------------------------------------
 # Hints: no code with a stray "." at its end
 # ---------------------------------------------------------------------------
-EXERCISE_MODULES = sorted(p.stem for p in (NOTEBOOKS / "exercises").glob("lesson[0-9][0-9].py"))
-# The modules whose hints still have one (lesson 11's hint 2 went with the hint ladders of issue 14).
-STRAY_DOT_TO_FIX: set[str] = set()
+EXERCISE_MODULES = sorted(p.stem for p in (NOTEBOOKS / "exercises").glob("lesson[0-9][0-9]*.py"))
 
 
 def stray_dots(hint: str) -> list[str]:
@@ -68,9 +67,7 @@ def test_stray_dots_finds_what_it_should():
     assert stray_dots("`return upstream * (1 - math.tanh(x) ** 2)`") == []
 
 
-@pytest.mark.parametrize("module", [
-    pytest.param(m, marks=pytest.mark.xfail(strict=True, reason="a stray '.' still to remove"))
-    if m in STRAY_DOT_TO_FIX else m for m in EXERCISE_MODULES])
+@pytest.mark.parametrize("module", EXERCISE_MODULES)
 def test_no_hint_has_code_ending_in_a_stray_dot(module):
     exercises = importlib.import_module(f"exercises.{module}")
     bad = [(name, k + 1, code)
@@ -106,9 +103,7 @@ def test_schedule_labels_fit_the_menu_and_the_tooltip_says_the_rest():
 # Code lines in the lessons: at most 100 characters (longer ones are cut off)
 # ---------------------------------------------------------------------------
 LINE_LIMIT = 100
-LESSONS = sorted(p.name for p in NOTEBOOKS.glob("[0-9][0-9]_*.ipynb"))
-# Lessons with longer lines, owned by other changes now (issue 12 names 09 and 12, fixed here).
-LONG_LINES_TO_WRAP = {"06", "11"}
+LESSONS = sorted(p.name for p in NOTEBOOKS.glob(LESSON_GLOB))
 
 
 def long_code_lines(lesson: str) -> list[tuple[int, int]]:
@@ -117,16 +112,13 @@ def long_code_lines(lesson: str) -> list[tuple[int, int]]:
             for line in "".join(cell["source"]).splitlines() if len(line) > LINE_LIMIT]
 
 
-@pytest.mark.parametrize("lesson", [
-    pytest.param(n, marks=pytest.mark.xfail(strict=True, reason="code lines over 100 characters to wrap"))
-    if n[:2] in LONG_LINES_TO_WRAP else n for n in LESSONS])
+@pytest.mark.parametrize("lesson", LESSONS)
 def test_no_code_line_is_longer_than_100_characters(lesson):
     assert long_code_lines(lesson) == []          # (cell, length) of each longer line
 
 
-def test_lessons_09_and_12_are_checked_strictly():
-    assert {"09", "12"}.isdisjoint(LONG_LINES_TO_WRAP)
-    assert {"09_losses.ipynb", "12_training_end_to_end.ipynb"} <= set(LESSONS)
+def test_every_lesson_is_checked():
+    assert {"05b_build_your_own_engine.ipynb", "09_losses.ipynb", "16_what_a_gradient_costs.ipynb"} <= set(LESSONS)
 
 
 # ---------------------------------------------------------------------------

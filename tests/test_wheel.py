@@ -32,6 +32,8 @@ from pathlib import Path
 
 import pytest
 
+from autodiff_kit import lesson_notebooks
+
 ROOT = Path(__file__).resolve().parents[1]
 LESSONS_UNDER_NBVAL = ("01_setup.ipynb", "03_computation_graphs.ipynb",  # doctor(); graphs drawn
                        "15_a_digit_classifier.ipynb")                      # the shipped digits, torch
@@ -120,7 +122,7 @@ def test_the_wheel_installs_alone_and_runs_the_lessons(tmp_path):
     lessons = tmp_path / "my lessons"            # a space, as in many a Windows user folder
     done = run([kit, "lessons", lessons], cwd=tmp_path, env=env)
     assert "copied" in done.stdout
-    assert sorted(p.name for p in lessons.glob("*.ipynb")) == sorted(p.name for p in (ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+    assert sorted(p.name for p in lessons.glob("*.ipynb")) == sorted(p.name for p in lesson_notebooks(ROOT / "notebooks").values())
     assert sorted(p.name for p in (lessons / "exercises").glob("*.py")) == sorted(
         p.name for p in (ROOT / "notebooks" / "exercises").glob("*.py"))
     (lessons / "pytest.ini").write_text("[pytest]\n")   # not the clone's settings

@@ -30,9 +30,9 @@ from .helpers import (REPO, SCREENSHOT_DIR, BrowserUnavailable, LabServerError, 
                       stop_lab_server)
 
 
-def skip_or_fail(reason: str) -> None:
-    """Skip loudly; on CI (CI=true) a missing browser is a failure, not a skip."""
-    reason = f"BROWSER TESTS NOT RUN: {reason}"
+def skip_or_fail(reason: str, what: str = "BROWSER TESTS") -> None:
+    """Skip loudly; on CI (CI=true) a missing prerequisite is a failure, not a skip."""
+    reason = f"{what} NOT RUN: {reason}"
     if os.environ.get("CI", "").lower() == "true":
         pytest.fail(reason, pytrace=False)
     pytest.skip(reason)
