@@ -86,8 +86,9 @@ def test_new_graph_drawings_use_a_larger_font():
 
 def test_the_browser_module_gets_the_scale_from_python():
     for cls in (GraphStepper, OptimizerLab, Playground):
-        first = cls._esm.splitlines()[1]
-        assert first == f"const PROJECTOR_SCALE = {projector_module.SCALE};  // widgets.projector.SCALE"
+        lines = cls._esm.splitlines()
+        assert lines[1] == f"const PROJECTOR_SCALE = {projector_module.SCALE};  // widgets.projector.SCALE"
+        assert lines[2] == "const GRAPH_FONT_SIZE = 11;  // widgets.projector.GRAPH_FONT_SIZE[False]"
         assert "showProjector(model" in cls._esm and '"change:projector"' in cls._esm
 
 

@@ -46,7 +46,7 @@ from typing import Any, Optional
 import anywidget
 import traitlets
 
-from .projector import SCALE, projector_on, register
+from .projector import GRAPH_FONT_SIZE, SCALE, projector_on, register
 
 __all__ = ["esm", "LiveWidget", "PlayingWidget", "png_picture", "figure_png", "running_loop"]
 
@@ -60,10 +60,12 @@ def esm(name: str) -> str:
     The two are joined as text, so the widget's file uses the helpers of
     ``common.js`` as if it had defined them, and keeps its own
     ``export default { render }``. The files are read once, when the widget's
-    class is made. In front of them goes one line from Python: the projector
-    mode's scale (``PROJECTOR_SCALE``, `widgets.projector.SCALE`).
+    class is made. In front of them go two lines from Python: the projector
+    mode's scale (``PROJECTOR_SCALE``, `widgets.projector.SCALE`) and the
+    graphs' normal font size (``GRAPH_FONT_SIZE``, points).
     """
-    parts = [f"// ---- widgets/projector.py\nconst PROJECTOR_SCALE = {SCALE};  // widgets.projector.SCALE"]
+    parts = [f"// ---- widgets/projector.py\nconst PROJECTOR_SCALE = {SCALE};  // widgets.projector.SCALE\n"
+             f"const GRAPH_FONT_SIZE = {GRAPH_FONT_SIZE[False]};  // widgets.projector.GRAPH_FONT_SIZE[False]"]
     for path in (COMMON_JS, HERE / name):
         parts.append(f"// ---- widgets/{path.name}\n{path.read_text(encoding='utf-8')}")
     return "\n".join(parts)

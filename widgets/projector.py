@@ -17,8 +17,9 @@ What it changes:
   the page change at once; widgets made later start in projector mode.
 * **New graph drawings** (`draw_graph`, and the graph of a new
   `GraphStepper`): Graphviz lays them out with `graph_font_size` points
-  instead of 11, so the boxes are made to fit the larger text. A drawing
-  already made keeps its layout (draw it again to see it larger).
+  instead of 11, so the boxes are made to fit the larger text. A
+  `draw_graph` picture already shown keeps its size (draw it again); a
+  stepper made before shows its graph `SCALE` times larger instead.
 
 The switch is per kernel, not per notebook page: it is the state of this
 Python process, like matplotlib's ``rcParams``.

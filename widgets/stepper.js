@@ -369,6 +369,20 @@ function render({ model, el }) {
     setFit(width <= 1800);  // shrink to the width only what stays readable
     svg = indexSvg(ui.graph, data().nodes);
     shown.flow = [];
+    zoomSvg();
+  }
+
+  // Projector mode (common.js showProjector): a graph drawn in the normal font is shown larger, by
+  // PROJECTOR_SCALE; one drawn after projector mode was on already has the larger font (Graphviz laid
+  // it out so) and is shown as drawn.
+  function zoomSvg() {
+    const drawing = ui.graph.querySelector("svg");
+    if (!drawing) return;
+    const font = parseFloat(drawing.querySelector("text")?.getAttribute("font-size")) || GRAPH_FONT_SIZE;
+    const zoom = Math.max(1, (model.get("projector") ? PROJECTOR_SCALE : 1) * GRAPH_FONT_SIZE / font);
+    const width = parseFloat(drawing.getAttribute("width"));   // points
+    drawing.style.width = zoom > 1 && width ? `${width * zoom}pt` : "";
+    drawing.style.height = zoom > 1 && width ? "auto" : "";
   }
 
   function update() {
@@ -615,7 +629,7 @@ function render({ model, el }) {
     "change:speed_ms": () => { showSpeed(); if (model.get("playing")) setPlaying(true); },
     "change:leaf_values": showInputs,
     "change:error": () => showText(ui.error, model.get("error")),
-    "change:projector": () => showProjector(model, ui.root),
+    "change:projector": () => { showProjector(model, ui.root); zoomSvg(); },
   };
   const stopListening = listen(model, listeners);
 

@@ -77,7 +77,10 @@ def label_follows(page, image, counter, words: str) -> str:
     """
     def agree():
         shown = counter.text_content()
-        return shown if words.format(shown) in (image.get_attribute("aria-label") or "") else None
+        if words.format(shown) not in (image.get_attribute("aria-label") or ""):
+            return None
+        page.wait_for_timeout(300)   # and it stays so (no frame was still coming)
+        return shown if counter.text_content() == shown else None
     return wait_until(agree, 10, f"the aria-label to say {words!r} with the counter's text", page=page)
 
 
@@ -158,8 +161,7 @@ def test_the_playground_plays_pauses_and_changes_settings_by_keyboard(nb):
     nb.page.keyboard.press(" ")                                # Space: Pause
     expect(play).to_have_text("▶ Play")
     shown = label_follows(nb.page, boundary, epoch, "at {}: accuracy train ")
-    expect(view.locator('canvas[data-role="loss"]')).to_have_attribute(
-        "aria-label", re.compile(rf"^Loss per epoch, up to {shown}: train \d"))
+    label_follows(nb.page, view.locator('canvas[data-role="loss"]'), epoch, "Loss per epoch, up to {}: train ")
     expect(view.locator('canvas[data-role="gradflow"]')).to_have_attribute("aria-label", re.compile(r"layer 1: \d"))
     expect(view.locator('canvas[data-role="confusion"]')).to_have_attribute(
         "aria-label", re.compile(r"true class 0: \d+ predicted 0, \d+ predicted 1; true class 1: "))
@@ -205,6 +207,10 @@ def test_projector_mode_makes_every_widget_larger_and_goes_back(nb):
     sizes = {key: nb.view(key).evaluate("el => parseFloat(getComputedStyle(el).fontSize)") for key in ROOTS}
     canvas = nb.view("lab").locator('canvas[data-role="contour"]')
     width = canvas.evaluate("c => c.getBoundingClientRect().width")
+    graph = nb.view("stepper").locator('[data-role="graph"] svg')
+    # the width the graph is shown at (Fit may then narrow it to the column), over its drawn width
+    zoom = "g => (parseFloat(g.style.width) || parseFloat(g.getAttribute('width'))) / parseFloat(g.getAttribute('width'))"
+    assert graph.evaluate(zoom) == 1
     nb.kernel_says("import widgets\nprint('projector', widgets.projector(True))", "projector True")
     view = nb.view("stepper")
     wait_until(lambda: view.evaluate("el => parseFloat(getComputedStyle(el).fontSize)") > sizes["stepper"] * 1.3,
@@ -216,9 +222,12 @@ def test_projector_mode_makes_every_widget_larger_and_goes_back(nb):
         nb.view(key).evaluate("el => el.scrollIntoView()")
         screenshot(nb.page, f"a11y-projector-{key}")
     assert canvas.evaluate("c => c.getBoundingClientRect().width") > width * 1.2   # the map too
+    # the stepper's graph, drawn in the normal font before the switch, is shown larger
+    assert graph.evaluate(zoom) == pytest.approx(1.4)
     nb.kernel_says("print('projector', widgets.projector(False))", "projector False")
     wait_until(lambda: view.evaluate("el => parseFloat(getComputedStyle(el).fontSize)") == sizes["stepper"],
                10, "the stepper's text to shrink back", page=nb.page)
     for key in ("lab", "pg"):
         assert nb.view(key).evaluate("el => parseFloat(getComputedStyle(el).fontSize)") == sizes[key]
+    assert graph.evaluate(zoom) == 1
 
