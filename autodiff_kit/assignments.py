@@ -95,7 +95,8 @@ SOLUTION_BEGIN, SOLUTION_END = "### BEGIN SOLUTION", "### END SOLUTION"
 # What nbgrader looks for, as a substring of any line.
 _DELIMITERS = ("BEGIN SOLUTION", "END SOLUTION", "BEGIN HIDDEN TESTS", "END HIDDEN TESTS")
 _CHECK = re.compile(r"^(?P<exercise>[A-Za-z_]\w*)\.check\((?P<function>[A-Za-z_]\w*)\)$")
-_DEF = re.compile(r"^def\s+(?P<function>[A-Za-z_]\w*)\s*\(", re.MULTILINE)
+# What a solution cell defines for a check to name: a function, or a class (lesson 05b checks `Value`).
+_DEF = re.compile(r"^(?:def|class)\s+(?P<function>[A-Za-z_]\w*)\s*[(:]", re.MULTILINE)
 _PACKAGE = ("__init__.py", "common.py")   # shipped with every lesson's module
 
 

@@ -330,3 +330,13 @@ def test_make_assignments_is_a_thin_call_writing_course_which_git_ignores():
     makefile = (ROOT / "Makefile").read_text(encoding="utf-8")
     assert "\n\t$(KIT) assignments course --release --force $(if $(LESSONS),--lessons $(LESSONS),)\n" in makefile
     assert "course/" in (ROOT / ".gitignore").read_text(encoding="utf-8").splitlines()
+
+
+def test_a_lesson_whose_checks_name_a_class_is_graded_too(tmp_path):
+    """Lesson 05b checks the learner's class (ex_mul.check(Value), ex_mlp.check(MLP)): four exercises."""
+    assert write_source(tmp_path, ["5b"]) == ["lesson05b"]
+    source = nbformat.read(tmp_path / "source" / "lesson05b" / "05b_build_your_own_engine.ipynb", as_version=4)
+    graded = [cell.metadata["nbgrader"]["grade_id"] for cell in source.cells
+              if cell.metadata.get("nbgrader", {}).get("grade")]
+    assert graded == [f"{name}_{kind}" for name in ("ex_mul", "ex_tanh_exp", "ex_backward", "ex_mlp")
+                      for kind in ("test", "hidden")]
