@@ -12,6 +12,12 @@ nothing drawn) that a lesson or a widget can show one step at a time:
   the operand's gradient before and after. When several contributions reach
   one node (fan-out in the forward pass), each step shows the running sum.
 
+The explanations keep two ideas apart (see `grad_name`): the gradient a node
+accumulates, written ``grad(c)``, and an op's local derivative, written in
+the op's own formula, ``∂(c + a)/∂c``. One line of a backward step reads::
+
+    grad(c) += grad(d) · ∂(c + a)/∂c = −6 × 1 = −6; running sum grad(c) = −4 + −6 = −10
+
 The numbers come from the same op rules, in the same order, as
 `Var.backward()`; replaying the backward steps gives exactly its gradients.
 """
@@ -28,7 +34,8 @@ from .var import Var
 
 __all__ = [
     "trace", "Trace", "TraceNode", "TraceEdge", "ForwardStep", "BackwardStep",
-    "Contribution", "describe_nodes", "reevaluate", "format_number",
+    "Contribution", "describe_nodes", "reevaluate", "format_number", "grad_name", "local_name",
+    "seed_text", "running_sum_text", "GRAD_NOTATION",
 ]
 
 
@@ -38,6 +45,53 @@ def format_number(x: float) -> str:
     if text == "-0":
         text = "0"
     return text.replace("-", "−")
+
+
+GRAD_NOTATION = "grad({})"  # the accumulated gradient of a node, in every explanation (see grad_name)
+
+
+def grad_name(name: str) -> str:
+    """How every explanation writes the gradient that node ``name`` accumulates: ``grad(name)``.
+
+    The backward pass keeps, for each node, a running total that ends as
+    ∂L/∂name (the output L's derivative with respect to that node). Writing
+    that total as ``∂L/∂c`` too would give one symbol two meanings, since
+    each step also multiplies by an op's *local* derivative, ``∂(c + a)/∂c``:
+    ``∂L/∂c += ∂L/∂d · ∂d/∂c`` reads like an identity, and halfway through
+    the pass ``∂L/∂c`` is not yet ∂L/∂c at all. So the accumulated gradient
+    gets its own name. ``grad(c)`` rather than the textbook adjoint c̄: it
+    is plain text in any font and in a quiz box, it says what it is, and it
+    is the name the code uses (``c.grad``). Once the pass is over,
+    ``grad(c)`` holds ∂L/∂c.
+
+    >>> grad_name("c")
+    'grad(c)'
+    """
+    return GRAD_NOTATION.format(name)
+
+
+def local_name(expression: str, operand: str) -> str:
+    """An op's local derivative in the op's own terms: ``∂(c + a)/∂c`` for ``expression`` "c + a".
+
+    Written with the formula rather than the node's name (``∂d/∂c``), it
+    cannot be mistaken for an accumulated gradient (`grad_name`), at the
+    output too (``∂(d·c)/∂d``, not ``∂L/∂d``).
+    """
+    return f"∂({expression})/∂{operand}"
+
+
+def seed_text(output: str) -> str:
+    """The first backward step, ``grad(L) = 1``: the output changes one-for-one with itself (∂L/∂L = 1)."""
+    return f"{grad_name(output)} = 1 (the seed)"
+
+
+def running_sum_text(name: str, before: str, share: str, total: Optional[str] = None) -> str:
+    """A second (third, ...) contribution reaching one node: ``running sum grad(c) = −4 + −6 = −10``.
+
+    Without ``total`` the sum is only named: ``running sum grad(W) = the earlier ones + this one``.
+    """
+    text = f"running sum {grad_name(name)} = {before} + {share}"
+    return text if total is None else f"{text} = {total}"
 
 
 @dataclass(frozen=True)
@@ -75,7 +129,7 @@ class ForwardStep:
 
 @dataclass(frozen=True)
 class Contribution:
-    """What one op node passes to one operand: ∂L/∂operand += ∂L/∂node · ∂node/∂operand."""
+    """What one op node passes to one operand: grad(operand) += grad(node) · ∂(node's formula)/∂operand."""
 
     parent: str
     operand: int     # 0 for a, 1 for b
@@ -84,9 +138,8 @@ class Contribution:
     value: float     # upstream × local
     before: float    # the operand's gradient before this step
     after: float     # ... and after it: before + value
-    text: str        # e.g. "∂L/∂a += ∂L/∂c · ∂c/∂a = −2 × 3 = −6"
-    rule: str = ""   # the local derivative in this graph's names: "∂c/∂a = b"; at the output, in
-                     # the op's own terms: "∂(d·f)/∂d = f" (∂L/∂d would read as the gradient itself)
+    text: str        # e.g. "grad(a) += grad(c) · ∂(a·b)/∂a = −2 × 3 = −6"
+    rule: str = ""   # the local derivative in this graph's names, in the op's own terms: "∂(a·b)/∂a = b"
 
 
 @dataclass(frozen=True)
@@ -94,7 +147,7 @@ class BackwardStep:
     """One node passing its gradient to its operands (the first step seeds the output)."""
 
     node: str
-    upstream: float  # ∂L/∂node, complete when this step runs
+    upstream: float  # grad(node), complete (so ∂L/∂node) when this step runs
     contributions: tuple[Contribution, ...]
     text: str        # every line of the explanation, joined by newlines
 
@@ -201,7 +254,6 @@ def _backward_steps(order: list[Var], nodes: tuple[TraceNode, ...]) -> tuple[Bac
     index = {node: i for i, node in enumerate(order)}
     names = [n.name for n in nodes]
     out = names[-1]
-    last = len(order) - 1
     totals = [0.0] * len(order)  # each node's gradient as last recorded
     received = [0] * len(order)  # contributions so far, per node
     steps: list[tuple[int, list[Contribution]]] = []  # (node index, its contributions)
@@ -218,21 +270,20 @@ def _backward_steps(order: list[Var], nodes: tuple[TraceNode, ...]) -> tuple[Bac
         received[j] += 1
         upstream = node._pass_grad
         operand_names = [names[index[p]] for p in node.parents]
-        # The local derivative ∂node/∂operand. At the output it would read ∂L/∂d, the very
-        # gradient being computed, so there it is written in the op's own terms: ∂(d·f)/∂d.
-        of = names[i] if i != last else f"({node.op.write(*operand_names)})"
-        local_name = f"∂{of}/∂{names[j]}"
-        text = (f"∂{out}/∂{names[j]} += ∂{out}/∂{names[i]} · {local_name} = "
+        # The local derivative, in the op's own terms (∂(c + a)/∂c), so that it never reads
+        # like an accumulated gradient (grad(c)).
+        local_text = local_name(node.op.write(*operand_names), names[j])
+        text = (f"{grad_name(names[j])} += {grad_name(names[i])} · {local_text} = "
                 f"{format_number(upstream)} × {format_number(local)} = {format_number(contribution)}")
         if received[j] > 1:  # fan-out: this operand was used more than once
-            text += (f"; running sum ∂{out}/∂{names[j]} = {format_number(before)} + "
-                     f"{format_number(contribution)} = {format_number(total)}")
-        rule = f"{local_name} = {node.op.write_derivative(k, *operand_names)}"
+            text += "; " + running_sum_text(names[j], format_number(before), format_number(contribution),
+                                            format_number(total))
+        rule = f"{local_text} = {node.op.write_derivative(k, *operand_names)}"
         contributions.append(Contribution(nodes[j].id, k, local, node.op.formula(k), contribution,
                                           before, total, text, rule))
 
     backpropagate(order, record=record)
-    seed = BackwardStep(nodes[-1].id, 1.0, (), f"∂{out}/∂{out} = 1 (the seed)")
+    seed = BackwardStep(nodes[-1].id, 1.0, (), seed_text(out))
     return (seed,) + tuple(
         BackwardStep(nodes[i].id, order[i]._pass_grad, tuple(cs), "\n".join(c.text for c in cs))
         for i, cs in steps)

@@ -94,7 +94,7 @@ def test_stepper_refuses_bad_values_from_the_browser(state, words):
 
     # still working
     s.next()
-    assert s.step == 2 and "L passes ∂L/∂L = 1 back to d and f" in s.explanation
+    assert s.step == 2 and "L passes grad(L) = 1 back to d and f" in s.explanation
     s.reset()
     assert s.step == 0 and s.explanation.startswith("Backward pass")
     s.set_phase("forward")

@@ -138,23 +138,24 @@ def test_current_is_the_trace_record(s):
 # ---------------------------------------------------------------------------
 
 BACKWARD_TEXTS = [
-    "Backward pass: from L back to the inputs, each node passes ∂L/∂node to its operands, "
-    "by the chain rule:\n"
-    "    ∂L/∂operand += ∂L/∂node · ∂node/∂operand\n"
-    "Press Step to seed ∂L/∂L = 1.",
+    "Backward pass: from L back to the inputs. Each node's grad(node) starts at 0 and adds up what "
+    "reaches it; once the pass is over it holds ∂L/∂node. A node whose grad is complete passes it to "
+    "its operands, by the chain rule:\n"
+    "    grad(operand) += grad(node) · ∂(node's formula)/∂operand\n"
+    "Press Step to seed grad(L) = 1.",
     "Start at the output: L changes one-for-one with itself.\n"
-    "∂L/∂L = 1 (the seed)",
-    "L passes ∂L/∂L = 1 back to d and f:\n"
-    "∂L/∂d += ∂L/∂L · ∂(d·f)/∂d = 1 × −2 = −2\n"        # ∂(d·f)/∂d = f = −2
-    "∂L/∂f += ∂L/∂L · ∂(d·f)/∂f = 1 × 4 = 4",           # ∂(d·f)/∂f = d = 4
-    "d passes ∂L/∂d = −2 back to e and c:\n"
-    "∂L/∂e += ∂L/∂d · ∂d/∂e = −2 × 1 = −2\n"
-    "∂L/∂c += ∂L/∂d · ∂d/∂c = −2 × 1 = −2",
-    "e passes ∂L/∂e = −2 back to a and b:\n"
-    "∂L/∂a += ∂L/∂e · ∂e/∂a = −2 × −3 = 6\n"        # b·f = −3·−2 = 6
-    "∂L/∂b += ∂L/∂e · ∂e/∂b = −2 × 2 = −4\n"        # a·f = 2·−2 = −4
+    "grad(L) = 1 (the seed)",
+    "L passes grad(L) = 1 back to d and f:\n"
+    "grad(d) += grad(L) · ∂(d·f)/∂d = 1 × −2 = −2\n"        # ∂(d·f)/∂d = f = −2
+    "grad(f) += grad(L) · ∂(d·f)/∂f = 1 × 4 = 4",           # ∂(d·f)/∂f = d = 4
+    "d passes grad(d) = −2 back to e and c:\n"
+    "grad(e) += grad(d) · ∂(e + c)/∂e = −2 × 1 = −2\n"
+    "grad(c) += grad(d) · ∂(e + c)/∂c = −2 × 1 = −2",
+    "e passes grad(e) = −2 back to a and b:\n"
+    "grad(a) += grad(e) · ∂(a·b)/∂a = −2 × −3 = 6\n"        # b·f = −3·−2 = 6
+    "grad(b) += grad(e) · ∂(a·b)/∂b = −2 × 2 = −4\n"        # a·f = 2·−2 = −4
     "\n"
-    "Backward pass complete: every ∂L/∂node is known.",
+    "Backward pass complete: every node's grad now holds ∂L/∂node.",
 ]
 
 FORWARD_TEXTS = [
@@ -290,11 +291,11 @@ def test_fan_in_a_plus_a():
     assert s.total_steps == 2
     s.go_to(2)
     assert s.explanation == (
-        "L passes ∂L/∂L = 1 back to a:\n"
-        "∂L/∂a += ∂L/∂L · ∂(a + a)/∂a = 1 × 1 = 1\n"
-        "∂L/∂a += ∂L/∂L · ∂(a + a)/∂a = 1 × 1 = 1; running sum ∂L/∂a = 1 + 1 = 2\n"
+        "L passes grad(L) = 1 back to a:\n"
+        "grad(a) += grad(L) · ∂(a + a)/∂a = 1 × 1 = 1\n"
+        "grad(a) += grad(L) · ∂(a + a)/∂a = 1 × 1 = 1; running sum grad(a) = 1 + 1 = 2\n"
         "\n"
-        "Backward pass complete: every ∂L/∂node is known.")
+        "Backward pass complete: every node's grad now holds ∂L/∂node.")
     assert s.view_state()["texts"]["n0"][1] == "grad 2"
     assert s.view_state()["flow"] == ["ad-e0", "ad-e1"]   # both arrows from a carry a gradient
     assert grads_by_name(s, named) == real_grads(a_plus_a) == {"a": 2.0}
@@ -305,13 +306,13 @@ def test_fan_in_x_used_twice():
     s = GraphStepper(L)
     # n0=x, n1=y, n2=p, n3=L
     s.go_to(2)
-    assert "∂L/∂x += ∂L/∂L · ∂(p + x)/∂x = 1 × 1 = 1" in s.explanation
+    assert "grad(x) += grad(L) · ∂(p + x)/∂x = 1 × 1 = 1" in s.explanation
     assert s.view_state()["texts"]["n0"][1] == "grad 1"
     assert "n0" not in s.view_state()["done"]             # x still waits for p's contribution
     s.go_to(3)
     assert s.explanation.splitlines()[1:3] == [
-        "∂L/∂x += ∂L/∂p · ∂p/∂x = 1 × 3 = 3; running sum ∂L/∂x = 1 + 3 = 4",
-        "∂L/∂y += ∂L/∂p · ∂p/∂y = 1 × 2 = 2",
+        "grad(x) += grad(p) · ∂(x·y)/∂x = 1 × 3 = 3; running sum grad(x) = 1 + 3 = 4",
+        "grad(y) += grad(p) · ∂(x·y)/∂y = 1 × 2 = 2",
     ]
     assert s.view_state()["texts"]["n0"][1] == "grad 4"
     assert grads_by_name(s, named) == real_grads(x_used_twice) == {"x": 4.0, "y": 2.0, "p": 1.0}
@@ -326,12 +327,12 @@ def test_quiz_right_answers():
     assert s.pending_quiz is None       # the seed asks nothing
     s.next()
     assert s.pending_quiz == {
-        "prompt": "L now passes ∂L/∂L = 1 back to d and f. How much does each receive?", "stage": "values",
-        "questions": ["∂L/∂d gets how much from this step?", "∂L/∂f gets how much from this step?"],
+        "prompt": "L now passes grad(L) = 1 back to d and f. How much does each receive?", "stage": "values",
+        "questions": ["grad(d) gets how much from this step?", "grad(f) gets how much from this step?"],
     }
     text = s.answer([-2, 4.0])
-    assert text == ("Right: ∂L/∂d += ∂L/∂L · ∂(d·f)/∂d = 1 × −2 = −2\n"
-                    "Right: ∂L/∂f += ∂L/∂L · ∂(d·f)/∂f = 1 × 4 = 4")
+    assert text == ("Right: grad(d) += grad(L) · ∂(d·f)/∂d = 1 × −2 = −2\n"
+                    "Right: grad(f) += grad(L) · ∂(d·f)/∂f = 1 × 4 = 4")
     assert s.step == 2 and s.feedback == text
     assert s.explanation == BACKWARD_TEXTS[2]
 
@@ -342,9 +343,9 @@ def test_quiz_wrong_answer_says_why():
     s.answer([-2.001, 5])               # the first wrong answer: one more try (see below)
     text = s.answer([-2.001, 5])        # −2.001 is close enough to −2 (rounded); 5 is not −2
     assert text == (
-        "Right: ∂L/∂e += ∂L/∂d · ∂d/∂e = −2 × 1 = −2\n"
-        "Not quite: you said 5, but ∂L/∂c += ∂L/∂d · ∂d/∂c = −2 × 1 = −2 "
-        "(the local derivative is ∂d/∂c = 1).")
+        "Right: grad(e) += grad(d) · ∂(e + c)/∂e = −2 × 1 = −2\n"
+        "Not quite: you said 5, but grad(c) += grad(d) · ∂(e + c)/∂c = −2 × 1 = −2 "
+        "(the local derivative is ∂(e + c)/∂c = 1).")
     assert s.step == 3
     s.next()                            # moving on clears the verdict
     assert s.feedback == ""
@@ -354,15 +355,15 @@ def test_quiz_wrong_answer_gets_one_more_try_before_the_answer_is_shown():
     s = GraphStepper(lecture()[0], quiz=True)
     s.go_to(1)
     text = s.answer([2, 4])             # a sign slip for d: not revealed, a hint and one more try
-    assert text == ("Not yet: you said 2 for ∂L/∂d. Hint: multiply ∂L/∂L = 1 by the local derivative "
+    assert text == ("Not yet: you said 2 for grad(d). Hint: multiply grad(L) = 1 by the local derivative "
                     "∂(d·f)/∂d = f. Try once more, or press Show me.\n"
-                    "Right: ∂L/∂f += ∂L/∂L · ∂(d·f)/∂f = 1 × 4 = 4")
+                    "Right: grad(f) += grad(L) · ∂(d·f)/∂f = 1 × 4 = 4")
     assert "−2" not in text                              # the answer is not given away
     assert s.step == 1 and s.feedback == text and s.pending_quiz["stage"] == "values"
     text = s.answer([3, 4])             # wrong again: now the answer, and why
-    assert text == ("Not quite: you said 3, but ∂L/∂d += ∂L/∂L · ∂(d·f)/∂d = 1 × −2 = −2 "
+    assert text == ("Not quite: you said 3, but grad(d) += grad(L) · ∂(d·f)/∂d = 1 × −2 = −2 "
                     "(the local derivative is ∂(d·f)/∂d = f = −2).\n"
-                    "Right: ∂L/∂f += ∂L/∂L · ∂(d·f)/∂f = 1 × 4 = 4")
+                    "Right: grad(f) += grad(L) · ∂(d·f)/∂f = 1 × 4 = 4")
     assert s.step == 2 and s.feedback == text
     # the try is per visit: back to the question, and a wrong answer gets its second chance again
     s.back()
@@ -377,17 +378,56 @@ def test_quiz_tolerance_and_rounded_numbers():
     s = GraphStepper(lecture()[0], quiz=True)
     s.go_to(1)
     text = s.answer([2 / 3, 4])
-    assert text.startswith("Not yet: you said 0.6667 for ∂L/∂d")
+    assert text.startswith("Not yet: you said 0.6667 for grad(d)")
 
 
 def test_quiz_a_plus_a_asks_per_use():
     s = GraphStepper(a_plus_a()[0], quiz=True)
     s.go_to(1)
-    assert s.pending_quiz["questions"] == ["∂L/∂a gets how much from this step (as operand a)?",
-                                           "∂L/∂a gets how much from this step (as operand b)?"]
-    assert s.answer([1, 2]).splitlines()[1].startswith("Not yet: you said 2 for ∂L/∂a (as operand b).")
+    assert s.pending_quiz["questions"] == ["grad(a) gets how much from this step (as operand a)?",
+                                           "grad(a) gets how much from this step (as operand b)?"]
+    assert s.answer([1, 2]).splitlines()[1].startswith("Not yet: you said 2 for grad(a) (as operand b).")
     assert s.answer([1, 2]).splitlines()[1].startswith(
-        "Not quite: you said 2, but ∂L/∂a += ∂L/∂L · ∂(a + a)/∂a = 1 × 1 = 1; running sum")
+        "Not quite: you said 2, but grad(a) += grad(L) · ∂(a + a)/∂a = 1 × 1 = 1; running sum")
+
+
+def _every_text(s: GraphStepper) -> list[str]:
+    """Every text the stepper shows or sends the browser: introductions, explanations, prompts, quiz texts."""
+    data = s.data
+    texts = list(data["intro"].values()) + [step[key] for phase in ("forward", "backward")
+                                            for step in data[phase] for key in ("explanation", "prompt")
+                                            if key in step]
+    for step in data["backward"]:
+        for item in step["quiz"]:
+            texts += [v for v in item.values() if isinstance(v, str)]
+    for grid in data.get("grids", []):
+        texts += [grid["title"], grid.get("note", "")]
+    return texts
+
+
+def assert_one_notation(s: GraphStepper) -> None:
+    """Issue 14: the accumulated gradient is grad(x) everywhere; ∂ is kept for local derivatives (and,
+    in words, for what grad(x) holds once the pass is over: ∂L/∂node)."""
+    names = [n.name for n in s.trace.nodes]
+    for text in _every_text(s):
+        for first in names:
+            for second in names:
+                assert f"∂{first}/∂{second}" not in text, (text, first, second)
+        assert "∂/∂" not in text, text
+    for step in s.data["backward"]:
+        for item in step["quiz"]:
+            grad = f"grad({item['parent_name']})"
+            assert item["grad_name"] == grad
+            questions = [item[k] for k in ("question", "shape_question") if k in item]
+            assert all(q.startswith((grad, f"What shape is {grad}")) for q in questions), questions
+            assert item["right_text"].startswith(f"Right: {grad} ")
+            for key in ("retry_template", "wrong_template"):
+                assert grad in item[key], item[key]
+
+
+def test_one_notation_in_every_text_and_quiz():
+    for build in (lecture, a_plus_a, x_used_twice):
+        assert_one_notation(GraphStepper(build()[0], quiz=True))
 
 
 def test_quiz_bad_answers():
@@ -424,7 +464,7 @@ def test_set_input_recomputes_without_relayout():
     assert s.leaf_values == {"n0": 5.0, "n1": -3.0, "n3": 10.0, "n5": -2.0}
     assert s.data["nodes"][2]["data_text"] == "data −15"
     assert s.step == 4
-    assert s.explanation.splitlines()[2] == "∂L/∂b += ∂L/∂e · ∂e/∂b = −2 × 5 = −10"
+    assert s.explanation.splitlines()[2] == "grad(b) += grad(e) · ∂(a·b)/∂b = −2 × 5 = −10"
     assert grads_by_name(s, named) == real_grads(lecture, a=5.0)
     s.set_input("n3", 0.5)              # by id; d = −14.5, so ∂L/∂f = −14.5
     assert s.grads["n5"] == -14.5 and s.view_state()["texts"]["n5"][1] == "grad −14.5"

@@ -145,19 +145,19 @@ def test_explanations_have_shapes_and_the_grads_are_torchs():
     L, t = mlp()
     s = GraphStepper(L, parameters=[t["W"], t["b"]])
     values, grads = torch_mlp()
-    assert "∂L/∂operand always has the operand's shape" in s.explanation
+    assert "grad(operand) always has the operand's shape" in s.explanation
     s.go_to(1)
-    assert s.explanation == "Start at the output: L changes one-for-one with itself.\n∂L/∂L = 1 (the seed)"
+    assert s.explanation == "Start at the output: L changes one-for-one with itself.\ngrad(L) = 1 (the seed)"
     s.go_to(2)
-    assert s.explanation.startswith("L passes ∂L/∂L (scalar) = 1 back to sq:\n∂L/∂sq (1×2) += ∂L/∂L (scalar)")
+    assert s.explanation.startswith("L passes grad(L) (scalar) = 1 back to sq:\ngrad(sq) (1×2) += grad(L) (scalar)")
     s.go_to(5)   # h = n2 + b passes on: b was broadcast over the rows
     ex = s.explanation
-    assert ex.startswith("h passes ∂L/∂h (1×2) = [[") and "back to n2 and b:" in ex
-    assert "∂L/∂b (2) += ∂L/∂h (1×2)" in ex and "summed over axis 0" in ex
+    assert ex.startswith("h passes grad(h) (1×2) = [[") and "back to n2 and b:" in ex
+    assert "grad(b) (2) += grad(h) (1×2)" in ex and "summed over axis 0" in ex
     s.go_to(6)
     ex = s.explanation
-    assert "∂L/∂W (3×2) += xᵀ (3×1) · ∂L/∂n2 (1×2)" in ex
-    assert ex.endswith("Backward pass complete: every ∂L/∂node is known.")
+    assert "grad(W) (3×2) += xᵀ (3×1) · grad(n2) (1×2)" in ex
+    assert ex.endswith("Backward pass complete: every node's grad now holds ∂L/∂node.")
     ids = {n.name: n.id for n in s.trace.nodes}
     for name in ("W", "b", "h", "a", "sq", "n2"):
         assert np.allclose(s.grads[ids[name]], grads[name], rtol=1e-12, atol=1e-15), name
@@ -227,22 +227,22 @@ def test_quiz_shape_wrong_is_refused_then_right_then_values():
     _, grads = torch_mlp()
     to_w_step(s)
     quiz = s.pending_quiz
-    assert quiz["stage"] == "shape" and quiz["questions"] == ["What shape is ∂L/∂W?"]
+    assert quiz["stage"] == "shape" and quiz["questions"] == ["What shape is grad(W)?"]
     assert "First, its shape." in quiz["prompt"]
 
     verdict = s.answer(["2×3"])                  # the transpose: a classic slip
-    assert verdict == "Not quite: you said 2×3, but ∂L/∂W always has the shape of W itself: 3×2."
+    assert verdict == "Not quite: you said 2×3, but grad(W) always has the shape of W itself: 3×2."
     assert s.step == 5 and s.feedback == verdict
     assert s.pending_quiz["stage"] == "shape"    # refused: the shape is asked again
 
     verdict = s.answer(["(3, 2)"])
-    assert verdict == "Right: ∂L/∂W has the shape of W, 3×2."
+    assert verdict == "Right: grad(W) has the shape of W, 3×2."
     assert s.step == 5 and s.pending_quiz["stage"] == "values"
-    assert s.pending_quiz["questions"] == ["∂L/∂W gets what from this step? 6 numbers, row by row"]
+    assert s.pending_quiz["questions"] == ["grad(W) gets what from this step? 6 numbers, row by row"]
 
     wrong = grads["W"] * 2
     verdict = s.answer([wrong])                   # a wrong answer: a hint and one more try
-    assert verdict.startswith("Not yet: you said [[") and "Hint: ∂L/∂W (3×2) += " in verdict
+    assert verdict.startswith("Not yet: you said [[") and "Hint: grad(W) (3×2) += " in verdict
     assert s.step == 5 and s.pending_quiz["stage"] == "values"
     verdict = s.answer([wrong])
     assert verdict.startswith("Not quite: you said [[")
@@ -257,7 +257,7 @@ def test_quiz_values_right_with_rounded_text():
     s.answer(["3x2"])
     typed = "[" + ", ".join("[" + ", ".join(f"{v:.4f}" for v in row) + "]" for row in grads["W"]) + "]"
     verdict = s.answer([typed.replace("-", "−")])
-    assert verdict.startswith("Right: ∂L/∂W (3×2) += xᵀ (3×1) · ∂L/∂n2 (1×2) = [[")
+    assert verdict.startswith("Right: grad(W) (3×2) += xᵀ (3×1) · grad(n2) (1×2) = [[")
     assert s.step == 6 and s.pending_quiz is None
 
 
@@ -298,7 +298,7 @@ def test_quiz_bad_answers():
     with pytest.raises(ValueError, match="expected 1 answer"):
         s.answer(["3×2", "3×2"])
     s.answer(["3×2"])
-    with pytest.raises(ValueError, match=r"expected 6 finite number\(s\) for ∂/∂W"):
+    with pytest.raises(ValueError, match=r"expected 6 finite number\(s\) for grad\(W\)"):
         s.answer([[1.0, 2.0]])
     with pytest.raises(ValueError, match="expected 6 finite"):
         s.answer(["1 2 3 4 5 nan"])
@@ -306,6 +306,17 @@ def test_quiz_bad_answers():
     s.go_to(0)
     with pytest.raises(RuntimeError, match="no quiz is pending"):
         s.answer(["scalar"])
+
+
+def test_one_notation_in_every_tensor_text_and_quiz():
+    """Issue 14 for Tensors: grad(W) (3×2) += xᵀ (3×1) · grad(n2) (1×2), and every quiz asks about grad(·)."""
+    from test_stepper import assert_one_notation
+    L, _ = mlp()
+    s = GraphStepper(L, quiz=True)
+    assert_one_notation(s)
+    for step in s.trace.backward[1:]:
+        for c in step.contributions:
+            assert c.text.startswith(f"grad({s.trace.node(c.parent).name}) ("), c.text
 
 
 def test_a_big_gradient_is_asked_its_shape_only():
@@ -319,8 +330,8 @@ def test_a_big_gradient_is_asked_its_shape_only():
     assert quiz["stage"] == "shape"
     assert s.answer(["3×4"]).startswith("Right")
     assert s.pending_quiz["stage"] == "shape"  # the next step's quiz: W ⊙ W
-    assert s.answer(["3×4", "3 4"]) == ("Right: ∂L/∂W has the shape of W, 3×4.\n"
-                                        "Right: ∂L/∂W has the shape of W, 3×4.")
+    assert s.answer(["3×4", "3 4"]) == ("Right: grad(W) has the shape of W, 3×4.\n"
+                                        "Right: grad(W) has the shape of W, 3×4.")
     assert s.step == s.total_steps             # no numbers asked: the step is revealed
 
 

@@ -21,7 +21,7 @@ from autodiff.backprop import topological_order
 from autodiff.ops import DIV, MUL, POW, SQRT, TANH, power
 from autodiff.trace import (
     BackwardStep, Contribution, ForwardStep, Trace, TraceEdge, TraceNode,
-    format_number, reevaluate, trace,
+    format_number, grad_name, local_name, reevaluate, running_sum_text, seed_text, trace,
 )
 
 MINUS = "\N{MINUS SIGN}"
@@ -142,8 +142,8 @@ def test_unlabelled_nodes_are_named_by_their_ids_and_the_output_by_output_name()
     assert [(n.id, n.name) for n in tr.nodes] == [("n0", "n0"), ("n1", "n1"), ("n2", "n2"), ("n3", "L")]
     tr = trace(L, output_name="loss")
     assert tr.root.name == "loss"
-    assert tr.backward[0].text == "∂loss/∂loss = 1 (the seed)"
-    assert tr.backward[1].contributions[1].text.startswith("∂loss/∂n0 += ∂loss/∂loss · ∂(n2 + n0)/∂n0 = ")
+    assert tr.backward[0].text == "grad(loss) = 1 (the seed)"
+    assert tr.backward[1].contributions[1].text.startswith("grad(n0) += grad(loss) · ∂(n2 + n0)/∂n0 = ")
 
 
 def test_a_labelled_output_keeps_its_label():
@@ -152,7 +152,7 @@ def test_a_labelled_output_keeps_its_label():
     y.label = "y"
     tr = trace(y, output_name="loss")
     assert tr.root.name == "y"
-    assert tr.backward[0].text == "∂y/∂y = 1 (the seed)"
+    assert tr.backward[0].text == "grad(y) = 1 (the seed)"
 
 
 def test_kinds_with_parameters():
@@ -174,7 +174,7 @@ def test_a_lone_leaf_is_the_output():
     tr = trace(x, parameters=[x])
     assert tr.nodes == (TraceNode("n0", "L", "output", "", 5.0, ()),)
     assert tr.edges == () and tr.forward == ()
-    assert tr.backward == (BackwardStep("n0", 1.0, (), "∂L/∂L = 1 (the seed)"),)
+    assert tr.backward == (BackwardStep("n0", 1.0, (), "grad(L) = 1 (the seed)"),)
     assert tr.replay() == {"n0": 1.0}
     assert tr.replay(0) == {"n0": 0.0}
 
@@ -249,26 +249,26 @@ def test_forward_text_does_not_substitute_inside_names():
 def test_backward_schedule_of_the_lecture_example():
     *_, L = lecture()
     seed, at_L, at_c = trace(L).backward
-    assert seed == BackwardStep("n3", 1.0, (), "∂L/∂L = 1 (the seed)")
+    assert seed == BackwardStep("n3", 1.0, (), "grad(L) = 1 (the seed)")
 
-    # L = c·a: ∂L/∂c = a = 2, ∂L/∂a = c = −6
+    # L = c·a: grad(c) gets a = 2, grad(a) gets c = −6
     assert at_L.node == "n3" and at_L.upstream == 1.0
     assert at_L.contributions == (
         Contribution("n2", 0, 2.0, "∂(a·b)/∂a = b", 2.0, 0.0, 2.0,
-                     "∂L/∂c += ∂L/∂L · ∂(c·a)/∂c = 1 × 2 = 2", "∂(c·a)/∂c = a"),
+                     "grad(c) += grad(L) · ∂(c·a)/∂c = 1 × 2 = 2", "∂(c·a)/∂c = a"),
         Contribution("n0", 1, -6.0, "∂(a·b)/∂b = a", -6.0, 0.0, -6.0,
-                     "∂L/∂a += ∂L/∂L · ∂(c·a)/∂a = 1 × −6 = −6", "∂(c·a)/∂a = c"),
+                     "grad(a) += grad(L) · ∂(c·a)/∂a = 1 × −6 = −6", "∂(c·a)/∂a = c"),
     )
-    assert at_L.text == "∂L/∂c += ∂L/∂L · ∂(c·a)/∂c = 1 × 2 = 2\n∂L/∂a += ∂L/∂L · ∂(c·a)/∂a = 1 × −6 = −6"
+    assert at_L.text == "grad(c) += grad(L) · ∂(c·a)/∂c = 1 × 2 = 2\ngrad(a) += grad(L) · ∂(c·a)/∂a = 1 × −6 = −6"
 
-    # c = a·b with ∂L/∂c = 2: ∂c/∂a = b = −3 (a's second contribution), ∂c/∂b = a = 2
+    # c = a·b with grad(c) = 2: ∂(a·b)/∂a = b = −3 (a's second contribution), ∂(a·b)/∂b = a = 2
     assert at_c.node == "n2" and at_c.upstream == 2.0
     assert at_c.contributions == (
         Contribution("n0", 0, -3.0, "∂(a·b)/∂a = b", -6.0, -6.0, -12.0,
-                     "∂L/∂a += ∂L/∂c · ∂c/∂a = 2 × −3 = −6; running sum ∂L/∂a = −6 + −6 = −12",
-                     "∂c/∂a = b"),
+                     "grad(a) += grad(c) · ∂(a·b)/∂a = 2 × −3 = −6; running sum grad(a) = −6 + −6 = −12",
+                     "∂(a·b)/∂a = b"),
         Contribution("n1", 1, 2.0, "∂(a·b)/∂b = a", 4.0, 0.0, 4.0,
-                     "∂L/∂b += ∂L/∂c · ∂c/∂b = 2 × 2 = 4", "∂c/∂b = a"),
+                     "grad(b) += grad(c) · ∂(a·b)/∂b = 2 × 2 = 4", "∂(a·b)/∂b = a"),
     )
     # d/da (a·b·a) = 2ab = −12, d/db = a² = 4, dL/dc = a = 2
     assert trace(L).replay() == {"n0": -12.0, "n1": 4.0, "n2": 2.0, "n3": 1.0}
@@ -280,33 +280,85 @@ def test_backward_of_a_plus_a_shows_the_running_sum_on_the_second_use():
     first, second = step.contributions
     assert (first.operand, first.local, first.value, first.before, first.after) == (0, 1.0, 1.0, 0.0, 1.0)
     assert (second.operand, second.local, second.value, second.before, second.after) == (1, 1.0, 1.0, 1.0, 2.0)
-    assert first.text == "∂L/∂a += ∂L/∂L · ∂(a + a)/∂a = 1 × 1 = 1"
-    assert second.text == "∂L/∂a += ∂L/∂L · ∂(a + a)/∂a = 1 × 1 = 1; running sum ∂L/∂a = 1 + 1 = 2"
+    assert first.text == "grad(a) += grad(L) · ∂(a + a)/∂a = 1 × 1 = 1"
+    assert second.text == "grad(a) += grad(L) · ∂(a + a)/∂a = 1 × 1 = 1; running sum grad(a) = 1 + 1 = 2"
     assert first.formula == "∂(a + b)/∂a = 1" and second.formula == "∂(a + b)/∂b = 1"
     assert first.rule == second.rule == "∂(a + a)/∂a = 1"
 
 
+# ---------------------------------------------------------------------------
+# One notation for the accumulated gradient, another for the local derivative (issue 14)
+# ---------------------------------------------------------------------------
+
+def test_the_notation_helpers():
+    assert grad_name("c") == "grad(c)" and grad_name("W[0,1]") == "grad(W[0,1])"
+    assert local_name("c + a", "c") == "∂(c + a)/∂c"
+    assert seed_text("L") == "grad(L) = 1 (the seed)"
+    assert running_sum_text("c", "−4", "−6", "−10") == "running sum grad(c) = −4 + −6 = −10"
+    assert running_sum_text("W", "the earlier ones", "this one") == "running sum grad(W) = the earlier ones + this one"
+
+
+def _notation_graphs() -> list[Var]:
+    """Graphs with every shape of step: fan-out into a leaf and into an op node, a + a, unary ops, a chain."""
+    a, b = Var(2.0, label="a"), Var(-3.0, label="b")
+    c = a * b; c.label = "c"
+    d = c + a; d.label = "d"
+    L = d * c; L.label = "L"                    # the issue's example: c reaches L twice
+    x = Var(0.5, label="x")
+    t = x.tanh(); t.label = "t"
+    y = (t * t + t / x) ** 2; y.label = "y"
+    u = Var(1.5)                                # unlabelled: named by id
+    return [L, a + a, y, (u.exp() - u).sigmoid() * 3.0]
+
+
+def test_every_accumulation_is_written_grad_and_every_local_derivative_in_the_ops_own_terms():
+    """Issue 14: ``grad(c) += grad(d) · ∂(c + a)/∂c``: the left side and the upstream are accumulated
+    gradients, written grad(·); the factor is the op's formula, never a node's name; and no text writes
+    ∂<out>/∂<node> (nor ∂<node>/∂<node>) for a gradient."""
+    for root in _notation_graphs():
+        tr = trace(root)
+        order = topological_order(root)          # the trace's order: node n<i> is order[i]
+        names = [n.name for n in tr.nodes]
+        assert tr.backward[0].text == f"grad({tr.root.name}) = 1 (the seed)"
+        seen = set()
+        for step in tr.backward[1:]:
+            node, v = tr.node(step.node), order[int(step.node[1:])]
+            operands = [tr.node(p).name for p in node.parents]
+            for c in step.contributions:
+                parent = tr.node(c.parent).name
+                local = f"∂({v.op.write(*operands)})/∂{parent}"
+                assert c.text.startswith(f"grad({parent}) += grad({node.name}) · {local} = "), c.text
+                assert c.rule == f"{local} = {v.op.write_derivative(c.operand, *operands)}"
+                running = f"; running sum grad({parent}) = {format_number(c.before)} + " \
+                          f"{format_number(c.value)} = {format_number(c.after)}"
+                assert c.text.endswith(running) == (c.parent in seen) == ("running sum" in c.text), c.text
+                seen.add(c.parent)
+                for first in names:
+                    for second in names:
+                        assert f"∂{first}/∂{second}" not in c.text, (c.text, first, second)
+
+
 def test_the_outputs_local_derivative_is_not_circular():
     """At the output L, "∂L/∂d" would name both the gradient and the local derivative (issue 12):
-    the local derivative is written in the op's own terms, ∂(d·f)/∂d = f, everywhere else ∂c/∂a."""
+    the gradient is grad(d), the local derivative is written in the op's own terms, ∂(d·f)/∂d = f."""
     d, f = Var(4.0, label="d"), Var(-2.0, label="f")
     L = d * f; L.label = "L"
     _, step = trace(L).backward
-    assert [c.text for c in step.contributions] == ["∂L/∂d += ∂L/∂L · ∂(d·f)/∂d = 1 × −2 = −2",
-                                                    "∂L/∂f += ∂L/∂L · ∂(d·f)/∂f = 1 × 4 = 4"]
+    assert [c.text for c in step.contributions] == ["grad(d) += grad(L) · ∂(d·f)/∂d = 1 × −2 = −2",
+                                                    "grad(f) += grad(L) · ∂(d·f)/∂f = 1 × 4 = 4"]
     assert [c.rule for c in step.contributions] == ["∂(d·f)/∂d = f", "∂(d·f)/∂f = d"]
     x = Var(0.5, label="x")
     y = x.tanh(); y.label = "y"
     _, step = trace(y, output_name="L").backward
-    assert step.contributions[0].text.startswith("∂y/∂x += ∂y/∂y · ∂(tanh(x))/∂x = 1 × ")
+    assert step.contributions[0].text.startswith("grad(x) += grad(y) · ∂(tanh(x))/∂x = 1 × ")
     assert step.contributions[0].rule == "∂(tanh(x))/∂x = 1 - tanh(x)²"
-    # no line anywhere reads ∂N/∂N · ∂N/∂…
+    # no line anywhere reads ∂N/∂N · ∂N/∂… (nor any ∂N/∂ at all: the output appears as grad(N))
     for root in (L, y, lecture()[-1]):
         for s in trace(root).backward:
             for c in s.contributions:
                 head = c.text.split(" = ")[0]
                 out = trace(root).root.name
-                assert f"∂{out}/∂{out} · ∂{out}/∂" not in head, c.text
+                assert f"∂{out}/∂" not in head, c.text
 
 
 def test_running_sum_on_an_intermediate_node_used_twice():
@@ -318,7 +370,7 @@ def test_running_sum_on_an_intermediate_node_used_twice():
     texts = [c.text for s in tr.backward for c in s.contributions if c.parent == "n1"]
     assert len(texts) == 3
     assert "running sum" not in texts[0]
-    assert "running sum ∂L/∂t" in texts[1] and "running sum ∂L/∂t" in texts[2]
+    assert "running sum grad(t)" in texts[1] and "running sum grad(t)" in texts[2]
     # dL/dt = 2t + 1
     assert tr.replay()["n1"] == pytest.approx(2 * math.tanh(0.5) + 1, rel=1e-15)
 
@@ -338,12 +390,11 @@ def test_rules_in_the_graphs_names():
     ]
     for q, rules in cases:
         q.label = "q"
-        out = q * 1.0                   # q is not the output: its local derivatives are ∂q/∂…
-        assert [c.rule for c in trace(out).backward[2].contributions] == rules
-        # at the output they are written in the op's own terms: ∂(x / y)/∂x = 1 / y
-        written = f"∂({q.op.write('x', 'y')})/∂"
-        assert [c.rule for c in trace(q).backward[1].contributions] == [
-            rule.replace("∂q/∂", written) for rule in rules]
+        # in the op's own terms, ∂(x / y)/∂x = 1 / y, never ∂q/∂x: inside the graph and at the output
+        written = [rule.replace("∂q/∂", f"∂({q.op.write('x', 'y')})/∂") for rule in rules]
+        out = q * 1.0
+        assert [c.rule for c in trace(out).backward[2].contributions] == written
+        assert [c.rule for c in trace(q).backward[1].contributions] == written
     alpha, beta = Var(2.0, label="alpha"), Var(5.0, label="beta")
     q = alpha * beta
     q.label = "q"
@@ -638,7 +689,7 @@ def test_random_graph_backward_schedule_and_replay(program):
     seed, *steps = tr.backward
     assert (seed.node, seed.upstream, seed.contributions) == (tr.root.id, 1.0, ())
     out = tr.root.name
-    assert seed.text == f"∂{out}/∂{out} = 1 (the seed)"
+    assert seed.text == f"grad({out}) = 1 (the seed)"
     assert [s.node for s in steps] == [n.id for n in reversed(tr.nodes) if var[n.id].op is not None]
 
     # replay(k) step by step, and every number of every contribution
@@ -670,13 +721,13 @@ def test_random_graph_backward_schedule_and_replay(program):
                 assert same(c.after, expected[pid])
                 assert same(c.after, c.before + c.value)
                 name, parent_name = node.name, tr.node(pid).name
-                # the local derivative: ∂name/∂parent, or at the output the op written out
-                of = name if node is not tr.root else f"({v.op.write(*(tr.node(p).name for p in node.parents))})"
+                # the local derivative: the op written out, ∂(a·b)/∂a, wherever the node is
+                of = f"({v.op.write(*(tr.node(p).name for p in node.parents))})"
                 assert c.rule.startswith(f"∂{of}/∂{parent_name} = ")
                 assert c.text.startswith(
-                    f"∂{out}/∂{parent_name} += ∂{out}/∂{name} · ∂{of}/∂{parent_name} = "
+                    f"grad({parent_name}) += grad({name}) · ∂{of}/∂{parent_name} = "
                     f"{format_number(step.upstream)} × {format_number(c.local)} = {format_number(c.value)}")
-                running = (f"; running sum ∂{out}/∂{parent_name} = {format_number(c.before)} + "
+                running = (f"; running sum grad({parent_name}) = {format_number(c.before)} + "
                            f"{format_number(c.value)} = {format_number(c.after)}")
                 if pid in seen:
                     assert c.text.endswith(running)

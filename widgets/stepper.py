@@ -58,7 +58,7 @@ from autodiff.ops import OPERAND_NAMES
 from autodiff.tensor import Tensor
 from autodiff.tensor.tensor import as_array
 from autodiff.tensor.trace import array_text, graph_order, shape_text
-from autodiff.trace import BackwardStep, ForwardStep, Trace, format_number, reevaluate
+from autodiff.trace import BackwardStep, ForwardStep, Trace, format_number, grad_name, reevaluate
 from autodiff.trace import trace as make_trace
 from autodiff.var import Var
 
@@ -319,7 +319,7 @@ class GraphStepper(BrowserChecked, LiveWidget):
         backward = []
         for i, s in enumerate(t.backward):
             node = t.node(s.node)
-            grad_of = f"∂{out}/∂{node.name}" + (f" ({shape_text(node.shape)})" if self._tensors else "")
+            grad_of = grad_name(node.name) + (f" ({shape_text(node.shape)})" if self._tensors else "")
             if s.contributions:
                 operands = " and ".join(dict.fromkeys(name[c.parent] for c in s.contributions))
                 head = f"{node.name} passes {grad_of} = {self._upstream_text(s.upstream)} back to {operands}:"
@@ -331,7 +331,7 @@ class GraphStepper(BrowserChecked, LiveWidget):
                 prompt = ""
             text = f"{head}\n{s.text}"
             if i == len(t.backward) - 1:
-                text += f"\n\nBackward pass complete: every ∂{out}/∂node is known."
+                text += f"\n\nBackward pass complete: every node's grad now holds ∂{out}/∂node."
             grad_texts, colours = {}, {}
             if s.contributions:
                 for c in s.contributions:
@@ -346,7 +346,7 @@ class GraphStepper(BrowserChecked, LiveWidget):
                 "targets": list(dict.fromkeys(c.parent for c in s.contributions)),
                 "edges": [edge_id[(c.parent, s.node, c.operand)] for c in s.contributions],
                 "grad_texts": grad_texts, "prompt": prompt,
-                "quiz": [quiz(node, c, out, name, s.upstream) for c in s.contributions],
+                "quiz": [quiz(node, c, name, s.upstream) for c in s.contributions],
             }
             if self._tensors:
                 step["grad_colours"] = colours
@@ -357,12 +357,14 @@ class GraphStepper(BrowserChecked, LiveWidget):
             "forward": (f"Forward pass: compute the {plural(len(t.forward), 'op node')} in order, "
                         f"each from values already known.\nPress Step to compute {first}."
                         if first else f"Nothing to compute: {out} is an input."),
-            "backward": (f"Backward pass: from {out} back to the inputs, each node passes "
-                         f"∂{out}/∂node to its operands, by the chain rule:\n"
-                         f"    ∂{out}/∂operand += ∂{out}/∂node · ∂node/∂operand\n"
+            "backward": (f"Backward pass: from {out} back to the inputs. Each node's {grad_name('node')} "
+                         f"starts at 0 and adds up what reaches it; once the pass is over it holds "
+                         f"∂{out}/∂node. A node whose grad is complete passes it to its operands, "
+                         f"by the chain rule:\n"
+                         f"    {grad_name('operand')} += {grad_name('node')} · ∂(node's formula)/∂operand\n"
                          + ("For Tensors, each op's VJP does that for a whole array at once; "
-                            "∂L/∂operand always has the operand's shape.\n" if self._tensors else "")
-                         + f"Press Step to seed ∂{out}/∂{out} = 1."),
+                            f"{grad_name('operand')} always has the operand's shape.\n" if self._tensors else "")
+                         + f"Press Step to seed {grad_name(out)} = 1."),
         }
         texts = {"data_unknown": DATA_UNKNOWN, "grad_unknown": GRAD_UNKNOWN}
         if self._tensors:
@@ -377,7 +379,7 @@ class GraphStepper(BrowserChecked, LiveWidget):
         return array_text(value) if np.size(value) <= tensor_boxes.NUMBERS_IN_BOX else "(an array)"
 
     @staticmethod
-    def _quiz_item(node, c, out: str, name: dict, upstream: float) -> dict:
+    def _quiz_item(node, c, name: dict, upstream: float) -> dict:
         """One quiz question: what ``c.parent`` receives; the verdicts: right, wrong (a hint and one
         more try: ``retry_template``), and wrong again (the answer and why)."""
         parent = name[c.parent]
@@ -387,17 +389,18 @@ class GraphStepper(BrowserChecked, LiveWidget):
         if c.rule.split(" = ", 1)[1].replace("-", "−") != format_number(c.local):
             why += f" = {format_number(c.local)}"  # a formula: give its value too
         return {
-            "parent": c.parent, "parent_name": parent, "operand": c.operand, "value": c.value,
-            "question": f"∂{out}/∂{parent} gets how much from this step{where}?",
+            "parent": c.parent, "parent_name": parent, "grad_name": grad_name(parent), "operand": c.operand,
+            "value": c.value,
+            "question": f"{grad_name(parent)} gets how much from this step{where}?",
             "right_text": f"Right: {c.text}",
-            "retry_template": (f"Not yet: you said {{answer}} for ∂{out}/∂{parent}{where}. Hint: multiply "
-                               f"∂{out}/∂{node.name} = {format_number(upstream)} by the local derivative "
+            "retry_template": (f"Not yet: you said {{answer}} for {grad_name(parent)}{where}. Hint: multiply "
+                               f"{grad_name(node.name)} = {format_number(upstream)} by the local derivative "
                                f"{c.rule}. {TRY_AGAIN}"),
             "wrong_template": f"Not quite: you said {{answer}}, but {c.text} ({why}).",
         }
 
     @staticmethod
-    def _tensor_quiz_item(node, c, out: str, name: dict, upstream: Any) -> dict:
+    def _tensor_quiz_item(node, c, name: dict, upstream: Any) -> dict:
         """A Tensor quiz question, in two parts: the shape of what ``c.parent`` receives, then its numbers.
 
         The numbers are asked only for a gradient of at most `QUIZ_NUMBERS` numbers.
@@ -409,18 +412,19 @@ class GraphStepper(BrowserChecked, LiveWidget):
         rule = c.text.split("\n", 1)[0]
         result = f"{rule} = {array_text(c.value)}" if np.size(c.value) <= tensor_boxes.NUMBERS_IN_BOX * 4 else rule
         small = np.size(c.value) <= QUIZ_NUMBERS
+        grad = grad_name(parent)
         return {
-            "parent": c.parent, "parent_name": parent, "operand": c.operand,
+            "parent": c.parent, "parent_name": parent, "grad_name": grad, "operand": c.operand,
             "shape": shape,
-            "shape_question": f"What shape is ∂{out}/∂{parent}{where}?",
-            "shape_right_text": f"Right: ∂{out}/∂{parent} has the shape of {parent}, {shape_text(tuple(shape))}.",
-            "shape_wrong_template": (f"Not quite: you said {{answer}}, but ∂{out}/∂{parent} always has the "
+            "shape_question": f"What shape is {grad}{where}?",
+            "shape_right_text": f"Right: {grad} has the shape of {parent}, {shape_text(tuple(shape))}.",
+            "shape_wrong_template": (f"Not quite: you said {{answer}}, but {grad} always has the "
                                      f"shape of {parent} itself: {shape_text(tuple(shape))}."),
             "values": [float(x) for x in np.ravel(c.value)] if small else None,
-            "question": (f"∂{out}/∂{parent} gets what from this step{where}? "
+            "question": (f"{grad} gets what from this step{where}? "
                          f"{plural(int(np.size(c.value)), 'number')}, row by row"),
             "right_text": f"Right: {result}",
-            "retry_template": f"Not yet: you said {{answer}} for ∂{out}/∂{parent}{where}. Hint: {rule}. {TRY_AGAIN}",
+            "retry_template": f"Not yet: you said {{answer}} for {grad}{where}. Hint: {rule}. {TRY_AGAIN}",
             "wrong_template": f"Not quite: you said {{answer}}, but {result}.",
         }
 
@@ -738,7 +742,7 @@ class GraphStepper(BrowserChecked, LiveWidget):
             numbers = _parse_numbers(a)
             if numbers is None or len(numbers) != len(item["values"]):
                 raise ValueError(f"GraphStepper.answer: expected {len(item['values'])} finite number(s) for "
-                                 f"∂/∂{item['parent_name']}, got {a!r}")
+                                 f"{item['grad_name']}, got {a!r}")
             right = all(is_close(x, v) for x, v in zip(numbers, item["values"]))
             all_right = all_right and right
             typed = array_text(np.reshape(numbers, item["shape"]))

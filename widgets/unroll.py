@@ -19,7 +19,8 @@ from typing import Any
 
 from autodiff.tensor import Tensor
 from autodiff.tensor.trace import array_text, shape_text
-from autodiff.tensor.unroll import Unrolled
+from autodiff.tensor.unroll import Unrolled, upstream_name
+from autodiff.trace import grad_name
 from autodiff.tensor.unroll import unroll as unroll_op
 
 from .stepper import GraphStepper
@@ -32,7 +33,7 @@ class UnrollStepper(GraphStepper):
 
     def __init__(self, unrolled: Unrolled, quiz: bool = False, rankdir: str = "LR") -> None:
         self.unrolled = unrolled
-        grids = [(f"∂L/∂{name} ({shape_text(entries.shape)}), entry by entry", entries)
+        grids = [(f"{grad_name(name)} ({shape_text(entries.shape)}), entry by entry", entries)
                  for name, entries in unrolled.inputs.items() if name in unrolled.vjp]
         parameters = [v for name, entries in unrolled.inputs.items() if name in unrolled.vjp
                       for v in entries.ravel()]
@@ -46,10 +47,12 @@ class UnrollStepper(GraphStepper):
         for grid, name in zip(data["grids"], [n for n in u.inputs if n in u.vjp]):
             grid["note"] = f"the tensor VJP in one go: {u.vjp_rule(name)} = {array_text(u.vjp[name])}"
         y = u.output_name
+        g = upstream_name(y, u.names)
         data["intro"]["backward"] = (
             f"{y} = {u.expression}, unrolled: each entry of {y} ({shape_text(u.output.shape)}) is its own "
-            f"scalar expression, and L = Σ ∂L/∂{y}[i,j]·{y}[i,j] stands in for the rest of the network "
-            f"(its gradient with respect to {y}[i,j] is exactly ∂L/∂{y}[i,j]).\n"
+            f"scalar expression, and L = Σ {g}[i,j]·{y}[i,j] stands in for the rest of the network, "
+            f"where {g} = {array_text(u.upstream)} is the {grad_name(y)} it sends back "
+            f"(∂L/∂{y}[i,j] is exactly {g}[i,j]).\n"
             "Step backward and watch the grids fill in: an entry used in several places gets a "
             "contribution from each, and their sum is the entry of the tensor VJP.\n\n"
             + data["intro"]["backward"])
@@ -62,7 +65,7 @@ class UnrollStepper(GraphStepper):
 def unroll(node: Tensor, upstream: Any = None, quiz: bool = False, rankdir: str = "LR") -> UnrollStepper:
     """Step through the op that made ``node`` as a scalar graph (see the module docstring).
 
-    ``upstream``: ∂L/∂node, the gradient the rest of the network sends
+    ``upstream``: grad(node), the gradient the rest of the network sends
     back; by default ``node.grad`` after a backward pass, else ones.
     ``quiz`` and ``rankdir`` are GraphStepper's.
     """

@@ -5,9 +5,11 @@ same widgets step through it. What changes is what a value is (an array,
 and each node has a ``shape``) and what a backward step says. A scalar op
 multiplies by a local derivative; a tensor op applies its VJP, written in
 the tensor op table, which the trace fills in with the graph's names and
-each term's shape::
+each term's shape (the table writes a gradient ∂L/∂{W}; the explanations
+write the gradient being accumulated as ``grad(W)``, see
+`autodiff.trace.grad_name`)::
 
-    ∂L/∂W (3×2) += xᵀ (3×1) · ∂L/∂y (1×2)
+    grad(W) (3×2) += xᵀ (3×1) · grad(y) (1×2)
 
 For tensors of at most `SMALL` numbers the texts also show the numbers:
 the terms of the VJP, then its result. Two more things are said when they
@@ -23,12 +25,13 @@ so they are drawn, but no backward step reaches them.
 
 from __future__ import annotations
 
+import re
 from typing import Any, Iterable, Optional
 
 import numpy as np
 
 from ..trace import (BackwardStep, Contribution, ForwardStep, Trace, TraceEdge, TraceNode, describe_nodes,
-                     format_number)
+                     format_number, grad_name, running_sum_text, seed_text)
 from .backprop import backpropagate, topological_order
 from .ops import TensorOp, all_finite, sum_to
 from .tensor import Tensor, _refuse_overflow
@@ -142,6 +145,18 @@ def _forward_step(t: Tensor, node: TraceNode, names: list[str]) -> ForwardStep:
                        t._data.copy(), text)
 
 
+_TABLE_GRAD = re.compile(r"∂L/∂(\{\w+\})")  # how the op table writes a gradient: ∂L/∂{out}
+
+
+def grads_written(template: str) -> str:
+    """An op-table text with each gradient ``∂L/∂{x}`` written as the explanations write it, ``grad({x})``.
+
+    >>> grads_written("∂L/∂{b} = {a}ᵀ · ∂L/∂{out}")
+    'grad({b}) = {a}ᵀ · grad({out})'
+    """
+    return _TABLE_GRAD.sub(lambda m: grad_name(m.group(1)), template)
+
+
 def _terms(rule: str) -> list[tuple[int, int, str, bool]]:
     """The placeholders of a VJP's right-hand side outside any parentheses: (start, end, name, is ∂L/∂)."""
     found, depth, i = [], 0, 0
@@ -165,7 +180,7 @@ def _terms(rule: str) -> list[tuple[int, int, str, bool]]:
 
 
 def _vjp_text(op: TensorOp, k: int, g: np.ndarray, names: dict[str, str], values: dict[str, np.ndarray],
-              local: Optional[np.ndarray], out_name: str) -> tuple[str, str, list[str]]:
+              local: Optional[np.ndarray]) -> tuple[str, str, list[str]]:
     """Operand ``k``'s VJP written three ways: the rule with names, with names and shapes, and its terms' values.
 
     ``names`` and ``values`` map each placeholder of the op's texts (and
@@ -175,7 +190,7 @@ def _vjp_text(op: TensorOp, k: int, g: np.ndarray, names: dict[str, str], values
     template = op.texts[min(k, len(op.texts) - 1)]
     lhs, rhs = template.split(" = ", 1)
     placeholder = op.operand_names[min(k, len(op.operand_names) - 1)]
-    rule = rhs.format(**names)
+    rule = grads_written(rhs).format(**names)
     terms = _terms(rhs)
     shown = []
     for start, end, name, is_grad in terms:
@@ -183,24 +198,23 @@ def _vjp_text(op: TensorOp, k: int, g: np.ndarray, names: dict[str, str], values
         value = g if is_grad else values[name]
         if transposed:
             value = value.T
-        shown.append(((f"∂L/∂{names[name]}" if is_grad else names[name]) + ("ᵀ" if transposed else ""), value))
+        shown.append(((grad_name(names[name]) if is_grad else names[name]) + ("ᵀ" if transposed else ""), value))
     if op.name == "matmul" and values[placeholder].ndim == 2 and all(np.ndim(v) == 1 for _, v in shown):
         # a 1-d operand of a 2-d gradient: an outer product, a column times a row
         (w1, v1), (w2, v2) = shown
         shown = [(w1, np.reshape(v1, (-1, 1))), (w2, np.reshape(v2, (1, -1)))]
     shaped, last = [], 0
     for (start, end, _, _), (written, value) in zip(terms, shown):
-        shaped += [rhs[last:start].format(**names), f"{written} ({shape_text(np.shape(value))})"]
+        shaped += [grads_written(rhs[last:start]).format(**names), f"{written} ({shape_text(np.shape(value))})"]
         last = end
-    shaped.append(rhs[last:].format(**names))
-    grad_of = f"∂L/∂{names[placeholder]}"
-    rename = (lambda text: text) if out_name == "L" else (lambda text: text.replace("∂L/∂", f"∂{out_name}/∂"))
-    values_text = [f"{rename(w)} = {array_text(v)}" for w, v in shown if _small(v)]
+    shaped.append(grads_written(rhs[last:]).format(**names))
+    grad_of = grad_name(names[placeholder])
+    values_text = [f"{w} = {array_text(v)}" for w, v in shown if _small(v)]
     if local is not None and " ⊙ " in rule and _small(local):  # an elementwise local derivative
         values_text.append(f"{rule.split(' ⊙ ', 1)[1]} = {array_text(local)}")
     lhs = f"{grad_of} ({shape_text(values[placeholder].shape)})"
-    return (rename(f"{grad_of} = {rule}").replace("-", "−"),
-            rename(f"{lhs} += " + "".join(shaped)).replace("-", "−"),
+    return (f"{grad_of} = {rule}".replace("-", "−"),
+            (f"{lhs} += " + "".join(shaped)).replace("-", "−"),
             [t.replace("-", "−") for t in dict.fromkeys(values_text)])
 
 
@@ -246,16 +260,16 @@ def _backward_steps(order: list[Tensor], nodes: tuple[TraceNode, ...]) -> tuple[
         if node.op.scalar is not None:  # elementwise: the scalar rule's local derivative, on every element
             local = node.op.scalar.local_derivatives(*(q._data for q in node.parents), node._data)[k]
             local = np.broadcast_to(np.asarray(local, dtype=parent._data.dtype), node.shape).copy()
-        rule, shaped, values = _vjp_text(node.op, k, g, op_names, op_values, local, out)
+        rule, shaped, values = _vjp_text(node.op, k, g, op_names, op_values, local)
         lines = [shaped] + [f"    {v}" for v in values]
         if node.op.scalar is not None and g.shape != parent.shape:
             lines.append("    " + _broadcast_note(g.shape, parent.shape, names[j]))
         lines.append(f"    = {array_text(share)}" if _small(share) else
                      f"    = a {shape_text(share.shape)} array")
         if received[j] > 1:  # fan-out: this operand was used more than once
-            lines.append(f"    running sum ∂{out}/∂{names[j]} = " + (
-                f"{array_text(before)} + {array_text(share)} = {array_text(total)}" if _small(share)
-                else "the earlier contributions + this one"))
+            lines.append("    " + (
+                running_sum_text(names[j], array_text(before), array_text(share), array_text(total))
+                if _small(share) else running_sum_text(names[j], "the earlier contributions", "this one")))
         steps[-1][1].append(Contribution(nodes[j].id, k, local, node.op.texts[min(k, len(node.op.texts) - 1)],
                                          np.array(share), before, totals[j], "\n".join(lines), rule))
 
@@ -267,7 +281,7 @@ def _backward_steps(order: list[Tensor], nodes: tuple[TraceNode, ...]) -> tuple[
     finally:
         for t in order:
             t._pass_grad = 0.0
-    first = BackwardStep(nodes[-1].id, seed, (), f"∂{out}/∂{out} = 1 (the seed)")
+    first = BackwardStep(nodes[-1].id, seed, (), seed_text(out))
     return (first,) + tuple(BackwardStep(nodes[i].id, upstream[i], tuple(cs), "\n".join(c.text for c in cs))
                             for i, cs in steps)
 

@@ -8,12 +8,14 @@ expression per entry of ``y``:
 `unroll(y)` builds exactly those expressions out of `Var`s, one Var per
 entry of each operand. Backward on them is the scalar engine's, one local
 derivative at a time, and the gradient it gives each entry of ``W`` is the
-entry of the VJP that the tensor op table computes in one go (``xᵀ·∂L/∂y``):
+entry of the VJP that the tensor op table computes in one go (``xᵀ·grad(y)``):
 a sum over every place the entry was used.
 
 The rest of the network is stood in for by the upstream gradient ``g`` =
-∂L/∂y: the unrolled graph's output is ``L = Σ g[i,j]·y[i,j]``, whose
-derivative with respect to ``y[i,j]`` is exactly ``g[i,j]``. By default
+grad(y): the unrolled graph's output is ``L = Σ g[i,j]·y[i,j]``, whose
+derivative with respect to ``y[i,j]`` is exactly ``g[i,j]``. (The Vars that
+hold g are called ``g[i,j]``, not ``grad(y)[i,j]``: they are numbers the
+graph multiplies by, and get a gradient of their own.) By default
 ``g`` is ``y.grad`` when a backward pass has filled it, and all ones
 (L = Σ y) otherwise.
 
@@ -35,9 +37,9 @@ from ..trace import format_number
 from ..var import Var
 from .ops import TensorOp
 from .tensor import Tensor, as_array
-from .trace import shape_text
+from .trace import grads_written, shape_text
 
-__all__ = ["unroll", "Unrolled", "MAX_NODES", "UNROLLS"]
+__all__ = ["unroll", "Unrolled", "MAX_NODES", "UNROLLS", "upstream_name"]
 
 MAX_NODES = 160   # more Vars than this make a graph too big to follow step by step
 UNROLLS = ("elementwise ops", "matmul", "linear", "sum", "mean")
@@ -80,11 +82,11 @@ class Unrolled:
         return self.op.name
 
     def vjp_rule(self, name: str) -> str:
-        """What the op table's VJP computes for operand ``name``, in this op's names: ``xᵀ · ∂L/∂y``."""
+        """What the op table's VJP computes for operand ``name``, in this op's names: ``xᵀ · grad(y)``."""
         texts = []
         for k, operand in enumerate(self.names):
             if operand == name:  # (x * x: a share per use, added up)
-                template = self.op.texts[min(k, len(self.op.texts) - 1)].split(" = ", 1)[1]
+                template = grads_written(self.op.texts[min(k, len(self.op.texts) - 1)].split(" = ", 1)[1])
                 names = dict(zip(self.op.operand_names, self.names), out=self.output_name)
                 texts.append(template.format(**names).replace("-", "−"))
         return " + ".join(texts)
@@ -220,7 +222,7 @@ def unroll(node: Tensor, upstream: Any = None) -> Unrolled:
     for index in np.ndindex(node.shape):
         if isinstance(output[index], Var):
             output[index].label = _entry_name(out_name, index)
-    weights = _vars(f"∂L/∂{out_name}", g)
+    weights = _vars(upstream_name(out_name, names), g)
     loss = _sum([weights[i] * output[i] for i in np.ndindex(node.shape)])
     if not isinstance(loss, Var):
         raise ValueError(f"unroll: {op.name} of shape {shape_text(node.shape)} has no entries to unroll")
@@ -242,6 +244,11 @@ def _vjp(op: TensorOp, names: list[str], needs: tuple[bool, ...], g: np.ndarray,
         if need:  # an operand used twice gets the sum of its two shares
             vjp[name] = vjp[name] + share if name in vjp else np.asarray(share)
     return vjp
+
+
+def upstream_name(out_name: str, names: list[str]) -> str:
+    """What the Vars holding the upstream gradient are called: ``g``, or ``g_y`` if an operand or the output is "g"."""
+    return "g" if "g" not in (*names, out_name) else f"g_{out_name}"
 
 
 def _values(entries: np.ndarray) -> np.ndarray:
