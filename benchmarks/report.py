@@ -146,11 +146,13 @@ medians: micrograd's median step over ours, nothing averaged. The row after
 the ratios gives them again by the wall clock, for comparison.
 
 **What the collector does in the step.** Python's cyclic collector starts
-a young collection (generation 0) every 700 net new objects it tracks,
-every 11th of those is a generation-1 collection, and every 11th of those
-a full one, which walks every tracked object in the process (the table
-counts them, and the collections per step of both engines, untimed, over
-a few steps after the timing). A float is not tracked, so our graph node
+a young collection (generation 0) each time the objects it tracks have
+grown by 700; after every 11 young collections the next is of generation
+1, and after every 11 of those the next is a full one (if the objects that
+survived since the last full one are at least a quarter of those it
+kept), which walks every tracked object in the process (the table counts
+them, and the collections per step of both engines, untimed, over a few
+steps after the timing). A float is not tracked, so our graph node
 is one tracked object and micrograd's `Value` seven (itself, its dict,
 its set of parents, its `_backward` closure and the closure's cells).
 One step of the demo makes about 65,800 nodes, so at the collector's
