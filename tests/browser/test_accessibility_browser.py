@@ -23,7 +23,8 @@ from .conftest import skip_or_fail
 from .helpers import REPO, WidgetCells, WidgetNotebook, expect, screenshot, wait_until
 
 AXE = REPO / ".ci" / "node" / "node_modules" / "axe-core" / "axe.min.js"
-ROOTS = {"stepper": ".ad-stepper", "lab": ".ad-optlab", "pg": ".ad-playground", "report": ".ad-engine-report-live"}
+ROOTS = {"stepper": ".ad-stepper", "tensor": ".ad-stepper", "unroll": ".ad-stepper", "lab": ".ad-optlab",
+         "pg": ".ad-playground", "report": ".ad-engine-report-live"}
 
 WIDGETS = WidgetCells(
     "projector", ", ".join(ROOTS.values()),
@@ -34,9 +35,19 @@ WIDGETS = WidgetCells(
            "from widgets import EngineReport, GraphStepper, OptimizerLab, Playground\n"
            "a = Var(2.0, label='a'); b = Var(-3.0, label='b')\n"
            "e = a * b; e.label = 'e'\n"
-           "L = e + a; L.label = 'L'"),
+           "L = e + a; L.label = 'L'\n"
+           "import numpy as np\n"
+           "from autodiff.tensor import Tensor\n"
+           "from widgets import unroll\n"
+           "def matmul():\n"
+           "    x = Tensor([[1.0, 2.0]], label='x', requires_grad=False)\n"
+           "    W = Tensor([[0.5, -1.0], [2.0, 0.25]], label='W')\n"
+           "    y = x @ W; y.label = 'y'\n"
+           "    return y, W"),
     viewport={"width": 1400, "height": 1300}, cells={
         "stepper": "stepper = GraphStepper(L)\nstepper",
+        "tensor": "y, W = matmul()\nGraphStepper((y * y).sum(), parameters=[W])",
+        "unroll": "unroll(matmul()[0], upstream=np.array([[1.0, -2.0]]))",
         "lab": "lab = OptimizerLab('bowl')\nlab",
         "pg": "pg = Playground(dataset='moons', hidden=[4], points=100)\npg",
         "report": "EngineReport(check_engine(engines.OverwriteValue))",
@@ -182,9 +193,14 @@ def test_the_playground_plays_pauses_and_changes_settings_by_keyboard(nb):
 def test_axe_finds_no_serious_violation_inside_the_widgets(nb):
     if not AXE.is_file():
         skip_or_fail(f"{AXE.relative_to(REPO)} is absent: npm install --prefix .ci/node axe-core@4.14.1")
-    roots = nb.page.locator(", ".join(ROOTS.values()))
+    roots = nb.page.locator(", ".join(sorted(set(ROOTS.values()))))
     for key in ROOTS:
         nb.view(key)   # every widget shown (and scrolled past, so that it is laid out)
+    for key in ("tensor", "unroll"):   # some steps on: current, done and partial nodes and grid cells
+        focus(nb.view(key))
+        for _ in range(3):
+            nb.page.keyboard.press("ArrowRight")
+        expect(nb.view(key).locator('[data-role="counter"]')).to_have_text(re.compile(r"^step 3 / "))
     nb.page.add_script_tag(path=str(AXE))
     scan = """async ([roots, plant]) => {
         const planted = document.createElement("div");   // a picture with no text: axe must see it
@@ -230,4 +246,5 @@ def test_projector_mode_makes_every_widget_larger_and_goes_back(nb):
     for key in ("lab", "pg"):
         assert nb.view(key).evaluate("el => parseFloat(getComputedStyle(el).fontSize)") == sizes[key]
     assert graph.evaluate(zoom) == 1
+
 
