@@ -62,7 +62,9 @@ def grad_name(name: str) -> str:
     gets its own name. ``grad(c)`` rather than the textbook adjoint c̄: it
     is plain text in any font and in a quiz box, it says what it is, and it
     is the name the code uses (``c.grad``). Once the pass is over,
-    ``grad(c)`` holds ∂L/∂c.
+    ``grad(c)`` holds ∂L/∂c. (It names one node's total, with one argument;
+    the function ``autodiff.grad(output, inputs)`` takes two and returns new
+    Vars.)
 
     >>> grad_name("c")
     'grad(c)'

@@ -56,9 +56,9 @@ EXPECTED = {
          {"kind": "GraphStepper", "step": 0, "phase": "forward", "leaves": {"a": 2.0}}),
     ],
     "04_backprop_by_hand.ipynb": [
-        # "Press Step ▶: the first step seeds ∂L/∂L = 1"
+        # "Press Step ▶: the first step seeds grad(L) = 1"
         ("stepper = GraphStepper(L)\n", {"kind": "GraphStepper", "step": 0}),
-        # "Predict every step this way, down to ∂L/∂a and ∂L/∂b"
+        # "Predict every step this way, down to grad(a) and grad(b)"
         ("quiz = GraphStepper(L, quiz=True)", {"kind": "GraphStepper", "step": 0, "quiz": True}),
         # "Step through it ... the tanh step comes second"
         ("neuron = GraphStepper(o, parameters=[w1, w2, b])", {"kind": "GraphStepper", "step": 0}),

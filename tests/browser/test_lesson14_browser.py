@@ -25,6 +25,6 @@ def test_the_tensor_lesson_runs_and_its_unrolled_product_fills_its_grid(browser_
         product.locator('button[data-action="step"]').click()
     expect(counter).to_have_text("step 14 / 14")
     expect(cells).to_have_text(["1", "1", "2", "2", "3", "3"])
-    expect(product.locator(".ad-grid-note").last).to_contain_text("xᵀ · ∂L/∂y")
+    expect(product.locator(".ad-grid-note").last).to_contain_text("xᵀ · grad(y)")
     screenshot(nb.page, "lesson-14-unroll", product)
     nb.page.close()

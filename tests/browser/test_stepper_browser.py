@@ -109,7 +109,7 @@ def test_step_highlights_the_seed_then_the_first_contribution(nb):
     expect(s.phase).to_have_value("backward")
     assert s.phase.locator("option").evaluate_all("os => os.map(o => o.value)") == ["forward", "backward"]
     expect(s.counter).to_have_text(f"step 0 / {BACKWARD_STEPS}")
-    expect(s.explanation).to_contain_text("Press Step to seed ∂L/∂L = 1.")
+    expect(s.explanation).to_contain_text("Press Step to seed grad(L) = 1.")
     for node_id in ("n0", "n1", "n3", "n5"):  # the leaves a, b, c, f
         expect(s.input(node_id)).to_have_count(1)
     for node_id in ("n2", "n4", "n6"):        # op nodes have no input box
@@ -123,16 +123,16 @@ def test_step_highlights_the_seed_then_the_first_contribution(nb):
     expect(s.graph.locator("svg g#ad-n6.ad-current")).to_have_count(1)
     expect(s.graph.locator("svg g.ad-current")).to_have_count(1)
     expect(s.explanation).to_have_text("Start at the output: L changes one-for-one with itself.\n"
-                                       "∂L/∂L = 1 (the seed)")
+                                       "grad(L) = 1 (the seed)")
     expect(s.field("n6", "grad")).to_have_text("grad 1")
     expect(s.field("n4", "grad")).to_have_text("grad: not computed yet")
 
-    # Step 2: L = d·f passes ∂L/∂L = 1 to d (local derivative f = −2) and f (d = 4).
+    # Step 2: L = d·f passes grad(L) = 1 to d (local derivative f = −2) and f (d = 4).
     s.button("step").click()
     expect(s.counter).to_have_text(f"step 2 / {BACKWARD_STEPS}")
-    # the local derivatives in the op's own terms (∂L/∂d would be circular here)
-    expect(s.explanation).to_contain_text("∂L/∂d += ∂L/∂L · ∂(d·f)/∂d = 1 × −2 = −2")
-    expect(s.explanation).to_contain_text("∂L/∂f += ∂L/∂L · ∂(d·f)/∂f = 1 × 4 = 4")
+    # the local derivatives in the op's own terms, apart from the gradients grad(d), grad(f)
+    expect(s.explanation).to_contain_text("grad(d) += grad(L) · ∂(d·f)/∂d = 1 × −2 = −2")
+    expect(s.explanation).to_contain_text("grad(f) += grad(L) · ∂(d·f)/∂f = 1 × 4 = 4")
     expect(s.node("n4")).to_have_class(has_class("ad-target"))
     expect(s.node("n5")).to_have_class(has_class("ad-target"))
     expect(s.node("n6")).to_have_class(has_class("ad-current"))
@@ -161,7 +161,7 @@ def test_play_runs_to_the_last_step(nb):
     # 4 steps at 300 ms each: well within 10 s
     expect(s.counter).to_have_text(f"step {BACKWARD_STEPS} / {BACKWARD_STEPS}", timeout=10_000)
     expect(s.button("play")).to_have_text("▶ Play", timeout=5_000)
-    expect(s.explanation).to_contain_text("∂L/∂a += ∂L/∂e · ∂e/∂a = −2 × −3 = 6")
+    expect(s.explanation).to_contain_text("grad(a) += grad(e) · ∂(a·b)/∂a = −2 × −3 = 6")
     expect(s.explanation).to_contain_text("Backward pass complete")
     expected = {"n0": "grad 6", "n1": "grad −4", "n2": "grad −2", "n3": "grad −2",
                 "n4": "grad −2", "n5": "grad 4", "n6": "grad 1"}
@@ -191,9 +191,9 @@ def test_quiz_wrong_then_right(nb):
     screenshot(nb.page, "stepper-quiz-asked", s.root)
     s.quiz.locator('button[data-action="check"]').click()
     # the first wrong answer: a hint, not the answer, and the question stays
-    expect(s.feedback).to_have_text("Not yet: you said 2 for ∂L/∂d. Hint: multiply ∂L/∂L = 1 by the local "
+    expect(s.feedback).to_have_text("Not yet: you said 2 for grad(d). Hint: multiply grad(L) = 1 by the local "
                                     "derivative ∂(d·f)/∂d = f. Try once more, or press Show me.\n"
-                                    "Right: ∂L/∂f += ∂L/∂L · ∂(d·f)/∂f = 1 × 4 = 4")
+                                    "Right: grad(f) += grad(L) · ∂(d·f)/∂f = 1 × 4 = 4")
     expect(s.quiz).to_be_visible()
     expect(s.counter).to_have_text(f"step 1 / {BACKWARD_STEPS}")
     expect(s.answer("n4")).to_have_class(has_class("ad-invalid"))
@@ -203,21 +203,21 @@ def test_quiz_wrong_then_right(nb):
     expect(s.feedback).to_be_visible()
     expect(s.feedback).to_contain_text("Not quite")
     expect(s.feedback).to_contain_text("you said 3")
-    expect(s.feedback).to_contain_text("∂L/∂d += ∂L/∂L · ∂(d·f)/∂d = 1 × −2 = −2")
+    expect(s.feedback).to_contain_text("grad(d) += grad(L) · ∂(d·f)/∂d = 1 × −2 = −2")
     expect(s.feedback).to_contain_text("the local derivative is ∂(d·f)/∂d = f = −2")  # the why
-    expect(s.feedback).to_contain_text("Right: ∂L/∂f += ∂L/∂L · ∂(d·f)/∂f = 1 × 4 = 4")
+    expect(s.feedback).to_contain_text("Right: grad(f) += grad(L) · ∂(d·f)/∂f = 1 × 4 = 4")
     expect(s.counter).to_have_text(f"step 2 / {BACKWARD_STEPS}")  # the step is shown
     expect(s.node("n4")).to_have_class(has_class("ad-target"))
     screenshot(nb.page, "stepper-quiz-wrong", s.root)
 
-    s.button("step").click()                       # d = e + c passes ∂L/∂d = −2 on
+    s.button("step").click()                       # d = e + c passes grad(d) = −2 on
     expect(s.quiz).to_be_visible()
     expect(s.feedback).to_be_hidden()              # the last step's verdict is gone
     s.answer("n2").fill("-2")                      # ASCII minus...
     s.answer("n3").fill("−2")                      # ... and the real one both parse
     s.answer("n3").press("Enter")                  # Enter checks, like the button
-    expect(s.feedback).to_have_text("Right: ∂L/∂e += ∂L/∂d · ∂d/∂e = −2 × 1 = −2\n"
-                                    "Right: ∂L/∂c += ∂L/∂d · ∂d/∂c = −2 × 1 = −2")
+    expect(s.feedback).to_have_text("Right: grad(e) += grad(d) · ∂(e + c)/∂e = −2 × 1 = −2\n"
+                                    "Right: grad(c) += grad(d) · ∂(e + c)/∂c = −2 × 1 = −2")
     expect(s.feedback).not_to_contain_text("Not quite")
     expect(s.counter).to_have_text(f"step 3 / {BACKWARD_STEPS}")
     expect(s.quiz).to_be_hidden()
@@ -300,10 +300,10 @@ def test_keyboard_only_stepping(nb):
 
     page.keyboard.press("ArrowRight")
     expect(s.counter).to_have_text(f"step 1 / {BACKWARD_STEPS}")
-    expect(s.explanation).to_contain_text("∂L/∂L = 1 (the seed)")
+    expect(s.explanation).to_contain_text("grad(L) = 1 (the seed)")
     page.keyboard.press("ArrowRight")
     expect(s.counter).to_have_text(f"step 2 / {BACKWARD_STEPS}")
-    expect(s.explanation).to_contain_text("∂L/∂d += ∂L/∂L · ∂(d·f)/∂d = 1 × −2 = −2")
+    expect(s.explanation).to_contain_text("grad(d) += grad(L) · ∂(d·f)/∂d = 1 × −2 = −2")
     page.keyboard.press("ArrowLeft")
     expect(s.counter).to_have_text(f"step 1 / {BACKWARD_STEPS}")
     expect(s.field("n4", "grad")).to_have_text("grad: not computed yet")
@@ -370,7 +370,7 @@ def test_quiz_empty_answer_is_explained_in_words(nb):
     s.answer("n4").fill("−2")
     s.answer("n4").press("Enter")
     expect(note).to_be_hidden()
-    expect(s.feedback).to_contain_text("Right: ∂L/∂d += ∂L/∂L · ∂(d·f)/∂d = 1 × −2 = −2")
+    expect(s.feedback).to_contain_text("Right: grad(d) += grad(L) · ∂(d·f)/∂d = 1 × −2 = −2")
     expect(s.counter).to_have_text(f"step 2 / {BACKWARD_STEPS}")
     s.button("back").click()                                      # moving clears the verdict
     expect(s.feedback).to_be_hidden()

@@ -6,7 +6,7 @@ The graph is a small tensor MLP, with data x (1×3) and parameters W (3×2), b (
 
 Nodes in topological order: n0=x, n1=W, n2, n3=b, n4=h, n5=a, n6=sq, n7=L;
 backward: the seed, then one step per op node, 6 in all (the last: n2 = x @ W
-passing ∂L/∂n2 back to W). By hand, x @ W = [2.2, 1.2] and h = [2.3, 1.0]; the
+passing grad(n2) back to W). By hand, x @ W = [2.2, 1.2] and h = [2.3, 1.0]; the
 gradients are computed here with PyTorch (float64), the heatmap colours with
 the Okabe-Ito rule written out again (white to vermillion for positive
 numbers), never read back from the widget.
@@ -146,14 +146,14 @@ def test_stepping_a_tensor_graph_shows_shapes_and_fills_the_heatmap(nb):
 
     step_to(s, 5, BACKWARD_STEPS)
     # h = n2 + b passes on: b's gradient is summed over the broadcast rows
-    expect(s.explanation).to_contain_text("∂L/∂b (2) += ∂L/∂h (1×2)")
+    expect(s.explanation).to_contain_text("grad(b) (2) += grad(h) (1×2)")
     expect(s.explanation).to_contain_text("summed over axis 0")
     expect(s.field("n3", "grad")).to_have_text(f"grad [{number(gb[0])}, {number(gb[1])}]")
     expect(s.field("n1", "grad")).to_have_text("grad: not computed yet")
 
     s.button("step").click()
     expect(s.counter).to_have_text(f"step {BACKWARD_STEPS} / {BACKWARD_STEPS}")
-    expect(s.explanation).to_contain_text("∂L/∂W (3×2) += xᵀ (3×1) · ∂L/∂n2 (1×2)")
+    expect(s.explanation).to_contain_text("grad(W) (3×2) += xᵀ (3×1) · grad(n2) (1×2)")
     expect(s.explanation).to_contain_text("Backward pass complete")
     expect(s.node("n2")).to_have_class(has_class("ad-current"))
     expect(s.node("n1")).to_have_class(has_class("ad-target"))
@@ -183,28 +183,28 @@ def test_tensor_quiz_asks_the_shape_then_the_numbers(nb):
     s.button("step").click()
     expect(s.quiz).to_be_visible()
     expect(s.quiz).to_contain_text("First, its shape.")
-    expect(s.quiz).to_contain_text("What shape is ∂L/∂W?")
+    expect(s.quiz).to_contain_text("What shape is grad(W)?")
     expect(s.answers()).to_have_count(1)
 
     s.answers().first.fill("2×3")                          # the transpose: refused
     s.quiz.locator('button[data-action="check"]').click()
-    expect(s.feedback).to_have_text("Not quite: you said 2×3, but ∂L/∂W always has the shape of W itself: 3×2.")
+    expect(s.feedback).to_have_text("Not quite: you said 2×3, but grad(W) always has the shape of W itself: 3×2.")
     expect(s.quiz).to_be_visible()
-    expect(s.quiz).to_contain_text("What shape is ∂L/∂W?")   # asked again
+    expect(s.quiz).to_contain_text("What shape is grad(W)?")   # asked again
     expect(s.answers().first).to_have_class(has_class("ad-invalid"))
     expect(s.counter).to_have_text(f"step {BACKWARD_STEPS - 1} / {BACKWARD_STEPS}")
     screenshot(nb.page, "tensor-quiz-shape-refused", s.root)
 
     s.answers().first.fill("3x2")
     s.answers().first.press("Enter")
-    expect(s.feedback).to_have_text("Right: ∂L/∂W has the shape of W, 3×2.")
-    expect(s.quiz).to_contain_text("∂L/∂W gets what from this step? 6 numbers, row by row")
+    expect(s.feedback).to_have_text("Right: grad(W) has the shape of W, 3×2.")
+    expect(s.quiz).to_contain_text("grad(W) gets what from this step? 6 numbers, row by row")
     expect(s.counter).to_have_text(f"step {BACKWARD_STEPS - 1} / {BACKWARD_STEPS}")
 
     typed = "[" + ", ".join("[" + ", ".join(f"{v:.4f}" for v in row) + "]" for row in gW) + "]"
     s.answers().first.fill(typed)
     s.quiz.locator('button[data-action="check"]').click()
-    expect(s.feedback).to_contain_text("Right: ∂L/∂W (3×2) += xᵀ (3×1) · ∂L/∂n2 (1×2) = [[")
+    expect(s.feedback).to_contain_text("Right: grad(W) (3×2) += xᵀ (3×1) · grad(n2) (1×2) = [[")
     expect(s.feedback).not_to_contain_text("Not quite")
     expect(s.counter).to_have_text(f"step {BACKWARD_STEPS} / {BACKWARD_STEPS}")
     expect(s.quiz).to_be_hidden()
@@ -216,8 +216,8 @@ def test_unroll_fills_the_grid_entry_by_entry(nb):
     expected = np.array([[1.0], [2.0], [3.0]]) @ np.array([[1.0, -2.0]])    # xᵀ·g, by hand
     grid = s.grids.locator('table[data-role="grid"]')
     expect(grid).to_have_count(1)
-    expect(s.grids).to_contain_text("∂L/∂W (3×2), entry by entry")
-    expect(s.grids).to_contain_text("the tensor VJP in one go: xᵀ · ∂L/∂y = [[1, −2], [2, −4], [3, −6]]")
+    expect(s.grids).to_contain_text("grad(W) (3×2), entry by entry")
+    expect(s.grids).to_contain_text("the tensor VJP in one go: xᵀ · grad(y) = [[1, −2], [2, −4], [3, −6]]")
     cell = grid.locator("tr").nth(2).locator("td").nth(1)                   # W[2,1]
     expect(grid.locator("td")).to_have_count(6)
     expect(cell).to_have_text("?")
