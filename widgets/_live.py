@@ -123,13 +123,22 @@ class LiveWidget(anywidget.AnyWidget):
         """The picture of the current state: (MIME type, data), e.g. ``("image/svg+xml", svg)``."""
         raise NotImplementedError
 
+    def _untrusted_picture(self) -> Optional[tuple[str, str]]:
+        """A second picture for a notebook that is not trusted, or None (the static picture will do).
+
+        A saved SVG or HTML is refused there (JupyterLab, GitHub, nbviewer), a PNG is
+        shown, so a widget whose static picture is SVG also gives a PNG.
+        """
+        return None
+
     def _repr_mimebundle_(self, **kwargs: Any):
         """The live widget, and a picture and a line of text for where widgets don't run."""
         bundle = super()._repr_mimebundle_(**kwargs)
         data, metadata = bundle if isinstance(bundle, tuple) else (bundle, {})
         data = dict(data or {})
-        mime, picture = self._static_picture()
-        data[mime] = picture
+        for picture in (self._static_picture(), self._untrusted_picture()):
+            if picture is not None:
+                data[picture[0]] = picture[1]
         data["text/plain"] = repr(self)
         return data, metadata
 

@@ -41,6 +41,7 @@ when it has more than a few numbers (`widgets.tensor_boxes`).
 
 from __future__ import annotations
 
+import base64
 import re
 import warnings
 from collections import Counter
@@ -55,7 +56,7 @@ from autodiff.tensor.trace import graph_order, shape_text
 from autodiff.trace import Trace, describe_nodes, format_number
 
 from . import tensor_boxes
-from .render import render_svg, use_renderer
+from .render import render_png, render_svg, use_renderer
 from .projector import graph_font_size
 from .tensor_boxes import Cells
 
@@ -87,6 +88,23 @@ class GraphDrawing(graphviz.Digraph):
 
     def _repr_image_svg_xml(self) -> str:
         return render_svg(self)
+
+    def _repr_mimebundle_(self, include: Optional[Iterable[str]] = None,
+                          exclude: Optional[Iterable[str]] = None, **kwargs: Any) -> dict:
+        """SVG, and the same drawing as PNG: an untrusted notebook (one you have not run yet) shows the PNG.
+
+        JupyterLab prefers the SVG where it may show it; GitHub, nbviewer and
+        JupyterLab refuse a saved SVG until the notebook is trusted, and fall
+        back to the PNG.
+        """
+        wanted = set(include) if include is not None else {"image/svg+xml", "image/png"}
+        wanted -= set(exclude or ())
+        bundle: dict = {}
+        if "image/svg+xml" in wanted:
+            bundle["image/svg+xml"] = render_svg(self)
+        if "image/png" in wanted:
+            bundle["image/png"] = base64.b64encode(render_png(self)).decode("ascii")
+        return bundle
 
     def pipe(self, *args, **kwargs):
         with use_renderer():

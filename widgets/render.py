@@ -41,7 +41,7 @@ from typing import Iterator, Union
 import graphviz
 from graphviz.backend import dot_command
 
-__all__ = ["Renderer", "graphviz_renderer", "use_renderer", "render_svg", "normalize_svg",
+__all__ = ["Renderer", "graphviz_renderer", "use_renderer", "render_svg", "render_png", "normalize_svg",
            "NO_RENDERER_MESSAGE"]
 
 SYSTEM_DOT = "system dot"
@@ -128,6 +128,16 @@ def render_svg(graph: Graph) -> str:
     with use_renderer():
         svg = graphviz.pipe_string(graph.engine, "svg", graph.source, encoding="utf-8", quiet=True)
     return normalize_svg(svg)
+
+
+def render_png(graph: Graph) -> bytes:
+    """Lay out ``graph`` with the chosen renderer and return it as PNG bytes.
+
+    The picture an untrusted notebook shows: JupyterLab, GitHub and nbviewer
+    refuse the SVG of a notebook you have not run yourself, but show a PNG.
+    """
+    with use_renderer():
+        return graphviz.pipe(graph.engine, "png", graph.source.encode("utf-8"), quiet=True)
 
 
 _COMMENT = re.compile(r"<!--.*?-->\n?", re.DOTALL)

@@ -49,6 +49,7 @@ import re
 from numbers import Real
 from typing import Any, Iterable, Optional, Union
 
+import graphviz
 import traitlets
 
 import numpy as np
@@ -63,10 +64,10 @@ from autodiff.trace import trace as make_trace
 from autodiff.var import Var
 
 from . import tensor_boxes
-from ._live import LiveWidget, esm
+from ._live import LiveWidget, esm, png_picture
 from .browser_state import BrowserChecked, Refused, refused, short_repr
-from .graph import NOT_COMPUTED, stepper_drawing
-from .render import render_svg
+from .graph import NOT_COMPUTED, _record_text, stepper_drawing
+from .render import render_png, render_svg
 from .tensor_boxes import recolour, tag_cells
 from .text import plural
 
@@ -225,6 +226,8 @@ class GraphStepper(BrowserChecked, LiveWidget):
                         widest[node_id] = text
         drawing, keys = stepper_drawing(self._root, self._trace, rankdir, widest)
         self._cells = drawing.cells
+        self._drawing = drawing   # for the PNG of an untrusted notebook (`_untrusted_picture`)
+        self._real_colours = keys.real if keys is not None else []
         svg = render_svg(drawing)
         return tag_cells(svg, keys.real) if keys is not None else svg
 
@@ -830,13 +833,17 @@ class GraphStepper(BrowserChecked, LiveWidget):
         state = self.view_state(self.phase, self.total_steps)
         svg = substitute_texts(self.svg, state["texts"])
         if "colours" in state:
-            fills = {}
-            for node_id, (data_colours, grad_colours) in state["colours"].items():
-                data_cells, grad_cells = self._cells[node_id]
-                fills.update(zip(data_cells, data_colours))
-                fills.update(zip(grad_cells, grad_colours))
-            svg = recolour(svg, fills)
+            svg = recolour(svg, self._cell_fills(state))
         return svg
+
+    def _cell_fills(self, state: dict) -> dict[int, str]:
+        """A Tensor graph's heatmap cells at ``state``: cell number -> colour."""
+        fills = {}
+        for node_id, (data_colours, grad_colours) in state["colours"].items():
+            data_cells, grad_cells = self._cells[node_id]
+            fills.update(zip(data_cells, data_colours))
+            fills.update(zip(grad_cells, grad_colours))
+        return fills
 
     def __repr__(self) -> str:
         return (f"GraphStepper({plural(len(self._trace.nodes), 'node')}, phase={self.phase!r}, "
@@ -845,6 +852,53 @@ class GraphStepper(BrowserChecked, LiveWidget):
     def _static_picture(self) -> tuple[str, str]:
         """`static_svg`: the graph with the values and gradients of the phase's last step."""
         return "image/svg+xml", self.static_svg()
+
+    def _untrusted_picture(self) -> tuple[str, str]:
+        """`static_png`: what an untrusted notebook shows, where the saved SVG is refused."""
+        return png_picture(self.static_png())
+
+    def static_png(self) -> bytes:
+        """The graph at the last step of the current phase, as PNG.
+
+        The boxes show that step's texts and, on a Tensor graph, its heatmap
+        colours, as `static_svg` does, written into the layout's DOT source.
+        """
+        state = self.view_state(self.phase, self.total_steps)
+        source = with_box_texts(self._drawing.source, state["texts"])
+        if self._tensors:
+            fills = dict(enumerate(self._real_colours))
+            fills.update(self._cell_fills(state))
+            source = with_cell_colours(source, fills)
+        return render_png(graphviz.Source(source))
+
+
+_NODE_LINE = re.compile(r'^\s*(n\d+) \[label=')
+_RECORD_TEXTS = re.compile(r'\| data [^|"]*\| grad[^|"]*\}"')          # a Var's record box
+_LINE_TEXTS = re.compile(r'(<TD ALIGN="LEFT">)(data|grad)\b[^<]*(</TD>)')  # a Tensor's lines
+_KEYED_CELL = re.compile(r'BGCOLOR="#0a([0-9a-f]{4})"')
+
+
+def with_box_texts(source: str, texts: dict) -> str:
+    """A stepper's DOT source with new data/grad texts in its boxes (`substitute_texts`, for DOT).
+
+    ``texts`` maps a node id to ``[data_text, grad_text]``, e.g. ``["data −6", "grad 1"]``.
+    """
+    lines = source.split("\n")
+    for i, line in enumerate(lines):
+        match = _NODE_LINE.match(line)
+        if not (match and match.group(1) in texts):
+            continue
+        data_text, grad_text = texts[match.group(1)]
+        line = _RECORD_TEXTS.sub(lambda _: f'| {_record_text(data_text)} | {_record_text(grad_text)} }}"',
+                                 line, count=1)
+        new = {"data": html.escape(data_text), "grad": html.escape(grad_text)}
+        lines[i] = _LINE_TEXTS.sub(lambda m: m.group(1) + new[m.group(2)] + m.group(3), line)
+    return "\n".join(lines)
+
+
+def with_cell_colours(source: str, fills: dict[int, str]) -> str:
+    """A Tensor stepper's DOT source with each keyed heatmap cell (placeholder ``#0aKKKK``) in its colour."""
+    return _KEYED_CELL.sub(lambda m: f'BGCOLOR="{fills[int(m.group(1), 16)]}"', source)
 
 
 _GROUP_OPEN = re.compile(r'<g\b[^>]*\bid="ad-(n\d+)"[^>]*>')
