@@ -1,4 +1,6 @@
-"""The exercises of lesson 06 · Forward mode and higher order (06_forward_mode_and_higher_order.ipynb).
+"""The exercises of lesson 06 · Forward mode, reverse mode, and their duality
+(06_forward_mode_and_higher_order.ipynb: 6.1–6.3) and of lesson 06b · Higher
+order (06b_higher_order.ipynb: 6.4), which imports `ex_hessian` from here.
 
 * `ex_dual_mul`: ``dual_mul(p, q)``, the product of two dual numbers given as
   (value, tangent) pairs;
