@@ -198,9 +198,7 @@ def test_the_saved_timing_table_shows_ratios_below_four_and_is_not_compared_by_n
     ratios = [float(r) for r in re.findall(r"ms\s+([0-9.]+)\s*$", printed, flags=re.M)]
     assert len(ratios) == 6, printed
     assert all(1.0 < r < GRIEWANK_BOUND for r in ratios), ratios
-    text = markdown(LESSON_06)
-    assert "between 1.5 and 4 times as long" in text
-    assert all(1.5 <= r <= 4.0 for r in ratios), ratios
+    assert "took less than 4 times as long as `f` alone" in markdown(LESSON_06)
 
 
 def test_the_operation_counts_in_the_lesson_are_read_from_the_graph():
