@@ -3,9 +3,10 @@
 For an output ``L`` and a node ``n`` made from operands ``a`` and ``b``, the
 chain rule says
 
-    ∂L/∂a  +=  ∂L/∂n · ∂n/∂a        (and the same for b)
+    grad(a)  +=  grad(n) · ∂n/∂a        (and the same for b)
 
-where ``∂n/∂a`` is the op's *local derivative*, from the op table. It is
+where ``grad(a)`` is ``a.grad``, the running total that holds ∂L/∂a once the
+pass is over, and ``∂n/∂a`` is the op's *local derivative*, from the op table. It is
 ``+=`` because ``a`` may be used by several nodes, or twice by one
 (``a + a``): each use adds its share. A node must have received every share
 before it passes its own on, so nodes are visited in reverse topological
