@@ -4,13 +4,35 @@ The learner writes a class ``Value`` with ``Value(x)``, ``.data``, ``.grad``,
 ``.backward()`` and some of ``+ - * / **`` (with a number exponent),
 ``tanh()``, ``exp()``, ``relu()``, ``log()``. `check_engine(Value)` builds
 the same graphs in that engine and in ours (`autodiff.Var`), runs
-``backward()`` in both, and compares every node's value, then its gradient.
-It returns an `EngineCheckReport`::
+``backward()`` in both, and compares every node's value, then the leaves'
+gradients. It returns an `EngineCheckReport`::
 
     report = check_engine(Value, seed=0)
     report.passed          # True when everything matched
     report.codes           # e.g. ["overwrite-instead-of-accumulate"]
     print(report)          # the misconceptions, with hints, and the first failing graph
+
+What is judged
+--------------
+* **Every node's value, and every leaf's gradient.** A leaf's gradient is
+  the answer backward() exists for. An intermediate node's ``.grad`` is the
+  engine's own business: micrograd keeps it, PyTorch and MiniTorch keep
+  gradients only on the leaves (an intermediate's stays 0, ``None``, or
+  sits in a context object). Such an engine is right, and passes. When an
+  engine does set intermediate gradients, they are still compared, only to
+  point at the first wrong node of a failing graph.
+* **Plain numbers on both sides of every binary op it defines**, ``a * 2.5``
+  and ``2.5 * a``. This is a decision: Python numbers and PyTorch tensors
+  take them, lesson 05b asks for ``__radd__`` and ``__rmul__``, and
+  ``sum(values)`` and ``2 * x`` in a learner's own network need them. So an
+  op that refuses a number (``2 * v`` raising TypeError because
+  ``__rmul__`` is missing) fails the check, with a note that says so in
+  words ("2.5 * a raised TypeError: define __rmul__"). An op the class does
+  not define at all is skipped and listed instead: a missing feature, not a
+  broken one.
+* **tanh and exp at ±400**, where a formula that goes through ``exp(2x)``
+  overflows though the op's value is finite (tanh(400) is 1): named
+  ``wrong-value:tanh``, with a note about the overflow.
 
 How a misconception is told apart from the others
 -------------------------------------------------
@@ -31,11 +53,16 @@ points to one cause:
    intermediate nodes kept from the first run;
 5. a chain 5,000 ops deep: RecursionError means a recursive walk.
 
-One caveat to 1: an op the learner's engine makes from several nodes
+Two caveats to 1. An op the learner's engine makes from several nodes
 (``a - b`` as ``a + (-b)``) is a small graph there, which a wrong order or an
 overwritten gradient breaks too. So once 2 or 3 finds such a mistake, an op
 failing alone names no wrong derivative; a note says which ops were not
-judged.
+judged. And an op built on another op (``a / b`` as ``a * b ** -1``) fails
+alone whenever that other op does: the checker records which of the class's
+op methods each op calls (`_built_from`), and an op that calls a failing op
+is not blamed itself. The failing op it calls is named (``**``, which holds
+the wrong rule), a note says ``/`` is built on it, and the first failing
+graph shown is the ``**`` one.
 
 Anything the learner's code raises is caught and reported with its type and
 message; the check never raises the recursion limit. An op the class does
@@ -47,12 +74,13 @@ from __future__ import annotations
 import math
 import random
 import re
+import sys
 from dataclasses import dataclass
 from typing import Any, Optional
 
 from ..arguments import integer, is_real, positive_int, type_and_value
 from .engine_graphs import (METHODS, OPS, REVERSED, GraphSpec, build, build_ours, chain_graph, constant_graphs,
-                            expression, op_graphs, order_graphs, random_graph, reuse_graphs)
+                            expression, large_graphs, op_graphs, order_graphs, random_graph, reuse_graphs)
 from .engine_misconceptions import misconception, sort_key
 from .engine_report import LEAF, EngineCheckReport, GraphFailure, NodeRow
 from .report import relative_error
@@ -100,15 +128,13 @@ def check_engine(Value: Any, seed: int = 0, graphs: int = RANDOM_GRAPHS, depth: 
     notes: list[str] = []
     checked = [op for op in OPS if _defined(Value, METHODS[op]) and _usable(Value, op, notes)]
     skipped = [op for op in OPS if op not in checked]
+    built_from = _built_from(Value, checked)
     for op in checked:
         for spec in op_graphs(op):
             run.graph(spec)
-    right, left = _number_sides(Value, checked, notes)
-    for op in right:
-        for spec in constant_graphs(op, left=False):
-            run.graph(spec)
-    for op in left:
-        for spec in constant_graphs(op, left=True):
+    right, left = _number_sides(run, Value, checked, notes)
+    for op in checked:
+        for spec in large_graphs(op):
             run.graph(spec)
     for op in ("+", "*"):
         if op in checked:
@@ -130,14 +156,18 @@ def check_engine(Value: Any, seed: int = 0, graphs: int = RANDOM_GRAPHS, depth: 
         notes.append("no deep chain: it needs one of + * - relu tanh /")
     else:
         run.graph(chain)
-    codes, unjudged = _diagnose(run.results)
+    codes, unjudged, excused = _diagnose(run.results, built_from)
     if unjudged:
         notes.append(f"the local derivatives of {' '.join(unjudged)} are not judged: they fail alone, but so "
                      "does any op your engine makes from several nodes (a - b as a + (-b)) while gradients "
                      "flow the wrong way. Check again once that is fixed.")
+    notes += [_built_on_note(op, bases) for op, bases in excused.items()]
+    failed_alone = {r.spec.op for r in run.results if r.spec.kind == "op" and r.failure is not None}
+    notes += [note for r in run.results if r.spec.kind == "large" and r.failure is not None
+              for note in [_large_note(r, r.spec.op in failed_alone)] if note]
     return EngineCheckReport(name, seed, checked, skipped, [misconception(c) for c in codes],
-                             run.first_failure(), len(run.results), sum(r.failure is not None for r in run.results),
-                             run.errors, notes)
+                             run.first_failure(set(excused)), len(run.results),
+                             sum(r.failure is not None for r in run.results), run.errors, notes)
 
 
 # ----------------------------------------------------------------------------
@@ -185,30 +215,108 @@ def _is_missing_method(error: Exception) -> bool:
     return isinstance(error, (AttributeError, TypeError)) and bool(_MISSING.search(str(error)))
 
 
-def _number_sides(Value: type, checked: list[str], notes: list[str]) -> tuple[list[str], list[str]]:
-    """The binary ops that take a plain number on the right (``v * 2``), and on the left (``2 * v``).
+def _number_sides(run: "_Run", Value: type, checked: list[str], notes: list[str]
+                  ) -> tuple[list[str], list[str]]:
+    """Run ``op`` with a plain number on the right (``a * 2.5``), then on the left (``2.5 * a``), for
+    each binary op; return the ops that take a number there: (right, left).
 
-    An AttributeError or TypeError means "numbers are not taken there" (a
-    note, not a failure); anything else the learner's code raises is tried
-    again, and reported, by the graph with that number.
+    A side that raises AttributeError or TypeError while the graph is made
+    does not take numbers: that graph fails (see the module docstring: it
+    is a decision), a note says in words what to define, and the random
+    graphs put no number on that side. Anything else the learner's code
+    raises is reported by the graph and the side stays in, as before.
     """
-    right, left, refused = [], [], []
-    for op in (op for op in checked if op in REVERSED):
-        for side, ops, method in (("right", right, None), ("left", left, REVERSED[op])):
-            if method is not None and not _defined(Value, method):
-                refused.append(f"2 {op} v")
-                continue
-            try:
-                build(constant_graphs(op, left=side == "left")[0], Value)
-            except (AttributeError, TypeError):
-                refused.append(f"v {op} 2" if side == "right" else f"2 {op} v")
-                continue
-            except Exception:
-                pass
-            ops.append(op)
-    if refused:
-        notes.append(f"numbers not taken in {', '.join(refused)}: graphs use numbers only where the class takes them")
+    right: list[str] = []
+    left: list[str] = []
+    for on_left, taking in ((False, right), (True, left)):
+        for op in (op for op in checked if op in REVERSED):
+            spec = constant_graphs(op, left=on_left)[0]
+            result = run.graph(spec)
+            if result.forward_raised and result.error_type in ("AttributeError", "TypeError"):
+                notes.append(_refusal_note(Value, spec, op, on_left, result.failure.error))
+            else:
+                taking.append(op)
     return right, left
+
+
+def _refusal_note(Value: type, spec: GraphSpec, op: str, on_left: bool, error: str) -> str:
+    """Why ``2.5 * a`` (or ``a * 2.5``) raised, in words: which method to define or to fix."""
+    code = expression(spec.steps[-1], spec.steps)
+    kind = error.partition(":")[0]
+    if on_left and not _defined(Value, REVERSED[op]):
+        return (f"{code} raised {kind}: define {REVERSED[op]}. For a number on the left Python asks the number "
+                f"first (float.{METHODS[op]}), which gives up, then calls your {REVERSED[op]}; without it "
+                f"2 {op} v fails, and so does sum() of Values for +.")
+    method = REVERSED[op] if on_left else METHODS[op]
+    return (f"{code} raised {error}: your {method} must take a plain number as the "
+            f"{'left' if on_left else 'right'} operand, as Python numbers and PyTorch tensors do.")
+
+
+def _built_from(Value: type, ops: list[str]) -> dict[str, frozenset[str]]:
+    """For each op, the class's other op methods it calls while making its node: ``{"/": {"**", "*"}}``
+    when ``__truediv__`` returns ``self * other ** -1``.
+
+    Found by watching the calls (``sys.setprofile``) while the learner's
+    engine makes one small graph of the op; the watcher in place before is
+    put back after. Only Python functions are seen, so an op built some
+    other way (a MiniTorch ``Function.apply``) is simply not linked.
+    """
+    code_ops: dict[Any, set[str]] = {}
+    for op in ops:
+        code = getattr(getattr(Value, METHODS[op], None), "__code__", None)
+        if code is not None:
+            code_ops.setdefault(code, set()).add(op)
+    found: dict[str, frozenset[str]] = {}
+    previous = sys.getprofile()
+    for op in ops:
+        calls: set[str] = set()
+
+        def listen(frame: Any, event: str, arg: Any) -> None:
+            if event == "call":
+                calls.update(code_ops.get(frame.f_code, ()))
+
+        sys.setprofile(listen)
+        try:
+            build(op_graphs(op)[0], Value)
+        except Exception:   # what the learner's code raises is reported by the op's own graphs
+            pass
+        finally:
+            sys.setprofile(previous)
+        found[op] = frozenset(calls - {op})
+    return found
+
+
+def _built_on_note(op: str, bases: list[str]) -> str:
+    many = len(bases) > 1
+    names = " and ".join(bases)
+    return (f"{op} is not blamed on its own: your {op} calls your {names} (it is built on "
+            f"{'them' if many else 'it'}), and {names} fail{'' if many else 's'} alone, so {op} fails through "
+            f"{'them' if many else 'it'}. Fix {names} first, then check again.")
+
+
+def _large_note(result: "_Result", failed_alone: bool) -> str:
+    """What went wrong at a large input (``a.tanh()`` at 400), overflow named when that is what it was;
+    "" when it is no overflow and the op fails at small inputs too (its code says enough then)."""
+    spec = result.spec
+    x, op = spec.steps[0].value, spec.op
+    ours = build_ours(spec)
+    ours[-1].backward()
+    rows = result.failure.rows
+    non_finite = any(r.their_data is None or (r.their_grad is None and not result.failure.leaves_only)
+                     for r in rows)
+    if result.error_type == "OverflowError" or (result.failure.error == "" and non_finite):
+        what = (f"raised {result.failure.error}" if result.failure.error
+                else "gave a number that is not finite (inf or nan)")
+        return (f"{op}({x:g}) overflowed in your engine: it {what}, where ours gives {op} = {ours[-1].data:.7g} "
+                f"and slope {ours[0].grad:.7g}. A formula that goes through exp(x) or exp(2x) overflows once "
+                "the exponent passes about 709 (exp(710) is beyond the largest float, about 1.8e308), even "
+                f"where {op} itself is a moderate number: write it so that no step grows that large.")
+    if failed_alone:
+        return ""
+    if result.failure.error:
+        return f"{op}({x:g}): your engine raised {result.failure.error}, where ours gives {ours[-1].data:.7g}."
+    return (f"{op}({x:g}) is wrong in your engine at this large input (see its graph), though right at the "
+            "small inputs of the other graphs.")
 
 
 # ----------------------------------------------------------------------------
@@ -224,6 +332,7 @@ class _Result:
     value_wrong: bool = False
     grad_wrong: bool = False
     error_type: str = ""     # the type of what the learner's code raised, if anything
+    forward_raised: bool = False   # it raised while the graph was made (not in backward())
     stale: bool = False      # a second backward() gave other leaf gradients
 
 
@@ -236,14 +345,18 @@ class _Run:
         self.errors: list[str] = []
         self.raised_alone: set[str] = set()    # ops that raised in a graph of their own
 
-    def first_failure(self) -> Optional[GraphFailure]:
-        return next((r.failure for r in self.results if r.failure is not None), None)
+    def first_failure(self, excused: frozenset[str] | set[str] = frozenset()) -> Optional[GraphFailure]:
+        """The first graph that failed, passing over the graphs of one ``excused`` op alone (an op built
+        on another failing op: the other one's graph is where the learner should look)."""
+        failed = [r for r in self.results if r.failure is not None]
+        shown = [r for r in failed if not (r.spec.kind in ("op", "large") and r.spec.op in excused)] or failed
+        return shown[0].failure if shown else None
 
     def graph(self, spec: GraphSpec, twice: bool = False) -> _Result:
         result = self._run(spec, twice)
         if result.error_type:
             self.errors.append(f"{spec.title}: {result.failure.error}")
-            if spec.kind == "op":
+            if spec.kind == "op" and not spec.numbers:   # (a number refused is not the op failing)
                 self.raised_alone.add(spec.op)
         self.results.append(result)
         return result
@@ -254,16 +367,20 @@ class _Run:
         try:
             theirs = build(spec, self.Value)
         except Exception as error:
-            return self._raised(spec, error, "the forward pass (building the graph)", ours, None)
+            result = self._raised(spec, error, "the forward pass (building the graph)", ours, None)
+            result.forward_raised = True
+            return result
         try:
             theirs[-1].backward()
         except Exception as error:
             return self._raised(spec, error, "backward()", ours, theirs)
-        rows = _compare(spec, ours, theirs, leaves_only=False)
-        first = _first_wrong(rows)
-        if first is not None:
-            return _Result(spec, GraphFailure(spec, rows, first, "backward()"),
-                           value_wrong=not all(r.data_ok for r in rows), grad_wrong=not all(r.grad_ok for r in rows))
+        rows, leaves_only = _compare(spec, ours, theirs)
+        value_wrong = not all(r.data_ok for r in rows)
+        grad_wrong = not all(r.grad_ok for r in rows if r.expression == LEAF)   # the leaves decide
+        if value_wrong or grad_wrong:
+            return _Result(spec, GraphFailure(spec, tuple(rows), _first_wrong(rows), "backward()",
+                                              leaves_only=leaves_only),
+                           value_wrong=value_wrong, grad_wrong=grad_wrong)
         if not twice:
             return _Result(spec)
         where = "a second backward() on the same graph, the leaves' .grad set to 0 before it"
@@ -273,15 +390,15 @@ class _Run:
             theirs[-1].backward()
         except Exception as error:
             return self._raised(spec, error, where, ours, theirs)
-        rows = _compare(spec, ours, theirs, leaves_only=True)
+        rows, _ = _compare(spec, ours, theirs, intermediates=False)
         first = _first_wrong(rows)
         if first is None:
             return _Result(spec)
-        return _Result(spec, GraphFailure(spec, rows, first, where, second_pass=True), stale=True)
+        return _Result(spec, GraphFailure(spec, tuple(rows), first, where, second_pass=True), stale=True)
 
     def _raised(self, spec: GraphSpec, error: Exception, where: str, ours: list, theirs: Optional[list]) -> _Result:
         """The learner's code raised: keep what it computed (values, if any) and what it raised."""
-        rows = _compare(spec, ours, theirs, leaves_only=False, grads=False) if theirs is not None else []
+        rows = _compare(spec, ours, theirs, grads=False)[0] if theirs is not None else []
         failure = GraphFailure(spec, tuple(rows), _first_wrong(rows), where, _error_text(error))
         return _Result(spec, failure, value_wrong=not all(r.data_ok for r in rows), error_type=type(error).__name__)
 
@@ -323,18 +440,29 @@ def _close(theirs: Optional[float], ours: float) -> bool:
     return theirs is not None and relative_error(theirs, ours) <= TOLERANCE
 
 
-def _compare(spec: GraphSpec, ours: list, theirs: list, leaves_only: bool, grads: bool = True) -> list[NodeRow]:
-    """Every node in both engines. ``leaves_only``: judge only the leaves' gradients (after a second pass,
-    an intermediate node's .grad is the engine's own business); ``grads=False``: values only."""
+def _compare(spec: GraphSpec, ours: list, theirs: list, intermediates: Optional[bool] = None,
+             grads: bool = True) -> tuple[list[NodeRow], bool]:
+    """Every node in both engines, and whether the engine kept gradients only on the leaves.
+
+    The leaves' gradients are always judged; the intermediate nodes' ones
+    when ``intermediates`` is True, never when False (after a second pass
+    they are the engine's own business), and when None only if the engine
+    set any (some intermediate .grad is a number other than 0): a
+    PyTorch-style engine leaves them at 0 or None, and is not wrong for it.
+    ``grads=False``: values only.
+    """
+    grads_read = [_read(their, "grad") if grads else None for their in theirs]
+    kept = any(g not in (None, 0.0) for step, g in zip(spec.steps, grads_read) if step.op)
+    if intermediates is None:
+        intermediates = kept
     rows = []
-    for step, our, their in zip(spec.steps, ours, theirs):
+    for step, our, their, grad in zip(spec.steps, ours, theirs, grads_read):
         data = _read(their, "data")
-        grad = _read(their, "grad") if grads else None
-        judged = grads and (not leaves_only or not step.op)
+        judged = grads and (intermediates or not step.op)
         made_by = expression(step, spec.steps) if step.op else LEAF
         rows.append(NodeRow(step.name, made_by, our.data, data, our.grad, grad,
                             _close(data, our.data), _close(grad, our.grad) if judged else True))
-    return rows
+    return rows, grads and not kept
 
 
 def _first_wrong(rows: list[NodeRow]) -> Optional[str]:
@@ -352,9 +480,11 @@ def _first_wrong(rows: list[NodeRow]) -> Optional[str]:
 # From evidence to misconceptions
 # ----------------------------------------------------------------------------
 
-def _diagnose(results: list[_Result]) -> tuple[list[str], list[str]]:
-    """The codes the evidence supports (see the module docstring), in `sort_key` order, each once; and the
-    ops whose local derivatives could not be judged.
+def _diagnose(results: list[_Result], built_from: dict[str, frozenset[str]]
+              ) -> tuple[list[str], list[str], dict[str, list[str]]]:
+    """The codes the evidence supports (see the module docstring), in `sort_key` order, each once; the
+    ops whose local derivatives could not be judged; and the ops not blamed because they are built on
+    a failing op, each with the failing ops it calls.
 
     An op the learner's engine makes from several nodes (``a - b`` as
     ``a + (-b)``, ``a / b`` as ``a * b**-1``) is a small graph of its own
@@ -362,26 +492,48 @@ def _diagnose(results: list[_Result]) -> tuple[list[str], list[str]]:
     alone. Once either of those is found, a failing op alone is no longer
     evidence of a wrong local derivative: it is left out, and named as not
     judged.
+
+    An op that calls another failing op (``built_from``) is not blamed
+    either: a wrong value there explains a wrong value and a wrong gradient
+    in it, a wrong derivative only a wrong gradient. Two ops calling each
+    other are both blamed (neither is the one underneath).
     """
     codes: set[str] = set()
+    values: set[str] = set()
     derivatives: set[str] = set()
     for r in results:
-        if r.spec.kind == "op":
-            if r.value_wrong:   # (then backward() may well have raised: the value explains it)
-                codes.add(f"wrong-value:{r.spec.op}")
-            elif r.grad_wrong and not r.error_type:
+        if r.spec.kind in ("op", "large"):
+            if r.value_wrong or (r.spec.kind == "large" and r.forward_raised):   # (then backward() may well
+                values.add(r.spec.op)                                           # have raised: it explains it)
+            elif (r.grad_wrong and not r.error_type) or (r.spec.kind == "large" and r.error_type):
                 derivatives.add(r.spec.op)
-    bad_ops = derivatives | {code.partition(":")[2] for code in codes}
+    bad_ops = values | derivatives
     if any(r.spec.kind == "reuse" and r.grad_wrong and r.spec.op not in bad_ops for r in results):
         codes.add("overwrite-instead-of-accumulate")
     elif any(r.spec.kind == "order" and r.grad_wrong and not r.value_wrong and not (r.spec.ops_used & bad_ops)
              for r in results):
         codes.add("not-topological")
+
+    def under(op: str, failing: set[str]) -> list[str]:
+        """The failing ops ``op`` is built on (and that are not built on ``op`` in turn)."""
+        return [b for b in OPS if b in failing and b in built_from.get(op, ()) and op not in built_from.get(b, ())]
+
+    excused: dict[str, list[str]] = {}
+    for op in sorted(bad_ops, key=OPS.index):
+        value_bases = under(op, values) if op in values else []
+        grad_bases = under(op, bad_ops) if op in derivatives else []
+        if (op not in values or value_bases) and (op not in derivatives or grad_bases):
+            excused[op] = sorted(set(value_bases) | set(grad_bases), key=OPS.index)
+    values -= set(excused)
+    derivatives -= set(excused)
+    codes.update(f"wrong-value:{op}" for op in values)
     unjudged = sorted(derivatives, key=OPS.index) if codes & STRUCTURAL else []
     if not unjudged:
         codes.update(f"wrong-local-derivative:{op}" for op in derivatives)
+    else:
+        excused = {}   # nothing is blamed on a derivative then: no op is excused from it either
     if any(r.stale for r in results):
         codes.add("grad-not-reset")
     if any(r.error_type == "RecursionError" for r in results):
         codes.add("recursion-limit")
-    return sorted(codes, key=sort_key), unjudged
+    return sorted(codes, key=sort_key), unjudged, excused

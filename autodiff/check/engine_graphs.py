@@ -10,6 +10,8 @@ The kinds of graph, each made to show one thing:
 
 * ``op``: one op on fresh leaves, ``L = a * b``: a wrong gradient here can
   only be that op's local derivative;
+* ``large``: tanh and exp alone at ±400, where a formula that goes through
+  ``exp(2x)`` overflows although the op's value (and ours) is finite;
 * ``reuse``: one op using the same leaf twice, ``L = x * x``: both uses send
   a gradient back, and they must add up;
 * ``order``: a node used at two depths, ``L = h + f(f(f(h)))``: ``h`` must
@@ -34,7 +36,7 @@ from typing import Any, Callable, Mapping, Optional, Sequence, Union
 from ..var import Var
 
 __all__ = ["OPS", "METHODS", "REVERSED", "Constant", "Step", "GraphSpec", "build", "build_ours", "expression",
-           "in_domain", "op_graphs", "constant_graphs", "reuse_graphs", "order_graphs", "random_graph",
+           "in_domain", "op_graphs", "constant_graphs", "large_graphs", "reuse_graphs", "order_graphs", "random_graph",
            "chain_graph"]
 
 OPS = ("+", "-", "*", "/", "**", "tanh", "exp", "relu", "log")   # every op the checker knows, in this order
@@ -79,13 +81,18 @@ class GraphSpec:
     """A graph to build on both engines: ``title`` says what it is, ``kind`` what it tests."""
 
     title: str
-    kind: str                  # "op", "reuse", "order", "random" or "chain"
+    kind: str                  # "op", "large", "reuse", "order", "random" or "chain"
     steps: tuple[Step, ...]
     op: str = ""               # for "op" and "reuse": the op it is about
 
     @property
     def ops_used(self) -> frozenset[str]:
         return frozenset(s.op for s in self.steps if s.op)
+
+    @property
+    def numbers(self) -> bool:
+        """True when a step takes a plain number as an operand (``a * 2.5``)."""
+        return any(isinstance(o, Constant) for s in self.steps for o in s.operands)
 
     def leaves(self) -> list[int]:
         """The indices of the leaves (not of the plain numbers, which have no step)."""
@@ -251,6 +258,25 @@ def constant_graphs(op: str, left: bool) -> list[GraphSpec]:
     b.op(op, *((number, a) if left else (a, number)))
     spec = b.spec("", "op", op)
     return [replace(spec, title=f"one {op} with a number: L = {expression(spec.steps[-1], spec.steps)}")]
+
+
+LARGE_POINTS = {"tanh": [400.0, -400.0], "exp": [400.0, -400.0]}   # far outside the other graphs' range
+
+
+def large_graphs(op: str) -> list[GraphSpec]:
+    """``op`` alone at a large input, ``L = a.tanh()`` at ``a = 400``: for tanh and exp, else none.
+
+    tanh(±400) is ±1 and exp(400) about 5.2e173, finite in our engine; but
+    tanh written as ``(exp(2x) - 1) / (exp(2x) + 1)`` needs exp(800), beyond
+    the largest float (about 1.8e308), and overflows. A network's
+    pre-activations do reach such values, so this is a real bug, which the
+    graphs of every other kind (values at most `LIMIT`) never show.
+    """
+    graphs = []
+    for x in LARGE_POINTS.get(op, []):
+        steps = (Step("a", value=x), Step("L", op, (0,)))
+        graphs.append(GraphSpec(f"one {op} at a large input: L = a.{op}() at a = {_number(x)}", "large", steps, op))
+    return graphs
 
 
 def reuse_graphs(op: str) -> list[GraphSpec]:

@@ -6,8 +6,10 @@ still find it.
 ========================================  ===================================================
 code                                      the evidence
 ========================================  ===================================================
-``wrong-value:<op>``                      one op alone computes a different value
-``wrong-local-derivative:<op>``           one op alone: right value, wrong gradients
+``wrong-value:<op>``                      one op alone computes a different value (or, at
+                                          ±400, overflows where ours is finite)
+``wrong-local-derivative:<op>``           one op alone: right value, wrong leaf gradients
+                                          (an op built on a failing op is not blamed)
 ``overwrite-instead-of-accumulate``       ``x * x`` or ``x + x`` wrong while the op alone is right
 ``not-topological``                       ``L = h + f(f(f(h)))`` wrong while every op alone is right
 ``grad-not-reset``                        a second ``backward()`` on the same graph, leaves

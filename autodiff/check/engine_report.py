@@ -26,8 +26,8 @@ from .engine_misconceptions import Misconception
 __all__ = ["NodeRow", "GraphFailure", "EngineCheckReport", "number_text", "LEAF"]
 
 LEAF = "leaf"     # what made a leaf (NodeRow.expression)
-SHOWN_ROWS = 14
-WIDTH = 100       # of a line of the plain-text report   # a longer graph shows its output, its first wrong node and the nodes around it
+SHOWN_ROWS = 14   # a longer graph shows its output, its first wrong node and the nodes around it
+WIDTH = 100       # of a line of the plain-text report
 
 
 def number_text(x: Optional[float]) -> str:
@@ -81,9 +81,18 @@ class GraphFailure:
     where: str
     error: str = ""
     second_pass: bool = False   # the rows are of a second backward(): only the leaves' grads are judged
+    leaves_only: bool = False   # the engine set no intermediate node's .grad: only the leaves' are judged
 
     SECOND_PASS_NOTE = ("After a second pass only the leaves' gradients are judged: what an intermediate "
                         "node's .grad holds then is up to the engine (ours keeps adding there too).")
+    LEAVES_ONLY_NOTE = ("Your engine keeps .grad only on the leaves, as PyTorch does (an intermediate node's "
+                        ".grad stays 0 or empty): that is fine, so only the leaves' gradients are judged, and "
+                        "the first wrong node is the first wrong leaf.")
+
+    def notes(self) -> list[str]:
+        """What the table's grad columns mean here, when not every node's gradient is judged."""
+        return ([self.SECOND_PASS_NOTE] if self.second_pass else []) + (
+            [self.LEAVES_ONLY_NOTE] if self.leaves_only and not self.second_pass else [])
 
     @property
     def description(self) -> str:
@@ -126,8 +135,7 @@ class GraphFailure:
 
     def text(self) -> str:
         lines = [f"First failing graph: {self.description}", _wrapped(self.verdict(), "  ")]   # (code: not broken)
-        if self.second_pass:
-            lines.append(_wrapped(self.SECOND_PASS_NOTE, "  "))
+        lines += [_wrapped(note, "  ") for note in self.notes()]
         if self.rows:
             lines.append(f"  {'node':<8} {'yours: data':>13} {'ours: data':>13} {'yours: grad':>13} "
                          f"{'ours: grad':>13}")
@@ -142,8 +150,7 @@ class GraphFailure:
     def html(self) -> str:
         parts = [f"<p><b>First failing graph:</b> {html.escape(self.description)}</p>",
                  f"<p>{html.escape(self.verdict())}</p>"]
-        if self.second_pass:
-            parts.append(f"<p>{html.escape(self.SECOND_PASS_NOTE)}</p>")
+        parts += [f"<p>{html.escape(note)}</p>" for note in self.notes()]
         if self.rows:
             cell = ' style="padding: 1px 10px; text-align: left;"'
             head = "".join(f"<th{cell}>{h}</th>" for h in ("node", "made by", "yours: data", "ours: data",
@@ -190,8 +197,12 @@ class EngineCheckReport:
         if self.passed:
             return (f"✓ {self.engine} passed: {graphs}, every value and gradient matches autodiff's "
                     f"({len(self.ops_checked)} ops checked).")
-        found = (f"{len(self.misconceptions)} misconception{'s' if len(self.misconceptions) != 1 else ''} named"
-                 if self.misconceptions else "no known misconception explains it")
+        if self.misconceptions:
+            found = f"{len(self.misconceptions)} misconception{'s' if len(self.misconceptions) != 1 else ''} named"
+        elif self.errors:
+            found = "no misconception named; what your engine raised is below"
+        else:
+            found = "no known misconception explains it"
         return f"✗ {self.engine} failed on {self.graphs_failed} of {graphs}: {found}."
 
     def text(self) -> str:
@@ -201,7 +212,8 @@ class EngineCheckReport:
                  f"Ops skipped (not defined): {' '.join(self.ops_skipped) or 'none'}"]
         lines += [_wrapped(f"Note: {note}", "  ") for note in self.notes]
         for k, m in enumerate(self.misconceptions, 1):
-            lines += [f"{k}. {m.code}", _wrapped(m.explanation, "   ", "   "), _wrapped(f"Hint: {m.hint}", "   ", "   ")]
+            lines += [f"{k}. {m.code}", _wrapped(m.explanation, "   ", "   "),
+                      _wrapped(f"Hint: {m.hint}", "   ", "   ")]
         if self.errors:
             lines.append("Errors raised by your engine:")
             lines += [f"  {e}" for e in self.errors[:5]]
