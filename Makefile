@@ -39,8 +39,13 @@ lab: $(STAMP)
 present: $(STAMP)
 	$(KIT) present $(LESSON) $(if $(PORT),--port $(PORT),)
 
+# Two runs: first everything that needs no browser, on both cores (pytest-xdist,
+# each file kept on one worker, so a notebook's cells run in order in one
+# kernel); then the real-browser tests and the class server, one at a time.
+SERIAL := tests/browser tests/test_jupyterhub.py
 test: $(STAMP)
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n 2 --dist loadfile $(addprefix --ignore=,$(SERIAL))
+	$(BIN)/python -m pytest $(SERIAL)
 
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks

@@ -68,7 +68,7 @@ def test_readme_opens_with_the_two_commands():
 
 # ---------------------------------------------------------------- the wheel's dependencies
 # Direct requirements that only the kit's own development uses (tests, benchmarks, the build).
-DEVELOPMENT_ONLY = {"pytest", "hypothesis", "nbval", "playwright", "micrograd", "build"}
+DEVELOPMENT_ONLY = {"pytest", "hypothesis", "nbval", "pytest-xdist", "playwright", "micrograd", "build"}
 
 
 def project() -> dict:
