@@ -45,7 +45,9 @@ export const QUIZ_TRIES = 2;
 export function missingAnswers(kind, items, texts, output) {
   const problems = [];
   items.forEach((item, i) => {
-    const text = String(texts[i]).trim(), name = `∂${output}/∂${item.parent_name}`, shown = quoted(text);
+    // The gradient's name as Python wrote it (grad_name: "grad(x)"); older data only has parent_name.
+    const text = String(texts[i]).trim(), name = item.grad_name || `∂${output}/∂${item.parent_name}`;
+    const shown = quoted(text);
     if (text === "") return problems.push(`${name} is empty`);
     if (kind === "values" && !Number.isFinite(parseNumber(text))) {
       problems.push(Number.isNaN(parseNumber(text)) ? `${name}: ${shown} is not a number`
@@ -179,6 +181,46 @@ export function graphSummary(data, state, phase, k) {
   return `Computation graph of ${data.nodes.length} nodes; ${where}. The table after it lists every node.`;
 }
 
+// ---------------------------------------------------------------- zoom
+
+// The zoom steps of the − / + buttons (1 = the drawing's own size), as a browser's own zoom has.
+export const ZOOM_LEVELS = [0.25, 0.33, 0.5, 0.67, 0.75, 0.8, 0.9, 1, 1.1, 1.25, 1.5, 1.75, 2, 2.5, 3];
+
+// The smallest text Fit may leave, in CSS pixels: the drawing's 11 pt text (14.7 px) at 68%.
+// A graph that would need smaller text to fit is shown at this size and scrolled instead.
+export const MIN_FIT_TEXT_PX = 10;
+
+// The next zoom step from `zoom`: one up (direction +1) or down (−1); the ends stay where they are.
+export function nextZoom(zoom, direction) {
+  const eps = 1e-6;
+  if (direction > 0) return ZOOM_LEVELS.find((z) => z > zoom + eps) ?? ZOOM_LEVELS[ZOOM_LEVELS.length - 1];
+  return [...ZOOM_LEVELS].reverse().find((z) => z < zoom - eps) ?? ZOOM_LEVELS[0];
+}
+
+// Fit's zoom: the drawing (`drawnPx` wide, its text `textPx` high at zoom 1) as wide as the room it
+// has (`roomPx`), but never larger than its own size, and never so small that the text falls below
+// MIN_FIT_TEXT_PX: then the graph is wider than the room, and the learner scrolls or drags it.
+export function fitZoom(roomPx, drawnPx, textPx) {
+  if (!(roomPx > 0) || !(drawnPx > 0)) return 1;
+  const legible = textPx > 0 ? MIN_FIT_TEXT_PX / textPx : 0;
+  return Math.min(1, Math.max(roomPx / drawnPx, legible));
+}
+
+// A zoom in words, as the toolbar shows it: 0.8 → "80%".
+export function zoomText(zoom) {
+  return `${Math.round(zoom * 100)}%`;
+}
+
+// Where to scroll a box along one axis so that the span [start, end) (in the box's content
+// coordinates) is seen through the window [view, view + size): not at all if it is already seen
+// (the learner's own scrolling stays), else to the span's middle, so that what comes before and
+// after it shows too; a span longer than the window shows its start.
+export function scrollToShow(view, size, start, end) {
+  if (start >= view && end <= view + size) return view;
+  if (end - start > size) return Math.max(0, start);
+  return Math.max(0, Math.round((start + end - size) / 2));
+}
+
 // ---------------------------------------------------------------- the DOM
 
 // The controls around the graph; the data-action / data-role attributes are
@@ -187,7 +229,8 @@ function buildLayout(el) {
   // Focusable, for the keyboard: ← / → step, Space plays (see `onKey`). JupyterLab's own
   // shortcuts stay out of it (data-lm-suppress-shortcuts).
   const root = make("div", { class: "ad-stepper", tabindex: "0", role: "group", "data-lm-suppress-shortcuts": "true",
-                             "aria-label": "Graph stepper. Left and right arrows step back and on; Space plays or pauses." });
+                             "aria-label": "Graph stepper. Left and right arrows step back and on; Space plays or pauses; "
+                                           + "plus and minus zoom the graph in and out." });
   const bar = make("div", { class: "ad-toolbar" });
   const ui = {
     root,
@@ -198,10 +241,18 @@ function buildLayout(el) {
     speed: make("input", { type: "range", "data-role": "speed", min: "50", max: "2000", step: "50" }),
     speedText: make("span", { class: "ad-speed-text" }),
     phase: make("select", { "data-role": "phase" }),
-    fit: make("button", { "data-action": "fit", title: "Fit the graph to the width, or show it full size" }, "Fit"),
+    // Zoom: − and + by steps, Fit (to the width, text kept legible), 100% (the drawing's own size).
+    zoomOut: make("button", { "data-action": "zoom-out", "aria-label": "Zoom out", title: "Zoom out (−)" }, "−"),
+    zoomLevel: make("span", { "data-role": "zoom-level", class: "ad-zoom-level", "aria-live": "polite" }),
+    zoomIn: make("button", { "data-action": "zoom-in", "aria-label": "Zoom in", title: "Zoom in (+)" }, "+"),
+    fit: make("button", { "data-action": "fit", "aria-label": "Fit the graph to the width",
+                          title: "Fit the graph to the width, its text kept legible (a wider graph scrolls)" }, "Fit"),
+    actual: make("button", { "data-action": "zoom-actual", "aria-label": "Actual size, 100%",
+                             title: "The graph at its own size (0)" }, "100%"),
     counter: make("span", { "data-role": "counter", class: "ad-counter" }),
     // The drawing, for the eye; for a screen reader, a short summary (its aria-label) and the
     // table of nodes below it, both rewritten at every step (see `describeGraph`).
+    // Scrolls both ways when the graph is larger than it; dragging it with the mouse pans too.
     graph: make("div", { "data-role": "graph", class: "ad-graph", tabindex: "0" }),
     nodeTable: make("table", { "data-role": "node-table", class: "ad-sr-only" }),
     quiz: make("div", { "data-role": "quiz", class: "ad-quiz" }),
@@ -218,7 +269,9 @@ function buildLayout(el) {
   delay.append(ui.speed, ui.speedText);
   const phase = make("label", {}, "phase ");
   phase.append(ui.phase);
-  bar.append(ui.reset, ui.back, ui.step, ui.play, delay, phase, ui.fit, ui.counter);
+  const zoom = make("span", { class: "ad-zoom", role: "group", "aria-label": "Zoom the graph" });
+  zoom.append(ui.zoomOut, ui.zoomLevel, ui.zoomIn, ui.fit, ui.actual);
+  bar.append(ui.reset, ui.back, ui.step, ui.play, delay, phase, zoom, ui.counter);
   ui.quiz.hidden = true;
   root.append(bar, ui.graph, ui.nodeTable, ui.grids, ui.quiz, ui.feedback, ui.explanation, ui.inputs, ui.error);
   el.append(root);
@@ -353,6 +406,9 @@ function render({ model, el }) {
   let tableRows = {};                           // see buildNodeTable
   let asking = null;  // index of the backward step whose quiz is open
   let timer = null;
+  // The zoom (a view setting, not synced): Fit (recomputed when the column's width changes), or a
+  // zoom chosen with − / + / 100%. 1 is the drawing's own size (larger in projector mode, see `baseZoom`).
+  const view = { fit: true, zoom: 1, revealed: null };
 
   const data = () => model.get("data");
   const phase = () => model.get("phase");
@@ -365,24 +421,95 @@ function render({ model, el }) {
 
   function drawSvg() {
     ui.graph.innerHTML = model.get("svg");
-    const width = parseFloat(ui.graph.querySelector("svg")?.getAttribute("width")) || 0;
-    setFit(width <= 1800);  // shrink to the width only what stays readable
     svg = indexSvg(ui.graph, data().nodes);
     shown.flow = [];
-    zoomSvg();
+    view.revealed = null;
+    applyZoom();
   }
 
   // Projector mode (common.js showProjector): a graph drawn in the normal font is shown larger, by
   // PROJECTOR_SCALE; one drawn after projector mode was on already has the larger font (Graphviz laid
-  // it out so) and is shown as drawn.
-  function zoomSvg() {
-    const drawing = ui.graph.querySelector("svg");
-    if (!drawing) return;
+  // it out so) and is shown as drawn. This is "100%" in the zoom.
+  function baseZoom(drawing) {
     const font = parseFloat(drawing.querySelector("text")?.getAttribute("font-size")) || GRAPH_FONT_SIZE;
-    const zoom = Math.max(1, (model.get("projector") ? PROJECTOR_SCALE : 1) * GRAPH_FONT_SIZE / font);
-    const width = parseFloat(drawing.getAttribute("width"));   // points
-    drawing.style.width = zoom > 1 && width ? `${width * zoom}pt` : "";
-    drawing.style.height = zoom > 1 && width ? "auto" : "";
+    return Math.max(1, (model.get("projector") ? PROJECTOR_SCALE : 1) * GRAPH_FONT_SIZE / font);
+  }
+
+  // Show the drawing at the zoom chosen (Fit: computed from the room the graph has), and say it.
+  // Graphviz writes the SVG's width and height in points (1 pt = 4/3 CSS px), and its text in points too.
+  function applyZoom() {
+    const drawing = ui.graph.querySelector("svg");
+    const width = parseFloat(drawing?.getAttribute("width")), height = parseFloat(drawing?.getAttribute("height"));
+    if (!drawing || !(width > 0) || !(height > 0)) {
+      ui.zoomLevel.textContent = "";
+      return;
+    }
+    const base = baseZoom(drawing);
+    const font = parseFloat(drawing.querySelector("text")?.getAttribute("font-size")) || GRAPH_FONT_SIZE;
+    const size = (zoom) => {
+      drawing.style.width = `${width * base * zoom}pt`;
+      drawing.style.height = `${height * base * zoom}pt`;
+    };
+    if (view.fit) {
+      // the room: the graph box's inner width (without its padding and a vertical scroll bar)
+      const style = getComputedStyle(ui.graph);
+      const room = () => ui.graph.clientWidth - parseFloat(style.paddingLeft) - parseFloat(style.paddingRight);
+      const fitted = () => fitZoom(room(), width * base * 4 / 3, font * base * 4 / 3);
+      if (ui.graph.clientWidth > 0) {   // not yet on the page: the ResizeObserver calls again once it is
+        view.zoom = fitted();
+        size(view.zoom);
+        const again = fitted();         // a vertical scroll bar may have come or gone: fit once more
+        if (Math.abs(again - view.zoom) > 1e-3) { view.zoom = again; size(view.zoom); }
+      } else size(view.zoom);
+    } else size(view.zoom);
+    ui.zoomLevel.textContent = zoomText(view.zoom);
+    ui.fit.setAttribute("aria-pressed", String(view.fit));
+    ui.zoomOut.classList.toggle("ad-inactive", view.zoom <= ZOOM_LEVELS[0] + 1e-6);
+    ui.zoomIn.classList.toggle("ad-inactive", view.zoom >= ZOOM_LEVELS[ZOOM_LEVELS.length - 1] - 1e-6);
+    ui.graph.classList.toggle("ad-pannable",
+      ui.graph.scrollWidth > ui.graph.clientWidth + 1 || ui.graph.scrollHeight > ui.graph.clientHeight + 1);
+    revealCurrent(true);
+  }
+  function setZoom(zoom) {
+    view.fit = false;
+    view.zoom = zoom;
+    applyZoom();
+  }
+  function setFit() {
+    view.fit = true;
+    applyZoom();
+  }
+
+  // Scroll the graph box (never the page) so that this step's node, its op and the nodes receiving
+  // a gradient from it are seen; if they do not all fit, the current node's box. Only when the step
+  // changed (or the zoom: `force`), so a learner who scrolled away to look is not pulled back.
+  function revealCurrent(force = false) {
+    const k = Math.min(step(), total()), key = `${phase()} ${k}`;
+    if (!force && view.revealed === key) return;
+    view.revealed = key;
+    if (k === 0) return;
+    const s = data()[phase()][k - 1];
+    const box = svg.boxes[s.node];
+    if (!box) return;
+    const frame = ui.graph.getBoundingClientRect();
+    const rect = (el) => {
+      const r = el.getBoundingClientRect();
+      return { left: r.left - frame.left - ui.graph.clientLeft + ui.graph.scrollLeft,
+               top: r.top - frame.top - ui.graph.clientTop + ui.graph.scrollTop,
+               right: r.right - frame.left - ui.graph.clientLeft + ui.graph.scrollLeft,
+               bottom: r.bottom - frame.top - ui.graph.clientTop + ui.graph.scrollTop };
+    };
+    const own = [box.g, box.op].filter(Boolean).map(rect);
+    const others = (phase() === "backward" ? s.targets : []).map((id) => svg.boxes[id]?.g).filter(Boolean).map(rect);
+    const union = (rects) => rects.reduce((a, b) => ({ left: Math.min(a.left, b.left), top: Math.min(a.top, b.top),
+                                                      right: Math.max(a.right, b.right), bottom: Math.max(a.bottom, b.bottom) }));
+    const margin = 8;   // a little room around the boxes, so their outline shows
+    const all = union([...own, ...others]), mine = union(own);
+    const w = ui.graph.clientWidth, h = ui.graph.clientHeight;
+    const horizontal = all.right - all.left + 2 * margin <= w ? all : mine;
+    const vertical = all.bottom - all.top + 2 * margin <= h ? all : mine;
+    ui.graph.scrollLeft = scrollToShow(ui.graph.scrollLeft, w, horizontal.left - margin, horizontal.right + margin);
+    ui.graph.scrollTop = scrollToShow(ui.graph.scrollTop, h, vertical.top - margin, vertical.bottom + margin);
   }
 
   function update() {
@@ -405,6 +532,7 @@ function render({ model, el }) {
     ui.feedback.textContent = model.get("feedback");
     ui.feedback.classList.toggle("ad-wrong", /Not quite|Not yet/.test(model.get("feedback")));
     ui.feedback.hidden = !model.get("feedback");
+    revealCurrent();
   }
 
   // Navigation. Going anywhere closes a quiz and clears the last verdict.
@@ -532,11 +660,6 @@ function render({ model, el }) {
     commit({ step: i + 1, feedback: valuesVerdict(items, answers, lastTry) });
   }
 
-  function setFit(on) {  // a view setting, not synced
-    ui.graph.classList.toggle("ad-fit", on);
-    ui.fit.setAttribute("aria-pressed", String(on));
-  }
-
   // Editable inputs: one number box per leaf; Python recomputes and re-traces.
   // (A Tensor graph's inputs are arrays, changed from Python: no boxes.)
   function buildInputs() {
@@ -598,16 +721,47 @@ function render({ model, el }) {
   ui.back.addEventListener("click", () => goTo(step() - 1));
   ui.step.addEventListener("click", stepOn);
   ui.play.addEventListener("click", togglePlay);
-  ui.fit.addEventListener("click", () => setFit(!ui.graph.classList.contains("ad-fit")));
+  ui.zoomOut.addEventListener("click", () => setZoom(nextZoom(view.zoom, -1)));
+  ui.zoomIn.addEventListener("click", () => setZoom(nextZoom(view.zoom, +1)));
+  ui.fit.addEventListener("click", setFit);
+  ui.actual.addEventListener("click", () => setZoom(1));
+  // Fit follows the column's width (a resized window, a collapsed side bar, the view first shown).
+  const resizes = new ResizeObserver(() => { if (view.fit) applyZoom(); });
+  resizes.observe(ui.root);
+  // Pan: drag the graph with the mouse (the scroll bars, the wheel and the keyboard scroll it too).
+  let drag = null;
+  ui.graph.addEventListener("pointerdown", (event) => {
+    if (event.button !== 0 || event.pointerType !== "mouse" || !ui.graph.classList.contains("ad-pannable")) return;
+    drag = { x: event.clientX, y: event.clientY, left: ui.graph.scrollLeft, top: ui.graph.scrollTop, id: event.pointerId };
+    ui.graph.setPointerCapture(event.pointerId);
+    ui.graph.classList.add("ad-panning");
+    event.preventDefault();   // no text selection while dragging
+  });
+  ui.graph.addEventListener("pointermove", (event) => {
+    if (!drag || event.pointerId !== drag.id) return;
+    ui.graph.scrollLeft = drag.left - (event.clientX - drag.x);
+    ui.graph.scrollTop = drag.top - (event.clientY - drag.y);
+  });
+  const endDrag = (event) => {
+    if (!drag || event.pointerId !== drag.id) return;
+    drag = null;
+    ui.graph.classList.remove("ad-panning");
+  };
+  ui.graph.addEventListener("pointerup", endDrag);
+  ui.graph.addEventListener("pointercancel", endDrag);
   ui.speed.addEventListener("input", () => commit({ speed_ms: Number(ui.speed.value) }));
   ui.phase.addEventListener("change", () => commit({ step: 0, phase: ui.phase.value, playing: false, feedback: "" }));
-  // The keyboard, while the widget (or one of its buttons) has focus: ← back, → step, Space play/pause.
-  // Not while typing in a box or choosing in a menu; Space on a button presses that button.
+  // The keyboard, while the widget (or one of its buttons) has focus: ← back, → step, Space play/pause,
+  // + / − zoom in and out, 0 the graph's own size. Not while typing in a box or choosing in a menu;
+  // Space on a button presses that button.
   function onKey(event) {
     if (event.altKey || event.ctrlKey || event.metaKey || event.target.closest("input, select, textarea")) return;
     if (event.key === "ArrowRight") stepOn();
     else if (event.key === "ArrowLeft") goTo(step() - 1);
     else if (event.key === " " && event.target === ui.root) togglePlay();
+    else if (event.key === "+" || event.key === "=") setZoom(nextZoom(view.zoom, +1));
+    else if (event.key === "-" || event.key === "−") setZoom(nextZoom(view.zoom, -1));
+    else if (event.key === "0") setZoom(1);
     else return;
     event.preventDefault();
     event.stopPropagation();
@@ -629,7 +783,7 @@ function render({ model, el }) {
     "change:speed_ms": () => { showSpeed(); if (model.get("playing")) setPlaying(true); },
     "change:leaf_values": showInputs,
     "change:error": () => showText(ui.error, model.get("error")),
-    "change:projector": () => { showProjector(model, ui.root); zoomSvg(); },
+    "change:projector": () => { showProjector(model, ui.root); applyZoom(); },
   };
   const stopListening = listen(model, listeners);
 
@@ -645,6 +799,7 @@ function render({ model, el }) {
 
   return () => {  // the view is removed: stop the timer and stop listening
     clearInterval(timer);
+    resizes.disconnect();
     stopListening();
     stopKeeping();
   };
