@@ -618,3 +618,13 @@ def test_the_widget_outlines_the_first_wrong_leaf_of_a_leaves_only_engine():
                           + HIGHLIGHT.lower() + '"', view.svg.lower())
     assert outlined == ["ad-n0"] and ">a</text>" in view.svg
     assert "keeps .grad only on the leaves" in view.html
+
+
+def test_a_missing_radd_says_that_sum_of_values_needs_it():
+    NoRadd = type("NoRadd", (), {k: v for k, v in vars(engines.Value).items()
+                                 if k not in ("__radd__", "__dict__", "__weakref__")})
+    report = check_engine(NoRadd)
+    assert not report.passed and report.graphs_failed == 1
+    (note,) = report.notes
+    assert note.startswith("2.5 + a raised TypeError: define __radd__.")
+    assert note.endswith("without it 2 + v fails, and so does sum() of Values (it starts from 0 + v).")

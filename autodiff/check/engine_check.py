@@ -244,9 +244,10 @@ def _refusal_note(Value: type, spec: GraphSpec, op: str, on_left: bool, error: s
     code = expression(spec.steps[-1], spec.steps)
     kind = error.partition(":")[0]
     if on_left and not _defined(Value, REVERSED[op]):
+        also = ", and so does sum() of Values (it starts from 0 + v)" if op == "+" else ""
         return (f"{code} raised {kind}: define {REVERSED[op]}. For a number on the left Python asks the number "
                 f"first (float.{METHODS[op]}), which gives up, then calls your {REVERSED[op]}; without it "
-                f"2 {op} v fails, and so does sum() of Values for +.")
+                f"2 {op} v fails{also}.")
     method = REVERSED[op] if on_left else METHODS[op]
     return (f"{code} raised {error}: your {method} must take a plain number as the "
             f"{'left' if on_left else 'right'} operand, as Python numbers and PyTorch tensors do.")
