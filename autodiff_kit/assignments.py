@@ -26,13 +26,27 @@ alone in its cell. In the source notebook:
   (nbgrader scores a test cell by whether it raises);
 * right after it comes a new locked test cell worth `POINTS_HIDDEN`, all of
   it between ``### BEGIN HIDDEN TESTS`` and ``### END HIDDEN TESTS``, so the
-  release has it empty and autograding puts it back. It calls `hidden_check`,
-  which tests what the visible cell cannot: it loads the exercise afresh
-  from the master copy of ``exercises/`` (autograding copies the source's
-  files over the learner's), so changing the exercise object in the
-  notebook scores nothing, and it runs every case again, in reverse order
-  and twice over, so an answer that keeps state between calls (a global
-  cache, a set never emptied) or depends on the order of the cases fails.
+  release has it empty and autograding puts it back (`hidden_cell_source`).
+  It imports this module afresh and calls `hidden_check`, which trusts
+  nothing the learner's notebook could have changed: it imports
+  ``autodiff``, ``widgets`` and ``autodiff_kit`` again, each from outside
+  the submission's folder (a package folder added to a submission fails the
+  test), loads the exercise from the kit's own lessons, and calls the
+  learner's function on each case itself, comparing with the fresh
+  `widgets.exercise.matches` (a patched ``Exercise.check`` changes nothing).
+  It runs every visible case in reverse order, twice over, so an answer
+  that keeps state between calls (a global cache, a set never emptied) or
+  depends on the order of the cases fails; and, for the exercises listed
+  in `HELD_OUT`, inputs the release does not contain, written in the
+  cell, whose expected values the kit's reference function computes when
+  it grades, so a table of the visible answers fails.
+
+Before autograding, `clean_submissions` (``--clean-submissions``) moves
+every file the release does not have out of ``submitted/``: nbgrader
+copies a submission's folder whole into ``autograded/``, where an added
+``autodiff/`` would be imported in place of the kit's. What this does not
+protect against (a learner's code runs in the grader) is in
+docs/instructor.md.
 
 So each exercise is worth ``POINTS_VISIBLE + POINTS_HIDDEN`` = 2 points. A
 markdown cell with a solution region (a written answer; none of the kit's
@@ -78,14 +92,16 @@ exercises (all of them, or --lessons 03 05): the lesson with nbgrader's cell
 metadata, each exercise worth 2 points (its check cell, 1; a hidden test, 1),
 and the exercises/ package without solutions. --release runs nbgrader
 generate_assignment: DIR/release/lessonNN/, the copy the learners get.
+--clean-submissions, before nbgrader autograde, moves every file of
+DIR/submitted/ that the release does not have to DIR/set_aside/.
 The instructor's workflow: docs/instructor.md."""
 
-__all__ = ["POINTS_VISIBLE", "POINTS_HIDDEN", "POINTS_WRITTEN", "COURSE_ID", "Graded",
-           "write_source", "release", "nbgrader_api", "source_notebook", "hidden_check", "assignment_name",
-           "select_lessons", "nbgrader_config"]
+__all__ = ["POINTS_VISIBLE", "POINTS_HIDDEN", "POINTS_WRITTEN", "COURSE_ID", "Graded", "HELD_OUT",
+           "HiddenTestError", "write_source", "release", "nbgrader_api", "source_notebook", "hidden_check",
+           "hidden_cell_source", "clean_submissions", "assignment_name", "select_lessons", "nbgrader_config"]
 
 POINTS_VISIBLE = 1   # the check cell: every case of the exercise passes
-POINTS_HIDDEN = 1    # the hidden test: the master exercise, every case, reversed, twice
+POINTS_HIDDEN = 1    # the hidden test: the kit's exercise, reversed twice, and held-out cases
 POINTS_WRITTEN = 1   # a markdown answer, graded by hand
 COURSE_ID = "autodiff-kit"
 CELL_TIMEOUT = 120   # seconds nbgrader lets one cell run when it autogrades
@@ -263,13 +279,8 @@ def source_notebook(nb: Any, *, module: str, name: str = "notebook") -> tuple[An
                 cell.metadata["nbgrader"] = _nbgrader(visible, grade=True, locked=True,
                                                       points=POINTS_VISIBLE)
                 cells.append(cell)
-                hidden_source = "\n".join((
-                    f"# A hidden test ({POINTS_HIDDEN} point): nbgrader runs it when it grades.",
-                    HIDDEN_BEGIN,
-                    "from autodiff_kit.assignments import hidden_check",
-                    f"hidden_check({modules.get(exercise.exercise, module)!r}, {exercise.exercise!r}, "
-                    f"{exercise.function})",
-                    HIDDEN_END))
+                hidden_source = hidden_cell_source(modules.get(exercise.exercise, module),
+                                                   exercise.exercise, exercise.function)
                 hidden_cell = nbformat.v4.new_code_cell(hidden_source)
                 hidden_cell.id = hidden.replace("_", "-")
                 hidden_cell.metadata["nbgrader"] = _nbgrader(hidden, grade=True, locked=True,
@@ -435,27 +446,290 @@ def release(course_dir: Path, names: Sequence[str], *, force: bool = False) -> N
 # ----------------------------------------------------------------------
 # The hidden test
 # ----------------------------------------------------------------------
-def hidden_check(module: str, exercise: str, fn: Callable) -> None:
-    """Raise AssertionError unless ``fn`` passes the master copy of ``exercise``, twice over.
+# Held-out cases: inputs the release does not contain, for the exercises whose
+# module has a reference function that computes the expected value from the
+# inputs. {(module, exercise): (reference, inputs)}; an input is the tuple of
+# positional arguments. The hidden cell carries the inputs literally; the
+# expected values are computed from the kit's own reference when it grades.
+HELD_OUT: dict[tuple[str, str], tuple[str, tuple[tuple, ...]]] = {
+    ("exercises.lesson07", "ex_sigmoid_derivative"):
+        ("_sigmoid_slope", ((0.3,), (-1.7,), (4.25,), (-0.6,))),
+    ("exercises.lesson08", "ex_linear"):
+        ("_expected_linear", (([0.5, 1.5], [[2.0, -1.0]], [0.75]),
+                              ([-1.0, 0.25, 2.0], [[1.0, 0.5, -0.5], [-2.0, 0.0, 1.0]], [0.0, 1.5]))),
+    ("exercises.lesson09", "ex_mse"):
+        ("_expected_mse", (([1.5, -0.5, 0.25], [0.0, 0.5, 0.25]), ([-2.0], [3.0]))),
+    ("exercises.lesson09", "ex_log_sigmoid"):
+        ("_expected_log_sigmoid", ((1.25,), (-7.5,), (350.0,), (-800.0,))),
+    ("exercises.lesson09", "ex_hinge"):
+        ("_expected_hinge", (([0.75, -1.5], [1, 1]), ([0.9, 1.1, -0.4], [-1, 1, -1]))),
+    ("exercises.lesson09", "ex_log_softmax"):
+        ("_expected_log_softmax", (([0.5, -1.25, 3.0],), ([800.0, 799.5],))),
+}
+# The packages the hidden test reloads; none may come from the submission's folder.
+_TRUSTED = ("autodiff", "widgets", "autodiff_kit")
+_GRADED_PACKAGE = "_autodiff_kit_graded_exercises"   # the kit's own exercises, loaded under this name
 
-    The exercise is loaded afresh from ``module`` (`importlib.reload`), so
-    an exercise object changed in the learner's notebook counts for
-    nothing; every case is run in reverse order, then again, so an answer
-    that keeps state between calls or depends on the order of the cases
-    fails. The message is the check's own verdict.
+
+class HiddenTestError(AssertionError):
+    """The hidden test's verdict: the learner's function fails, or the grading environment is not the kit's."""
+
+
+def hidden_cell_source(module: str, exercise: str, function: str) -> str:
+    """The code of an exercise's hidden test cell, from ``### BEGIN HIDDEN TESTS`` to its end.
+
+    It imports this module afresh, with the notebook's folder off
+    ``sys.path`` (so a file the learner added cannot stand in for it), and
+    calls `hidden_check`; the held-out inputs of `HELD_OUT`, if the
+    exercise has any, are written into the cell.
     """
-    from widgets.exercise import Exercise
+    reference, inputs = HELD_OUT.get((module, exercise), (None, ()))
+    call = f"_hidden_check({module!r}, {exercise!r}, {function}"
+    if reference is not None:
+        call += f",\n              reference={reference!r}, held_out={list(inputs)!r}"
+    return "\n".join((
+        f"# A hidden test ({POINTS_HIDDEN} point): nbgrader runs it when it grades.",
+        HIDDEN_BEGIN,
+        "import os as _os, sys as _sys",
+        "_path, _here = _sys.path[:], _os.path.realpath(_os.getcwd())",
+        "_sys.path[:] = [_p for _p in _path if _p and _os.path.realpath(_p) != _here]",
+        "for _name in [_n for _n in _sys.modules if _n.split('.')[0] == 'autodiff_kit']:",
+        "    del _sys.modules[_name]",
+        "try:",
+        "    from autodiff_kit.assignments import hidden_check as _hidden_check",
+        "finally:",
+        "    _sys.path[:] = _path",
+        call + ")",
+        HIDDEN_END))
 
-    master = getattr(importlib.reload(importlib.import_module(module)), exercise)
 
-    def cases() -> list:
-        return [*reversed(master.cases), *reversed(master.cases)]
+def _inside(path: str | None, folder: Path) -> bool:
+    return path is not None and Path(os.path.realpath(path)).is_relative_to(folder)
 
-    again = Exercise(master.title, cases=cases, compare=master.compare, rel_tol=master.rel_tol,
-                     abs_tol=master.abs_tol, run=master.run, detail=master.detail)
-    feedback = again.feedback(fn)
-    if not feedback.ok:
-        raise AssertionError(f"hidden test: the cases in reverse order, twice over\n{feedback.text()}")
+
+def _root(name: str) -> str:
+    return name.split(".", 1)[0]
+
+
+def _load_graded_module(module: str) -> Any:
+    """The kit's own exercise module ``module`` ("exercises.lesson07"), solutions and references included.
+
+    Loaded from `autodiff_kit.lessons_source` under a private package
+    name, so the ``exercises/`` in the notebook's folder plays no part.
+    """
+    from . import lessons_source
+
+    package_dir = lessons_source() / "exercises"
+    if module.split(".", 1)[0] != "exercises" or "." not in module:
+        raise ValueError(f"hidden_check: module must be 'exercises.lessonNN', got {module!r}")
+    for name in [n for n in sys.modules if _root(n) == _GRADED_PACKAGE]:
+        del sys.modules[name]
+    spec = importlib.util.spec_from_file_location(_GRADED_PACKAGE, package_dir / "__init__.py",
+                                                  submodule_search_locations=[str(package_dir)])
+    package = importlib.util.module_from_spec(spec)
+    sys.modules[_GRADED_PACKAGE] = package
+    spec.loader.exec_module(package)
+    return importlib.import_module(f"{_GRADED_PACKAGE}.{module.split('.', 1)[1]}")
+
+
+def _fresh_twin(value: Any) -> Any:
+    """The freshly imported counterpart of ``value`` (a module, class or function of a trusted package)."""
+    if isinstance(value, type(sys)):
+        module, qualname = value.__name__, ""
+    else:
+        module, qualname = getattr(value, "__module__", None), getattr(value, "__qualname__", None)
+    if not isinstance(module, str) or not isinstance(qualname, str) or "<" in qualname:
+        return value
+    if _root(module) not in _TRUSTED:
+        return value
+    try:
+        twin: Any = importlib.import_module(module)
+    except ImportError:
+        return value
+    for part in filter(None, qualname.split(".")):
+        twin = getattr(twin, part, None)
+        if twin is None:
+            return value
+    return twin
+
+
+def _plain_like(got: Any, expected: Any) -> bool:
+    """Is ``got`` built like ``expected``: numbers for numbers, the same containers, the same types?
+
+    `matches` falls back on ``got == expected`` for anything else, which an
+    object with an ``__eq__`` that always says True would pass.
+    """
+    from autodiff.arguments import is_real
+
+    if is_real(expected):
+        return is_real(got)
+    if isinstance(expected, (list, tuple)):
+        return (type(got) in (list, tuple) and len(got) == len(expected)
+                and all(_plain_like(g, e) for g, e in zip(got, expected)))
+    if isinstance(expected, dict):
+        return type(got) is dict and all(_plain_like(got.get(k), e) for k, e in expected.items())
+    if type(expected).__module__ == "numpy":
+        return type(got).__module__ == "numpy" or isinstance(got, (list, tuple))
+    return type(got) is type(expected)
+
+
+def hidden_check(module: str, exercise: str, fn: Callable, *, reference: str | None = None,
+                 held_out: Sequence[Any] = (), submission: Path | str | None = None) -> None:
+    """Raise `HiddenTestError` (an AssertionError) unless ``fn`` passes ``exercise`` as the kit defines it.
+
+    What the learner's notebook may have changed counts for nothing:
+
+    * ``autodiff``, ``widgets`` and ``autodiff_kit`` are imported afresh
+      (their modules taken out of ``sys.modules`` first, ``submission``'s
+      folder off ``sys.path``), and every one of them, the ones the notebook
+      had loaded too, must come from outside ``submission`` (default: the
+      current folder, where nbgrader runs the notebook): a package folder
+      added to the submission fails the test with a message that says so;
+    * the exercise is loaded from the kit's own lessons
+      (`autodiff_kit.lessons_source`), not from the notebook's folder;
+    * ``fn`` is called on each case directly and its value compared with
+      the fresh module's `widgets.exercise.matches` (or the exercise's own
+      ``compare``), never through the (patchable) ``check``/``feedback``;
+      a value must also be built like the expected one (numbers, the same
+      containers), so an object equal to everything fails;
+    * while ``fn`` runs, the names of its module that point into those
+      packages (``Var``, ``autodiff``) point to the fresh ones; everything
+      is put back afterwards.
+
+    The cases: every visible case in reverse order, twice over (an answer
+    that keeps state between calls or depends on their order fails), then
+    ``held_out``, inputs the release does not contain, with expected values
+    from the kit module's function ``reference``: a table of the visible
+    answers fails them.
+    """
+    folder = Path(os.path.realpath(Path.cwd() if submission is None else submission))
+    if not callable(fn):
+        raise HiddenTestError(f"hidden test: {exercise} needs a function, got {type(fn).__name__}")
+    old = {name: mod for name, mod in sys.modules.items() if _root(name) in _TRUSTED}
+    shadows = sorted(name for name, mod in old.items() if _inside(getattr(mod, "__file__", None), folder))
+    if shadows:
+        raise HiddenTestError(
+            f"hidden test: the notebook loaded {', '.join(shadows[:3])} from the submission's folder "
+            f"{folder}, not from the installed kit: a submission may not bring its own copy of the "
+            "kit. Remove the files the release does not have (autodiff-kit assignments DIR "
+            "--clean-submissions) and grade again.")
+    namespace = getattr(fn, "__globals__", {})
+    saved_globals = dict(namespace)
+    saved_path = sys.path[:]
+    for name in old:
+        del sys.modules[name]
+    try:
+        sys.path[:] = [p for p in saved_path if p and Path(os.path.realpath(p)) != folder]
+        fresh = [importlib.import_module(name) for name in ("autodiff", "widgets.exercise", "autodiff_kit")]
+        master_module = _load_graded_module(module)
+        loaded = [*fresh, master_module]
+        outside = [m.__name__ for m in loaded if not getattr(m, "__file__", None) or _inside(m.__file__, folder)]
+        if outside:
+            raise HiddenTestError(f"hidden test: {', '.join(outside)} came from the submission's folder "
+                                  f"{folder}, not from the installed kit")
+        for name, value in saved_globals.items():
+            twin = _fresh_twin(value)
+            if twin is not value:
+                namespace[name] = twin
+        sys.path[:] = saved_path
+        _run_cases(getattr(master_module, exercise), fn, master_module, reference, held_out, fresh[1])
+    finally:
+        sys.path[:] = saved_path
+        for name in [n for n in sys.modules if _root(n) in (*_TRUSTED, _GRADED_PACKAGE)]:
+            del sys.modules[name]
+        sys.modules.update(old)
+        namespace.update(saved_globals)
+
+
+def _run_cases(master: Any, fn: Callable, master_module: Any, reference: str | None,
+               held_out: Sequence[Any], exercise_module: Any) -> None:
+    """Call ``fn`` on the master's visible cases (reversed, twice) and the held-out ones; raise on the first miss."""
+    import copy
+
+    if not isinstance(master, exercise_module.Exercise):
+        raise HiddenTestError(f"hidden test: {master!r} is not an exercise of the kit")
+    visible = list(reversed(master.cases))
+    cases = [("visible, in reverse order", case) for case in visible * 2]
+    if held_out:
+        expected_of = getattr(master_module, reference)
+        for given in held_out:
+            args = tuple(given) if isinstance(given, (tuple, list)) else (given,)
+            cases.append(("held out", (args, expected_of(*copy.deepcopy(args)))))
+    for number, (kind, (args, expected)) in enumerate(cases, 1):
+        args = args if isinstance(args, tuple) else (args,)
+        call_args = copy.deepcopy(args)
+        shown = ", ".join(exercise_module._show(a) for a in args)
+        where = f"hidden test of {master.title}, case {number} of {len(cases)} ({kind}): f({shown})"
+        try:
+            got = fn(*call_args) if master.run is None else master.run(fn, *call_args)
+        except NotImplementedError:
+            raise HiddenTestError(f"{where}: Not done yet (the function raises NotImplementedError)") from None
+        except KeyboardInterrupt:
+            raise
+        except BaseException as error:   # SystemExit too: the learner's error like any other
+            raise HiddenTestError(f"{where} raised {type(error).__name__}: {error}") from None
+        if master.compare is not None:
+            ok = bool(master.compare(got, expected))
+        else:
+            ok = _plain_like(got, expected) and exercise_module.matches(
+                got, expected, rel_tol=master.rel_tol, abs_tol=master.abs_tol)
+        if not ok:
+            raise HiddenTestError(f"{where}: expected {exercise_module._show(expected)}, "
+                                  f"got {exercise_module._show(got)}")
+
+
+# ----------------------------------------------------------------------
+# Before autograding: only the release's files
+# ----------------------------------------------------------------------
+# Files nbgrader itself writes into a submission (the exchange's time stamp and secret).
+NBGRADER_FILES = ("timestamp.txt", "submission_secret.txt")
+SET_ASIDE = "set_aside"   # DIR/set_aside/<student>/<assignment>/: what --clean-submissions moved
+
+
+def clean_submissions(course_dir: Path, names: Sequence[str] | None = None) -> list[Path]:
+    """Move out of ``submitted/`` every file the release of its assignment does not have; return them.
+
+    ``nbgrader autograde`` copies everything in a learner's submission
+    folder to ``autograded/`` and runs the notebook there, so a folder
+    ``autodiff/`` or a ``widgets.py`` the learner added would be imported in
+    place of the kit's; ``CourseDirectory.include``/``ignore`` don't stop
+    it. Run this before autograding: each such file goes to
+    ``course_dir/set_aside/<student>/<assignment>/`` (kept, for the
+    instructor to look at), and the submission keeps only files whose
+    path the release has, and nbgrader's own `NBGRADER_FILES`. ``names``
+    limits it to some assignments (default: every released one). The
+    moved files are returned, in their new place.
+    """
+    course_dir = Path(course_dir)
+    released = course_dir / "release"
+    submitted = course_dir / "submitted"
+    if not released.is_dir():
+        raise FileNotFoundError(f"{released} is missing: release the assignments first "
+                                "(autodiff-kit assignments DIR --release)")
+    wanted = sorted(p.name for p in released.iterdir() if p.is_dir()) if names is None else list(names)
+    moved: list[Path] = []
+    for name in wanted:
+        release_dir = released / name
+        if not release_dir.is_dir():
+            raise FileNotFoundError(f"{release_dir} is missing: {name} has no release")
+        allowed = {p.relative_to(release_dir) for p in release_dir.rglob("*") if p.is_file()}
+        allowed |= {Path(f) for f in NBGRADER_FILES}
+        for student_dir in sorted(submitted.iterdir()) if submitted.is_dir() else ():
+            folder = student_dir / name
+            if not folder.is_dir():
+                continue
+            for path in sorted(folder.rglob("*"), reverse=True):   # files before their folders
+                relative = path.relative_to(folder)
+                if path.is_symlink() or (path.is_file() and relative not in allowed):
+                    target = course_dir / SET_ASIDE / student_dir.name / name / relative
+                    target.parent.mkdir(parents=True, exist_ok=True)
+                    if target.exists() or target.is_symlink():
+                        target.unlink()
+                    os.replace(path, target)
+                    moved.append(target)
+                elif path.is_dir() and not any(path.iterdir()):
+                    path.rmdir()
+    return moved
 
 
 # ----------------------------------------------------------------------
@@ -470,6 +744,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="also run nbgrader generate_assignment: DIR/release/lessonNN/")
     parser.add_argument("--force", action="store_true",
                         help="replace assignments that DIR/source (and DIR/release) has already")
+    parser.add_argument("--clean-submissions", action="store_true",
+                        help="only move the files the release does not have out of DIR/submitted/ "
+                             "(into DIR/set_aside/): run it before nbgrader autograde")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -487,6 +764,17 @@ def run(args: argparse.Namespace) -> int:
     except LookupError as error:
         print(f"autodiff-kit assignments: {error.args[0]}", file=sys.stderr)
         return 2
+    if args.clean_submissions:
+        try:
+            moved = clean_submissions(course, wanted if args.lessons else None)
+        except FileNotFoundError as error:
+            print(f"autodiff-kit assignments: {error}", file=sys.stderr)
+            return 2
+        for path in moved:
+            print(f"set aside: {path}")
+        print(f"{course / 'submitted'}: {len(moved)} file{'' if len(moved) == 1 else 's'} the release "
+              f"does not have moved to {course / SET_ASIDE}")
+        return 0
     present = [name for name in wanted if (course / "source" / name).exists()
                or (args.release and (course / "release" / name).exists())]
     if present and not args.force:
