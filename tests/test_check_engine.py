@@ -628,3 +628,14 @@ def test_a_missing_radd_says_that_sum_of_values_needs_it():
     (note,) = report.notes
     assert note.startswith("2.5 + a raised TypeError: define __radd__.")
     assert note.endswith("without it 2 + v fails, and so does sum() of Values (it starts from 0 + v).")
+
+
+def test_with_a_wrong_order_no_derivative_is_blamed_nor_excused():
+    """A wrong order breaks every op made of several nodes: then - / ** are all named as not judged."""
+    class ForwardOrderAndPow(engines.PowPrecedenceValue, engines.ForwardOrderValue):
+        pass
+
+    report = check_engine(ForwardOrderAndPow)
+    assert report.codes == ["not-topological"]
+    assert any(note.startswith("the local derivatives of - / ** are not judged") for note in report.notes)
+    assert not any("not blamed" in note for note in report.notes)

@@ -503,11 +503,16 @@ def _diagnose(results: list[_Result], built_from: dict[str, frozenset[str]]
     values: set[str] = set()
     derivatives: set[str] = set()
     for r in results:
-        if r.spec.kind in ("op", "large"):
-            if r.value_wrong or (r.spec.kind == "large" and r.forward_raised):   # (then backward() may well
-                values.add(r.spec.op)                                           # have raised: it explains it)
-            elif (r.grad_wrong and not r.error_type) or (r.spec.kind == "large" and r.error_type):
-                derivatives.add(r.spec.op)
+        if r.spec.kind not in ("op", "large"):
+            continue
+        # A wrong value explains whatever backward() did after it. At ±400 raising is evidence too (an
+        # OverflowError there is the formula's), while an op that raises at its usual inputs is only
+        # reported: nothing says which step is wrong.
+        large = r.spec.kind == "large"
+        if r.value_wrong or (large and r.forward_raised):
+            values.add(r.spec.op)
+        elif (r.grad_wrong and not r.error_type) or (large and r.error_type):
+            derivatives.add(r.spec.op)
     bad_ops = values | derivatives
     if any(r.spec.kind == "reuse" and r.grad_wrong and r.spec.op not in bad_ops for r in results):
         codes.add("overwrite-instead-of-accumulate")
@@ -519,20 +524,18 @@ def _diagnose(results: list[_Result], built_from: dict[str, frozenset[str]]
         """The failing ops ``op`` is built on (and that are not built on ``op`` in turn)."""
         return [b for b in OPS if b in failing and b in built_from.get(op, ()) and op not in built_from.get(b, ())]
 
+    unjudged = sorted(derivatives, key=OPS.index) if codes & STRUCTURAL else []
+    if unjudged:
+        derivatives = set()   # no derivative is blamed then, nor excused: all are named as not judged
+    failing = values | derivatives
     excused: dict[str, list[str]] = {}
-    for op in sorted(bad_ops, key=OPS.index):
+    for op in sorted(failing, key=OPS.index):
         value_bases = under(op, values) if op in values else []
-        grad_bases = under(op, bad_ops) if op in derivatives else []
+        grad_bases = under(op, failing) if op in derivatives else []
         if (op not in values or value_bases) and (op not in derivatives or grad_bases):
             excused[op] = sorted(set(value_bases) | set(grad_bases), key=OPS.index)
-    values -= set(excused)
-    derivatives -= set(excused)
-    codes.update(f"wrong-value:{op}" for op in values)
-    unjudged = sorted(derivatives, key=OPS.index) if codes & STRUCTURAL else []
-    if not unjudged:
-        codes.update(f"wrong-local-derivative:{op}" for op in derivatives)
-    else:
-        excused = {}   # nothing is blamed on a derivative then: no op is excused from it either
+    codes.update(f"wrong-value:{op}" for op in values - set(excused))
+    codes.update(f"wrong-local-derivative:{op}" for op in derivatives - set(excused))
     if any(r.stale for r in results):
         codes.add("grad-not-reset")
     if any(r.error_type == "RecursionError" for r in results):
