@@ -40,6 +40,7 @@ def test_a_right_engine_passes_with_no_codes(right_report):
     assert right_report.ops_checked == ALL_OPS and right_report.ops_skipped == []
     assert right_report.graphs_failed == 0 and right_report.graphs_checked >= 40
     assert str(right_report).startswith("✓ Value passed")
+    assert "every node's value and every leaf's gradient match autodiff's" in right_report.summary()
 
 
 def test_a_right_engine_checks_in_well_under_two_seconds():

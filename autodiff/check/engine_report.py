@@ -170,7 +170,8 @@ class GraphFailure:
 
 @dataclass(frozen=True)
 class EngineCheckReport:
-    """What `check_engine` found. ``passed`` is True when every value and gradient matched and nothing raised."""
+    """What `check_engine` found. ``passed`` is True when every node's value and every leaf's gradient matched
+    ours and nothing raised (an intermediate node's gradient is the engine's own business)."""
 
     engine: str                          # the learner's class, by name
     seed: int
@@ -195,8 +196,8 @@ class EngineCheckReport:
         """The verdict in one line."""
         graphs = f"{self.graphs_checked} graph{'s' if self.graphs_checked != 1 else ''}"
         if self.passed:
-            return (f"✓ {self.engine} passed: {graphs}, every value and gradient matches autodiff's "
-                    f"({len(self.ops_checked)} ops checked).")
+            return (f"✓ {self.engine} passed: {graphs}, every node's value and every leaf's gradient match "
+                    f"autodiff's ({len(self.ops_checked)} ops checked).")
         if self.misconceptions:
             found = f"{len(self.misconceptions)} misconception{'s' if len(self.misconceptions) != 1 else ''} named"
         elif self.errors:
