@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import secrets
 import signal
 import subprocess
@@ -201,6 +202,23 @@ class HubUser:
         if reply.status_code >= 400:
             raise HubError(f"{method} /user/{self.name}/api{path}: {reply.status_code} {reply.text[:300]}")
         return reply
+
+    def server_page(self, path: str) -> requests.Response:
+        """A page of this user's own server (not its API), through the proxy: /user/<name><path>.
+
+        Any status is returned as it is: a test may expect a 404.
+        """
+        return self.session.get(f"{self.hub.url}/user/{self.name}{path}", allow_redirects=False,
+                                timeout=HTTP_TIMEOUT)
+
+    def lab_page_config(self) -> dict:
+        """The page config JupyterLab serves this user (the JSON in its /lab page's jupyter-config-data)."""
+        page = self.server_page("/lab")
+        found = re.search(r'<script id="jupyter-config-data" type="application/json">(.*?)</script>',
+                          page.text, re.DOTALL)
+        if page.status_code != 200 or not found:
+            raise HubError(f"{self.name}'s /lab: {page.status_code}, no jupyter-config-data: {page.text[:300]}")
+        return json.loads(found.group(1))
 
     def start_server(self) -> None:
         """Ask the hub for this user's server; `wait_for_server` waits for it."""

@@ -5,14 +5,19 @@ environment variables point it at a temporary folder, free ports, the
 shared-password login and servers run as this account. Then, in order:
 
 1. every student and the instructor log in through the login form;
-2. each student's server runs lesson 03 (the copy the config made in their
-   home, ``exercises/`` beside it) cell by cell in a kernel of its own:
-   no error, and everything the lesson prints is what the stored lesson
-   printed;
-3. an assignment goes round nbgrader's exchange: the instructor releases it,
+2. a student's ~/autodiff-lessons holds STUDENT copies (no solution region
+   in a notebook, every exercise module's solutions withheld), the
+   instructor's the full lessons; nbgrader's instructor tools (Formgrader,
+   Courses, Create Assignment) answer in the instructor's server only, and
+   only the instructor's JupyterLab loads their plugins;
+3. each student's server runs lesson 03 (the student copy the config made
+   in their home, ``exercises/`` beside it) cell by cell in a kernel of its
+   own: no error, everything the lesson prints is what the stored lesson
+   printed, and every check says "Not done yet";
+4. an assignment goes round nbgrader's exchange: the instructor releases it,
    each student fetches and submits it from a kernel in their own server,
    the instructor collects five submissions, one per student;
-4. stopping the hub leaves no process behind: no proxy, server or kernel.
+5. stopping the hub leaves no process behind: no proxy, server or kernel.
 
 Without ``configurable-http-proxy`` (``npm install -g
 configurable-http-proxy@5.3.0``, as .ci/run does) the tests are skipped
@@ -21,20 +26,26 @@ loudly; on CI (CI=true) that is a failure.
 
 from __future__ import annotations
 
+import importlib.util
+import json
 import os
 import re
 import shutil
 import subprocess
 import sys
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 import nbformat
 import pytest
 from traitlets.config.loader import PyFileConfigLoader
 
+from autodiff_kit import LESSON_GLOB
 from autodiff_kit.assignments import COURSE_ID
+from autodiff_kit.student import has_solutions
 from browser.conftest import skip_or_fail
-from hub_helpers import HUB_CONFIG, REPO, HubError, HubUser, Kernel, start_hub, stop_hub
+from hub_helpers import HUB_CONFIG, REPO, HubError, HubUser, Kernel, Result, start_hub, stop_hub
+from test_student_leak import module_solutions
 
 INSTRUCTOR = "instructor"
 STUDENTS = [f"student{n}" for n in range(1, 6)]
@@ -67,9 +78,8 @@ def test_the_hub_config_defaults_to_this_machine_only_and_holds_no_secret(monkey
     for name in ("jupyterhub_config.py", "nbgrader_config.py"):
         text = (HUB_CONFIG.parent / name).read_text()
         assert not re.search(r"(password|token|secret)\w*\s*=\s*[\"']", text, re.IGNORECASE), name
-    # the students' servers: the kit's Python, the lessons' folder, the course's nbgrader config
-    assert c.Spawner.cmd[:2] == [sys.executable, "-c"]
-    compile(c.Spawner.cmd[2], "SINGLEUSER_PROGRAM", "exec")
+    # everyone's server: the kit's Python running singleuser.py, the lessons' folder, nbgrader's config
+    assert c.Spawner.cmd == [sys.executable, str(HUB_CONFIG.parent / "singleuser.py")]
     assert c.Spawner.default_url == "/lab/tree/autodiff-lessons"
     environment = c.Spawner.environment.get_value({})
     assert environment["JUPYTER_CONFIG_PATH"] == str(HUB_CONFIG.parent)
@@ -98,6 +108,49 @@ def test_nbgrader_files_a_submission_under_the_hub_name_except_for_the_instructo
     c = load_config("nbgrader_config.py", monkeypatch, JUPYTERHUB_USER="instructor")
     assert "student_id" not in c.CourseDirectory  # nbgrader's default: every student
     assert c.Exchange.root == "/srv/nbgrader/exchange"
+
+
+def singleuser_module():
+    """deploy/jupyterhub/singleuser.py, imported from its file (it is no package of the kit)."""
+    spec = importlib.util.spec_from_file_location("singleuser", HUB_CONFIG.parent / "singleuser.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_singleuser_tells_the_instructor_from_a_student_as_nbgrader_config_does():
+    singleuser = singleuser_module()
+    assert singleuser.is_instructor({"JUPYTERHUB_USER": "instructor"})           # the default name
+    assert not singleuser.is_instructor({"JUPYTERHUB_USER": "ana"})
+    assert singleuser.is_instructor({"JUPYTERHUB_USER": "teacher", "AUTODIFF_INSTRUCTOR": "teacher"})
+    assert not singleuser.is_instructor({"JUPYTERHUB_USER": "instructor", "AUTODIFF_INSTRUCTOR": "teacher"})
+    with pytest.raises(ValueError, match="JUPYTERHUB_USER is not set"):
+        singleuser.is_instructor({"AUTODIFF_INSTRUCTOR": "teacher"})
+
+
+def test_singleuser_switches_nbgraders_instructor_tools_by_role(tmp_path):
+    singleuser = singleuser_module()
+    off = ["--ServerApp.jpserver_extensions=nbgrader.server_extensions.formgrader=False",
+           "--ServerApp.jpserver_extensions=nbgrader.server_extensions.course_list=False"]
+    assert singleuser.extension_flags(False) == off
+    assert singleuser.extension_flags(True) == [flag.replace("=False", "=True") for flag in off]
+    # the student's tools stay: nothing about assignment_list or validate_assignment
+    folder = singleuser.write_lab_config(tmp_path / "cfg", instructor=False)
+    written = json.loads((folder / "labconfig" / "page_config.json").read_text())
+    assert written == {"disabledExtensions": {"@jupyter/nbgrader:course-list": True,
+                                              "@jupyter/nbgrader:create-assignment": True,
+                                              "@jupyter/nbgrader:formgrader": True}}
+    singleuser.write_lab_config(tmp_path / "cfg", instructor=True)                  # rewritten in place
+    written = json.loads((folder / "labconfig" / "page_config.json").read_text())
+    assert set(written["disabledExtensions"].values()) == {False}
+    assert [p.name for p in (folder / "labconfig").iterdir()] == ["page_config.json"]  # no temporary left
+    # the plugin ids are nbgrader 0.9.6's own, as its JupyterLab extension registers them
+    bundle = "".join(p.read_text(errors="replace") for p in
+                     (Path(sys.prefix) / "share/jupyter/labextensions/@jupyter/nbgrader/static").glob("*.js"))
+    for plugin in singleuser.INSTRUCTOR_LAB_PLUGINS:
+        assert f'"{plugin}"' in bundle, plugin
+    enabled = json.loads((Path(sys.prefix) / "etc/jupyter/jupyter_server_config.d/nbgrader.json").read_text())
+    assert set(singleuser.INSTRUCTOR_SERVER_EXTENSIONS) < set(enabled["ServerApp"]["jpserver_extensions"])
 
 
 def test_ci_installs_the_proxy_only_when_it_is_missing():
@@ -216,19 +269,71 @@ def test_everyone_logs_in_and_gets_a_server_of_their_own(hub, people):
     assert other.status_code in (302, 403, 404), other.status_code
 
 
+def lessons_in_home(hub, name: str) -> tuple[dict[str, bool], dict[str, int]]:
+    """What ~/autodiff-lessons holds for ``name``: {notebook: has a solution region?}, {module: its solutions}."""
+    folder = hub.homes / name / "autodiff-lessons"
+    notebooks = {path.name: has_solutions(path) for path in sorted(folder.glob(LESSON_GLOB))}
+    modules = {path.name: len(module_solutions(path)) for path in sorted((folder / "exercises").glob("*.py"))}
+    return notebooks, modules
+
+
+@pytest.mark.slow
+def test_students_get_student_copies_and_the_instructor_the_solutions(hub, people):
+    kit = sorted(path.name for path in (REPO / "notebooks").glob(LESSON_GLOB))
+    teacher_notebooks, teacher_modules = lessons_in_home(hub, INSTRUCTOR)
+    assert sorted(teacher_notebooks) == kit
+    with_solutions = [name for name, solved in teacher_notebooks.items() if solved]
+    assert len(with_solutions) >= len(kit) // 2, with_solutions   # the self-study lessons, solutions in
+    assert sum(teacher_modules.values()) > 30, teacher_modules
+    for name in STUDENTS:
+        notebooks, modules = lessons_in_home(hub, name)
+        assert sorted(notebooks) == kit and sorted(modules) == sorted(teacher_modules), name
+        assert not [lesson for lesson, solved in notebooks.items() if solved], name
+        assert not [module for module, count in modules.items() if count], name
+        folder = hub.homes / name / "autodiff-lessons"
+        assert "WITHHELD" in (folder / "exercises" / f"{ASSIGNMENT}.py").read_text()
+        assert "raise NotImplementedError()" in (folder / LESSON).read_text()   # the stub, where 3.x's answer was
+        # the same files through the student's own server, as JupyterLab lists them
+        listing = people[name].server_api("GET", "/contents/autodiff-lessons/exercises").json()
+        assert {item["name"] for item in listing["content"]} >= set(modules), name
+
+
+@pytest.mark.slow
+def test_only_the_instructor_has_nbgraders_instructor_tools(people):
+    instructor_plugins = {"@jupyter/nbgrader:formgrader", "@jupyter/nbgrader:course-list",
+                          "@jupyter/nbgrader:create-assignment"}
+    for name, person in people.items():
+        disabled = set(person.lab_page_config()["disabledExtensions"])
+        # the server extensions: the Formgrader and the course list answer, or are not there
+        formgrader = person.server_page("/formgrader")  # redirects to its first tab
+        courses = person.server_page("/formgraders").status_code
+        if name == INSTRUCTOR:
+            assert not disabled & instructor_plugins, disabled
+            assert formgrader.status_code == 302, formgrader.status_code
+            assert f"/user/{name}/formgrader/" in formgrader.headers["Location"]
+            assert courses == 200
+        else:
+            assert instructor_plugins <= disabled, (name, disabled)
+            assert (formgrader.status_code, courses) == (404, 404), name
+        # everyone keeps the Assignments tab and Validate
+        assert not {"@jupyter/nbgrader:assignment-list", "@jupyter/nbgrader:validate-assignment"} & disabled
+
+
 def lesson_cells() -> list[nbformat.NotebookNode]:
     return [cell for cell in nbformat.read(REPO / "notebooks" / LESSON, as_version=4).cells
             if cell.cell_type == "code"]
 
 
-def run_lesson(kernel: Kernel) -> list[str]:
-    """Every code cell of the lesson in the student's home copy, in order, run from its folder; their stdout."""
+def run_lesson(kernel: Kernel) -> list[Result]:
+    """Every code cell of the lesson in the student's home copy, in order, run from its folder; what each did."""
     user = kernel.user
     stored = user.server_api("GET", f"/contents/autodiff-lessons/{LESSON}").json()["content"]
     cells = [cell for cell in stored["cells"] if cell["cell_type"] == "code"]
     run_ok(kernel, "import os\nos.chdir(os.path.join(os.environ['HOME'], 'autodiff-lessons'))")
     try:
-        return [run_ok(kernel, "".join(cell["source"])) for cell in cells]
+        results = [kernel.run("".join(cell["source"])) for cell in cells]
+        assert all(result.error is None for result in results), [r.error for r in results if r.error]
+        return results
     finally:
         run_ok(kernel, "os.chdir(os.environ['HOME'])")
 
@@ -238,10 +343,14 @@ def test_lesson03_runs_in_each_students_server(kernels):
     expected = ["".join(o.text for o in cell.outputs if o.output_type == "stream" and o.name == "stdout")
                 for cell in lesson_cells()]
     assert any("Var(data=-8.0" in text for text in expected)  # the lesson's L = (a·b + c)·f
+    checks = [index for index, cell in enumerate(lesson_cells()) if ".check(" in cell.source]
+    assert len(checks) >= 3
     with ThreadPoolExecutor(len(STUDENTS)) as pool:
-        printed = dict(zip(STUDENTS, pool.map(run_lesson, [kernels[name] for name in STUDENTS])))
-    for name, outputs in printed.items():
-        assert outputs == expected, f"{name}'s lesson 03 printed something else"
+        ran = dict(zip(STUDENTS, pool.map(run_lesson, [kernels[name] for name in STUDENTS])))
+    for name, results in ran.items():
+        assert [result.stdout for result in results] == expected, f"{name}'s lesson 03 printed something else"
+        for index in checks:  # a student copy: no answer yet, so no check passes
+            assert "Not done yet" in "".join(results[index].shown), (name, index, results[index].shown)
 
 
 @pytest.mark.slow

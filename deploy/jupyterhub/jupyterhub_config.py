@@ -2,12 +2,15 @@
 
 What a class gets from this file:
 
-* **The kit's environment for every student.** Each single-user server is
+* **The kit's environment for everyone.** Each single-user server is
   JupyterLab started by the Python that has the kit installed (``pip install
-  "autodiff-kit[hub]"`` puts the hub and the kit in one environment). Before
-  the server starts, the lessons are copied into ``~/autodiff-lessons`` as
-  ``autodiff-kit lessons`` does (a file the student changed is never
-  overwritten), and JupyterLab opens there.
+  "autodiff-kit[hub]"`` puts the hub and the kit in one environment),
+  through ``singleuser.py`` beside this file. Before the server starts, a
+  **student** gets STUDENT copies of the lessons in ``~/autodiff-lessons``
+  (as ``autodiff-kit student`` writes them: no solution) and none of
+  nbgrader's instructor tools (Formgrader, Courses, Create Assignment); the
+  **instructor** gets the full lessons and the tools. A file the person
+  changed is never overwritten, and JupyterLab opens in that folder.
 * **Offline.** JupyterLab gets the kit's offline flags (``autodiff_kit.lab.
   OFFLINE_FLAGS``: no news feed, no update check, a read-only extension
   manager); the hub's own pages are served from the hub, no CDN.
@@ -39,7 +42,9 @@ Everything a deployment (or a test) changes is an environment variable:
 ``AUTODIFF_HUB_HOMES``            a folder: run every server as the hub's own account, with
                                   ``HOMES/<user name>`` as its home (no system users;
                                   for a test or a one-person trial, never for a real class)
-``AUTODIFF_SINGLEUSER_PYTHON``    the Python of the students' servers (default: this one)
+``AUTODIFF_SINGLEUSER_PYTHON``    the Python of everyone's servers (default: this one)
+``AUTODIFF_SINGLEUSER_SCRIPT``    the program they run first (``singleuser.py`` beside this
+                                  file; under TLJH, /etc/jupyter/autodiff_singleuser.py)
 ``AUTODIFF_COURSE_ID``            nbgrader's course id (the kit's: ``autodiff-kit``)
 ``AUTODIFF_EXCHANGE``             nbgrader's exchange folder (``/srv/nbgrader/exchange``)
 ``AUTODIFF_NBGRADER_CONFIG_DIR``  the folder of the course's ``nbgrader_config.py`` (this
@@ -49,7 +54,8 @@ Everything a deployment (or a test) changes is an environment variable:
 Under The Littlest JupyterHub (the hub runs in /opt/tljh/hub, which has no
 kit), copy this file into /opt/tljh/config/jupyterhub_config.d/: TLJH keeps
 its own address, authenticator and spawner, and the students' servers use
-the kit in TLJH's user environment. See README.md beside this file.
+the kit in TLJH's user environment; singleuser.py goes to
+/etc/jupyter/autodiff_singleuser.py. See README.md beside this file.
 """
 
 from __future__ import annotations
@@ -64,7 +70,7 @@ c = get_config()  # noqa: F821  (JupyterHub defines get_config while it loads th
 HERE = Path(__file__).resolve().parent
 UNDER_TLJH = importlib.util.find_spec("tljh") is not None
 TLJH_USER_PYTHON = "/opt/tljh/user/bin/python"
-LESSONS_DIR = "autodiff-lessons"  # the same default folder as `autodiff-kit lessons`
+LESSONS_DIR = "autodiff-lessons"  # where singleuser.py copies the lessons
 
 INSTRUCTOR = os.environ.get("AUTODIFF_INSTRUCTOR", "instructor")
 EXCHANGE = os.environ.get("AUTODIFF_EXCHANGE", "/srv/nbgrader/exchange")
@@ -118,25 +124,17 @@ if not UNDER_TLJH:
         if os.geteuid() == 0:  # a container or CI runs as root: every server then does too
             c.Spawner.args = ["--ServerApp.allow_root=True"]
 
-# --------------------------------------------- the students' single-user servers
+# ------------------------------------------------ everyone's single-user server
 
-# The program each server runs, in the kit's environment: copy the lessons
-# into ~/autodiff-lessons (a failed copy is reported, and the server starts
-# anyway), then start jupyterhub-singleuser with the kit's offline flags in
-# front of the arguments JupyterHub passes.
-SINGLEUSER_PROGRAM = f"""\
-import runpy, sys
-from pathlib import Path
-from autodiff_kit.lab import OFFLINE_FLAGS
-from autodiff_kit.lessons import copy_lessons
-try:
-    copy_lessons(Path.home() / {LESSONS_DIR!r})
-except OSError as error:
-    print(f"autodiff-kit: the lessons were not copied: {{error}}", file=sys.stderr)
-sys.argv[1:1] = OFFLINE_FLAGS
-runpy.run_module("jupyterhub.singleuser", run_name="__main__", alter_sys=True)
-"""
-c.Spawner.cmd = [SINGLEUSER_PYTHON, "-c", SINGLEUSER_PROGRAM]
+# Each server runs singleuser.py (beside this file) in the kit's environment:
+# a student gets STUDENT copies of the lessons in ~/autodiff-lessons (no
+# solution) and no nbgrader instructor tools; the instructor gets the full
+# lessons and the tools. Then it starts jupyterhub-singleuser with the kit's
+# offline flags in front of the arguments JupyterHub passes. See its docstring.
+# Under TLJH it is copied to /etc/jupyter, which every account can read.
+SINGLEUSER_SCRIPT = os.environ.get("AUTODIFF_SINGLEUSER_SCRIPT") or (
+    "/etc/jupyter/autodiff_singleuser.py" if UNDER_TLJH else str(HERE / "singleuser.py"))
+c.Spawner.cmd = [SINGLEUSER_PYTHON, SINGLEUSER_SCRIPT]
 c.Spawner.default_url = f"/lab/tree/{LESSONS_DIR}"
 if not UNDER_TLJH:  # (TLJH puts its user environment on PATH itself)
     # The kit's environment's commands come first in a student's terminal and
