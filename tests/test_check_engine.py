@@ -640,3 +640,16 @@ def test_with_a_wrong_order_no_derivative_is_blamed_nor_excused():
     assert report.codes == ["not-topological"]
     assert any(note.startswith("the local derivatives of - / ** are not judged") for note in report.notes)
     assert not any("not blamed" in note for note in report.notes)
+
+
+@pytest.mark.parametrize("holds", ["zero", "context"])
+def test_a_leaves_only_engine_passes_whatever_its_intermediate_grad_holds(holds):
+    """MiniTorch-like: an intermediate's .grad reads 0.0, or is the op's context object, never a gradient."""
+    class Tape(engines.TapeValue):
+        def _node(self, *args, **saved):
+            out = super()._node(*args, **saved)
+            out.grad = 0.0 if holds == "zero" else out._saved
+            return out
+
+    report = check_engine(Tape)
+    assert report.passed and report.codes == [] and report.notes == []
