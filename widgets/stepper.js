@@ -186,8 +186,9 @@ export function graphSummary(data, state, phase, k) {
 // The zoom steps of the − / + buttons (1 = the drawing's own size), as a browser's own zoom has.
 export const ZOOM_LEVELS = [0.25, 0.33, 0.5, 0.67, 0.75, 0.8, 0.9, 1, 1.1, 1.25, 1.5, 1.75, 2, 2.5, 3];
 
-// The smallest text Fit may leave, in CSS pixels: the drawing's 11 pt text (14.7 px) at 68%.
-// A graph that would need smaller text to fit is shown at this size and scrolled instead.
+// The smallest text Fit may leave, in CSS pixels: the drawing's 11 pt text (14.7 px) at 68%
+// (in projector mode PROJECTOR_SCALE times more, for the back of the room). A graph that would
+// need smaller text to fit is shown at this size and scrolled instead.
 export const MIN_FIT_TEXT_PX = 10;
 
 // The next zoom step from `zoom`: one up (direction +1) or down (−1); the ends stay where they are.
@@ -199,10 +200,10 @@ export function nextZoom(zoom, direction) {
 
 // Fit's zoom: the drawing (`drawnPx` wide, its text `textPx` high at zoom 1) as wide as the room it
 // has (`roomPx`), but never larger than its own size, and never so small that the text falls below
-// MIN_FIT_TEXT_PX: then the graph is wider than the room, and the learner scrolls or drags it.
-export function fitZoom(roomPx, drawnPx, textPx) {
+// `minTextPx`: then the graph is wider than the room, and the learner scrolls or drags it.
+export function fitZoom(roomPx, drawnPx, textPx, minTextPx = MIN_FIT_TEXT_PX) {
   if (!(roomPx > 0) || !(drawnPx > 0)) return 1;
-  const legible = textPx > 0 ? MIN_FIT_TEXT_PX / textPx : 0;
+  const legible = textPx > 0 ? minTextPx / textPx : 0;
   return Math.min(1, Math.max(roomPx / drawnPx, legible));
 }
 
@@ -454,7 +455,8 @@ function render({ model, el }) {
       // the room: the graph box's inner width (without its padding and a vertical scroll bar)
       const style = getComputedStyle(ui.graph);
       const room = () => ui.graph.clientWidth - parseFloat(style.paddingLeft) - parseFloat(style.paddingRight);
-      const fitted = () => fitZoom(room(), width * base * 4 / 3, font * base * 4 / 3);
+      const smallest = MIN_FIT_TEXT_PX * (model.get("projector") ? PROJECTOR_SCALE : 1);
+      const fitted = () => fitZoom(room(), width * base * 4 / 3, font * base * 4 / 3, smallest);
       if (ui.graph.clientWidth > 0) {   // not yet on the page: the ResizeObserver calls again once it is
         view.zoom = fitted();
         size(view.zoom);

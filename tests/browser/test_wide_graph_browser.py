@@ -220,3 +220,17 @@ def test_dragging_the_graph_pans_it(nb):
     wait_until(lambda: s.graph.evaluate("g => g.scrollLeft") == pytest.approx(before + 150, abs=2), 5,
                "the drag to scroll the graph 150 px", page=nb.page)
     expect(s.graph).not_to_have_class(re.compile(r"\bad-panning\b"))
+
+
+def test_projector_mode_raises_fits_smallest_text(nb):
+    """In projector mode Fit keeps the text PROJECTOR_SCALE (1.4) times larger: at least 14 px."""
+    s = stepper(nb, "fit")
+    s.button("fit").click()
+    assert s.svg.evaluate(TEXT_PX) == pytest.approx(10, abs=0.1)
+    nb.kernel_says("import widgets\nprint('projector', widgets.projector(True))", "projector True")
+    s = stepper(nb, "fit")
+    wait_until(lambda: s.svg.evaluate(TEXT_PX) > 13.9, 10, "the fitted text to grow to 14 px", page=nb.page)
+    assert s.svg.evaluate(TEXT_PX) == pytest.approx(14, abs=0.1)
+    nb.kernel_says("print('projector', widgets.projector(False))", "projector False")
+    s = stepper(nb, "fit")
+    wait_until(lambda: s.svg.evaluate(TEXT_PX) < 10.1, 10, "the fitted text to go back to 10 px", page=nb.page)
