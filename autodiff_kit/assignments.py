@@ -544,7 +544,7 @@ def _fresh_twin(value: Any) -> Any:
         return value
     try:
         twin: Any = importlib.import_module(module)
-    except ImportError:
+    except Exception:   # a module of the kit that no longer imports: leave the name as it is
         return value
     for part in filter(None, qualname.split(".")):
         twin = getattr(twin, part, None)
@@ -632,6 +632,10 @@ def hidden_check(module: str, exercise: str, fn: Callable, *, reference: str | N
             if twin is not value:
                 namespace[name] = twin
         sys.path[:] = saved_path
+        for name, what in ((exercise, "exercise"), (reference, "reference function")):
+            if name is not None and not hasattr(master_module, name):
+                raise ValueError(f"hidden_check: the kit's {module} has no {what} {name!r}: was the "
+                                 "course made with another version of the kit?")
         _run_cases(getattr(master_module, exercise), fn, master_module, reference, held_out, fresh[1])
     finally:
         sys.path[:] = saved_path

@@ -537,3 +537,10 @@ def test_the_instructors_doc_names_the_exercises_with_held_out_cases():
     doc = " ".join((ROOT / "docs" / "instructor.md").read_text(encoding="utf-8").split())
     assert f"exercises {', '.join(numbers)} (" in doc
     assert "nbgrader formgrader" not in doc and "--clean-submissions" in doc
+
+
+def test_the_hidden_test_names_an_exercise_the_kit_does_not_have(tmp_path):
+    with pytest.raises(ValueError, match="exercises.lesson03 has no exercise 'ex03_9'"):
+        hidden_check("exercises.lesson03", "ex03_9", right_count_nodes, submission=tmp_path)
+    with pytest.raises(ValueError, match="must be 'exercises.lessonNN', got 'lesson03'"):
+        hidden_check("lesson03", "ex03_1", right_count_nodes, submission=tmp_path)
