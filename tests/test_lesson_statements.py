@@ -204,5 +204,5 @@ print(all(type(r) is float for r in results), len(caught))
 """
     out = subprocess.run([sys.executable, "-c", program], capture_output=True, text=True, check=True).stdout.split()
     assert out[0] == "True" and int(out[1]) <= 1     # a float, the graph lost; one warning at most (2.13: once)
-    text = markdown("13")
+    text = markdown("13b")
     assert "with only a warning" not in text and "depends on the PyTorch version" in text

@@ -1,10 +1,11 @@
-"""The exercises of lesson 13 · Checking your engine (13_checking_your_engine.ipynb).
+"""The exercises of lessons 13 · Gradcheck and tolerances (13_gradcheck_and_tolerances.ipynb)
+and 13b · The cross-check and a debugging clinic (13b_cross_check_and_debugging.ipynb).
 
-* `ex13_1`: ``central_gradcheck(f, x, analytic_grad, eps, atol, rtol)``, a
+* `ex13_1` (lesson 13): ``central_gradcheck(f, x, analytic_grad, eps, atol, rtol)``, a
   gradient check of one's own, returning True or False;
-* `ex13_2` (optional): ``numeric_hessian(f, x, eps)``, every second
+* `ex13_2` (lesson 13, optional): ``numeric_hessian(f, x, eps)``, every second
   derivative by finite differences;
-* `ex13_3`: ``softplus_rule(a, out)``, a broken local-derivative rule to fix.
+* `ex13_3` (lesson 13b): ``softplus_rule(a, out)``, a broken local-derivative rule to fix.
 
 Every expected value comes from the maths, never from a learner's solution:
 
