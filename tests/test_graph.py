@@ -21,7 +21,7 @@ from autodiff import Var
 from autodiff.trace import format_number, trace
 from widgets import draw_graph, graphviz_renderer, render_svg
 from widgets import render as render_module
-from widgets.graph import KIND_COLOURS, NOT_COMPUTED, OP_COLOUR
+from widgets.graph import COLUMN_PT, KIND_COLOURS, NOT_COMPUTED, OP_COLOUR, svg_width
 
 SVG = "{http://www.w3.org/2000/svg}"
 SHAPES = (f"{SVG}polygon", f"{SVG}ellipse", f"{SVG}path")
@@ -249,10 +249,70 @@ def test_rankdir_lays_out_left_to_right_or_top_to_bottom():
     assert height > 3 * width
 
 
-@pytest.mark.parametrize("rankdir", ["RL", "lr", "", None])
+@pytest.mark.parametrize("rankdir", ["RL", "lr", "", None, "AUTO"])
 def test_rankdir_is_validated(rankdir):
-    with pytest.raises(ValueError, match=r"rankdir must be one of \('LR', 'TB'\)"):
+    with pytest.raises(ValueError, match=r"rankdir must be one of \('LR', 'TB', 'auto'\), got"):
         draw_graph(Var(1.0), rankdir=rankdir)
+
+
+def chain(n: int) -> Var:
+    """x, then n ops in a row (×1.5 and +1 in turn): n ranks wide left to right."""
+    y = Var(0.5, label="x")
+    for i in range(n):
+        y = y * 1.5 if i % 2 == 0 else y + 1.0
+    return y
+
+
+def test_svg_width_reads_graphvizs_width_in_points():
+    assert svg_width('<svg width="1232pt" height="80pt" viewBox="0 0 1232 80">') == 1232.0
+    assert svg_width(render_svg(draw_graph(chain(3)))) == svg_size(render_svg(draw_graph(chain(3))))[0]
+    with pytest.raises(ValueError, match="svg_width: no width in points"):
+        svg_width('<svg width="100%">')
+
+
+def test_auto_rankdir_turns_a_graph_too_wide_for_the_column_top_to_bottom():
+    y = chain(12)
+    across = svg_width(render_svg(draw_graph(y)))
+    down = svg_width(render_svg(draw_graph(y, rankdir="TB")))
+    assert across > COLUMN_PT and down < across
+    auto = draw_graph(y, rankdir="auto")
+    assert auto.graph_attr["rankdir"] == "TB"
+    assert render_svg(auto) == render_svg(draw_graph(y, rankdir="TB"))
+
+
+def test_auto_rankdir_keeps_a_graph_that_fits_left_to_right():
+    a, b = Var(2.0, label="a"), Var(-3.0, label="b")
+    y = a * b   # one op: about 570 pt
+    assert svg_width(render_svg(draw_graph(y))) <= COLUMN_PT
+    auto = draw_graph(y, rankdir="auto")
+    assert auto.graph_attr["rankdir"] == "LR"
+    assert render_svg(auto) == render_svg(draw_graph(y))
+
+
+def test_auto_rankdir_keeps_left_to_right_when_top_to_bottom_is_no_narrower():
+    # 16 inputs summed pairwise: 4 ranks of ops, too wide for the column either way, wider top to bottom
+    level = [Var(float(i), label=f"x{i}") for i in range(16)]
+    while len(level) > 1:
+        level = [level[i] + level[i + 1] for i in range(0, len(level), 2)]
+    total = level[0]
+    across = svg_width(render_svg(draw_graph(total)))
+    assert COLUMN_PT < across < svg_width(render_svg(draw_graph(total, rankdir="TB")))
+    assert draw_graph(total, rankdir="auto").graph_attr["rankdir"] == "LR"
+
+
+def test_a_stepper_can_lay_its_graph_out_automatically():
+    from autodiff import Tensor
+    from widgets.stepper import GraphStepper
+
+    assert svg_width(GraphStepper(chain(12), rankdir="auto").svg) == svg_width(
+        GraphStepper(chain(12), rankdir="TB").svg)
+    # a Tensor graph: the heatmap cells are keyed once, whichever layout is kept
+    x = Tensor([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]], requires_grad=True)
+    y = x
+    for _ in range(8):
+        y = (y * 1.5).tanh()
+    auto, down = GraphStepper(y.sum(), rankdir="auto"), GraphStepper(y.sum(), rankdir="TB")
+    assert auto.svg == down.svg
 
 
 # ---------------------------------------------------------------------------

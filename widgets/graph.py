@@ -63,6 +63,10 @@ from .tensor_boxes import Cells
 __all__ = ["draw_graph", "stepper_drawing", "GraphDrawing", "KIND_COLOURS", "OP_COLOUR", "RANKDIRS", "FIELDS"]
 
 RANKDIRS = ("LR", "TB")
+# rankdir="auto": left to right, unless that is wider than a notebook's column (about 960 CSS px,
+# 720 pt) and top to bottom is narrower. Not the default: saved lessons keep their layout.
+AUTO = "auto"
+COLUMN_PT = 720.0
 FIELDS = ("label", "data", "grad")
 
 KIND_COLOURS = {
@@ -139,8 +143,34 @@ def _record_text(text: str) -> str:
 
 
 def _check_rankdir(rankdir: str, caller: str) -> None:
-    if rankdir not in RANKDIRS:
-        raise ValueError(f"{caller}: rankdir must be one of {RANKDIRS}, got {rankdir!r}")
+    if rankdir not in RANKDIRS + (AUTO,):
+        raise ValueError(f"{caller}: rankdir must be one of {RANKDIRS + (AUTO,)}, got {rankdir!r}")
+
+
+_SVG_WIDTH = re.compile(r'<svg\b[^>]*?\swidth="([0-9.]+)pt"')
+
+
+def svg_width(svg: str) -> float:
+    """The width Graphviz gave an SVG drawing, in points (``<svg width="1232pt" ...>``)."""
+    match = _SVG_WIDTH.search(svg)
+    if match is None:
+        raise ValueError("svg_width: no width in points on the <svg> element")
+    return float(match.group(1))
+
+
+def _auto_rankdir(draw) -> GraphDrawing:
+    """``draw(rankdir)`` laid out left to right, or top to bottom if LR is wider than a column and TB narrower.
+
+    A long chain of ops is many ranks wide: left to right it runs off the
+    page, top to bottom it fits. A wide and shallow graph (many inputs, few
+    ops) stays left to right. Costs one or two extra layouts.
+    """
+    across = draw("LR")
+    wide = svg_width(render_svg(across))
+    if wide <= COLUMN_PT:
+        return across
+    down = draw("TB")
+    return down if svg_width(render_svg(down)) < wide else across
 
 
 def _check_options(rankdir: str, show: Iterable[str] | str) -> tuple[str, ...]:
@@ -166,7 +196,9 @@ def draw_graph(root: Union[Var, Tensor], rankdir: str = "LR",
     >>> a, b = Var(2.0, label="a"), Var(-3.0, label="b")
     >>> draw_graph(a * b + a)           # doctest: +SKIP
 
-    * ``rankdir``: ``"LR"`` (left to right) or ``"TB"`` (top to bottom).
+    * ``rankdir``: ``"LR"`` (left to right), ``"TB"`` (top to bottom), or
+      ``"auto"``: left to right unless that is wider than a notebook's column
+      (``COLUMN_PT``, 720 pt) and top to bottom is narrower.
     * ``show``: which fields each box shows, among ``"label"``, ``"data"``,
       ``"grad"``. Until ``root.backward()`` has run, ``grad`` reads "grad:
       not computed yet" rather than a misleading 0.
@@ -193,6 +225,8 @@ def draw_graph(root: Union[Var, Tensor], rankdir: str = "LR",
         return _summary(order, max_nodes, rankdir)
     nodes = _describe(order, parameters, trace)
     computed = root._grad is not None if isinstance(root, Tensor) else root.grad != 0.0
+    if rankdir == AUTO:
+        return _auto_rankdir(lambda direction: _drawing(order, nodes, direction, fields, computed))
     return _drawing(order, nodes, rankdir, fields, computed)
 
 
@@ -205,12 +239,19 @@ def stepper_drawing(root: Union[Var, Tensor], trace: Trace, rankdir: str,
     id, the widest grad text the widget will show there. For a Tensor graph
     the heatmap cells are keyed (`widgets.tensor_boxes`): the Cells returned
     know each one's real colour, and each node's cell numbers are in
-    ``drawing.cells``.
+    ``drawing.cells``. ``rankdir`` may be ``"auto"``, as in `draw_graph`.
     """
     _check_rankdir(rankdir, "GraphStepper")
     order = _order(root, "stepper_drawing")
+    nodes = _describe(order, (), trace)
     keys = Cells() if isinstance(root, Tensor) else None
-    return _drawing(order, _describe(order, (), trace), rankdir, FIELDS, False, keys, widest or {}), keys
+
+    def draw(direction: str) -> GraphDrawing:
+        if keys is not None:   # each layout keys the same cells in the same order: from the start again
+            keys.real.clear()
+        return _drawing(order, nodes, direction, FIELDS, False, keys, widest or {})
+
+    return (_auto_rankdir(draw) if rankdir == AUTO else draw(rankdir)), keys
 
 
 def _order(root: Any, caller: str) -> list:
