@@ -49,6 +49,20 @@ each is let through; any other find fails the test:
 
 An entry that is no longer found fails `test_every_allowed_find_is_still_found`:
 the lists never hold more than the copies need.
+
+The same question asked of the code's shape
+-------------------------------------------
+A lesson can show an answer rewritten rather than copied: its variables
+renamed, or "the bug" of the answer, ``=`` where the answer has ``+=``. So
+every function a solution defines is also reduced to its shape
+(`body_shape`: local names numbered in order of use, docstring, comments
+and annotations dropped, ``x += y`` read as ``x = y``, a guard clause
+``if not C: continue`` read as ``if C:`` around the rest), and no function
+in the student copy, in a notebook's code cell or a module, may have the
+shape of one. `SHAPE_COINCIDENCES` and `SHAPE_AWAITING_A_FIX` play the
+roles of the two lists above, the second a strict xfail per entry.
+`KNOWN_LEAKS` are the review's four cases (lessons 05, 05b, 07 and 13, all
+fixed since), planted to show that the check finds them.
 """
 
 from __future__ import annotations
@@ -78,13 +92,16 @@ COINCIDENCES: dict[tuple[str, str], str] = {
     ("05_implementing_backward.ipynb", "if node not in seen:"):
         "lesson 05 teaches the recursive topological sort, which marks nodes seen as 3.1's search does",
     ("05_implementing_backward.ipynb", "seen.add(node)"): "the same recursive sort",
-    ("06_forward_mode_and_higher_order.ipynb", "return v.grad"):
-        "lesson 06's own example returns a gradient, as 1.2 (lesson 01) does",
+    ("06b_higher_order.ipynb", "return v.grad"):
+        "lesson 06b's own example returns a gradient, as 1.2 (lesson 01) does",
     ("exercises/lesson03.py", "for node in topological_order(root):"):
         "3.3's checker visits every node to find stale values; it computes no forward pass",
     ("exercises/lesson03.py", "if node.parents:"): "the same checker: leaves have nothing to recompute",
     ("exercises/lesson05.py", "seen.add(node)"): "order_verdict marks the nodes of a learner's order as seen",
     ("exercises/lesson05.py", "if node in seen:"): "order_verdict: a node listed twice",
+    ("exercises/lesson05b.py", "node._backward()"):
+        "the checker runs a learner's ops before their backward() exists, calling each node's _backward "
+        "in reverse order of creation; 5b.3's exercise is the order (the sort), which the checker does not show",
     ("exercises/lesson05.py", "return gradient"): "lesson 05's helpers return a gradient, as 2.4 does",
     ("exercises/lesson07.py", "t = math.tanh(x)"): "the expected value of 7.2's tanh cases (lesson 04 asks for tanh)",
     ("exercises/lesson08.py", "gen = random.Random(seed)"):
@@ -523,12 +540,17 @@ def shape_finds(folder: Path, solutions: dict[str, tuple[str, str]]) -> dict[tup
 
 
 @pytest.fixture(scope="module")
-def shapes_found(copy) -> dict[tuple[str, str], tuple[str, str]]:
-    return shape_finds(copy, solution_functions())
+def solution_shapes() -> dict[str, tuple[str, str]]:
+    return solution_functions()
 
 
-def test_no_function_in_the_student_copy_has_a_solutions_shape(shapes_found):
-    assert len(solution_functions()) > 50                       # every exercise's answer is looked for
+@pytest.fixture(scope="module")
+def shapes_found(copy, solution_shapes) -> dict[tuple[str, str], tuple[str, str]]:
+    return shape_finds(copy, solution_shapes)
+
+
+def test_no_function_in_the_student_copy_has_a_solutions_shape(solution_shapes, shapes_found):
+    assert len(solution_shapes) > 50                            # every exercise's answer is looked for
     unexpected = {where: answer for where, answer in shapes_found.items()
                   if where not in SHAPE_COINCIDENCES and where not in SHAPE_AWAITING_A_FIX}
     assert not unexpected, "functions in the student copy shaped like an answer ((file, function): " \
@@ -582,14 +604,14 @@ def fixed_backward(start):
     start.grad += 1.0
     for v in reversed(topological_order(start)):
         if v.parents:
-            ds = v.op.local_derivatives(*[q.data for q in v.parents], v.data)
+            ds = v.op.local_derivatives(*[w.data for w in v.parents], v.data)
             for q, dq in zip(v.parents, ds):
                 q.grad += v.grad * dq     # each edge adds its contribution
 '''),
 }
 
 
-def test_the_shape_check_finds_the_known_leaks_and_not_a_different_body(tmp_path):
+def test_the_shape_check_finds_the_known_leaks_and_not_a_different_body(solution_shapes, tmp_path):
     """The check can fail: the review's four cases, planted in a notebook and a module, are found."""
     notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("%matplotlib inline\n" + code)
                                                for _, _, code in list(KNOWN_LEAKS.values())[:2]])
@@ -598,7 +620,7 @@ def test_the_shape_check_finds_the_known_leaks_and_not_a_different_body(tmp_path
     (tmp_path / "exercises" / "planted.py").write_text(
         "class Engine:\n" + "".join("    " + line + "\n" for _, _, code in list(KNOWN_LEAKS.values())[2:]
                                     for line in code.splitlines()))
-    found = shape_finds(tmp_path, solution_functions())
+    found = shape_finds(tmp_path, solution_shapes)
     files = ["99_planted.ipynb"] * 2 + ["exercises/planted.py"] * 2
     assert found == {(file, name): answer[:2] for file, (name, answer) in zip(files, KNOWN_LEAKS.items())}
     # a body that computes something else has another shape: an operator changed, a mirror form
@@ -606,7 +628,7 @@ def test_the_shape_check_finds_the_known_leaks_and_not_a_different_body(tmp_path
              "def tanh_mirror(n):\n    return (1 - (-2 * n).exp()) / (1 + (-2 * n).exp())\n"]
     nbformat.write(nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c) for c in other]),
                    tmp_path / "99_planted.ipynb")
-    assert set(shape_finds(tmp_path, solution_functions())) == {("exercises/planted.py", "mul_overwriting"),
+    assert set(shape_finds(tmp_path, solution_shapes)) == {("exercises/planted.py", "mul_overwriting"),
                                                                 ("exercises/planted.py", "fixed_backward")}
 
 
