@@ -153,6 +153,22 @@ def test_singleuser_switches_nbgraders_instructor_tools_by_role(tmp_path):
     assert set(singleuser.INSTRUCTOR_SERVER_EXTENSIONS) < set(enabled["ServerApp"]["jpserver_extensions"])
 
 
+def test_singleuser_replaces_an_older_full_copy_with_student_copies_but_keeps_edits(tmp_path, capsys):
+    """A home from before this fix holds the full lessons: every file the student never touched
+    becomes the student copy; an edited one is kept, the student copy beside it."""
+    singleuser = singleuser_module()
+    lessons = tmp_path / "autodiff-lessons"
+    singleuser.copy_lessons_for(tmp_path, instructor=True)
+    edited = lessons / LESSON
+    edited.write_text(edited.read_text().replace('"cells": [', '"cells": [ ', 1))
+    report = singleuser.copy_lessons_for(tmp_path, instructor=False)
+    assert f"{LESSON} has your edits" in report
+    assert has_solutions(edited) and not has_solutions(lessons / LESSON.replace(".ipynb", ".updated.ipynb"))
+    others = [path for path in lessons.glob(LESSON_GLOB) if path.name != LESSON and ".updated." not in path.name]
+    assert len(others) > 10 and not [path.name for path in others if has_solutions(path)]
+    assert not [path.name for path in (lessons / "exercises").glob("*.py") if module_solutions(path)]
+
+
 def test_ci_installs_the_proxy_only_when_it_is_missing():
     script = (REPO / ".ci" / "run").read_text()
     assert ("command -v configurable-http-proxy >/dev/null 2>&1 || "
