@@ -727,8 +727,14 @@ function render({ model, el }) {
   ui.zoomIn.addEventListener("click", () => setZoom(nextZoom(view.zoom, +1)));
   ui.fit.addEventListener("click", setFit);
   ui.actual.addEventListener("click", () => setZoom(1));
-  // Fit follows the column's width (a resized window, a collapsed side bar, the view first shown).
-  const resizes = new ResizeObserver(() => { if (view.fit) applyZoom(); });
+  // Fit follows the column's width (a resized window, a collapsed side bar, the view first shown);
+  // not its height, which changes with every explanation.
+  let columnWidth = 0;
+  const resizes = new ResizeObserver(() => {
+    if (ui.root.clientWidth === columnWidth) return;
+    columnWidth = ui.root.clientWidth;
+    if (view.fit) applyZoom();
+  });
   resizes.observe(ui.root);
   // Pan: drag the graph with the mouse (the scroll bars, the wheel and the keyboard scroll it too).
   let drag = null;
