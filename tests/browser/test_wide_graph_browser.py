@@ -234,3 +234,20 @@ def test_projector_mode_raises_fits_smallest_text(nb):
     nb.kernel_says("print('projector', widgets.projector(False))", "projector False")
     s = stepper(nb, "fit")
     wait_until(lambda: s.svg.evaluate(TEXT_PX) < 10.1, 10, "the fitted text to go back to 10 px", page=nb.page)
+
+
+def test_a_learners_own_scrolling_is_kept_until_the_next_step(nb):
+    s = stepper(nb, "drag")
+    s.root.evaluate("el => el.focus({ preventScroll: true })")
+    nb.page.keyboard.press("ArrowRight")               # backward step 1: the output, at the far right
+    expect(s.counter).to_have_text(re.compile(r"^step 1 / "))
+    at_output = s.graph.evaluate("g => g.scrollLeft")
+    assert at_output > 0
+    s.graph.evaluate("g => { g.scrollLeft = 0; }")     # the learner looks back at the inputs
+    nb.kernel_says("s_drag.feedback = 'look around'\nprint('said')", "said")
+    expect(s.root.locator('[data-role="quiz-feedback"]')).to_have_text("look around")
+    assert s.graph.evaluate("g => g.scrollLeft") == 0  # not pulled back by a change that is not a step
+    s.root.evaluate("el => el.focus({ preventScroll: true })")
+    nb.page.keyboard.press("ArrowRight")
+    expect(s.counter).to_have_text(re.compile(r"^step 2 / "))
+    assert s.graph.evaluate("g => g.scrollLeft") > 0   # the next step brings its node back into view
