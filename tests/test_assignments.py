@@ -1,6 +1,6 @@
 """make assignments: the lessons as an nbgrader course, driven through nbgrader's real pipeline.
 
-Lesson 03 (three exercises) becomes a course in a temporary folder, and
+Lesson 03 (three exercises) and lesson 07 become a course in a temporary folder, and
 nbgrader does the rest, as an instructor would (through its Python API,
 `nbgrader.apps.NbGraderAPI`, which runs the same apps as its command line
 without starting a process for each):
@@ -12,18 +12,19 @@ without starting a process for each):
    attacks from a review: ``patch`` (an answer cell replaces
    ``Exercise.check`` and ``feedback`` with ones that always pass) and
    ``shadow`` (a folder ``autodiff/`` added to the submission that does the
-   same when the notebook imports autodiff);
+   same when the notebook imports autodiff); and, for lesson 07, ``lookup``
+   (the kit's solutions, but 7.1 answered from a table of its visible cases);
 3. ``autodiff-kit assignments --clean-submissions``, then ``nbgrader autograde``;
 4. the gradebook (nbgrader's `Gradebook` over gradebook.db) holds exactly
    the points of the documented scheme, per exercise and in total, and
-   each attack scores 0 on every hidden test;
+   each attack scores 0 on the hidden tests it attacks;
 5. ``nbgrader generate_feedback`` writes feedback HTML for each.
 
 The expected points are written out here from the scheme in
 autodiff_kit/assignments.py (each exercise: its check cell 1 point, its
 hidden test 1 point), never read from the gradebook. Quicker tests check
-the pieces: the hidden test (the third attack, a table of the visible
-answers, among them), the source notebook's cells, the CLI's errors.
+the pieces: the hidden test (a table, and a memorised answer, for every
+exercise with held-out cases), the source notebook's cells, the CLI's errors.
 """
 
 from __future__ import annotations
@@ -116,20 +117,43 @@ def submit(course: Path, student: str) -> None:
         (folder / "autodiff" / "__init__.py").write_text(SHADOW, encoding="utf-8")
 
 
+LOOKUP, LOOKUP_NOTEBOOK = "lesson07", "07_a_neuron"   # the third attack, graded end to end
+
+
+def submit_lookup(course: Path) -> None:
+    """Lesson 07 with the kit's solutions, but 7.1 answered from a table of its visible cases."""
+    folder = course / "submitted" / "lookup" / LOOKUP
+    shutil.copytree(course / "release" / LOOKUP, folder)
+    source = nbformat.read(course / "source" / LOOKUP / f"{LOOKUP_NOTEBOOK}.ipynb", as_version=4)
+    answers = {cell.metadata["nbgrader"]["grade_id"]: without_markers(cell.source) for cell in source.cells
+               if cell.metadata.get("nbgrader", {}).get("solution")}
+    answers["ex_sigmoid_derivative_answer"] = (
+        "def sigmoid_derivative(x):\n"
+        "    return {args: expected for args, expected in ex_sigmoid_derivative.cases}[(x,)]")
+    nb = nbformat.read(folder / f"{LOOKUP_NOTEBOOK}.ipynb", as_version=4)
+    for cell in nb.cells:
+        grade_id = cell.metadata.get("nbgrader", {}).get("grade_id", "")
+        if grade_id.endswith("_answer"):
+            cell.source = answers[grade_id]
+    nbformat.write(nb, folder / f"{LOOKUP_NOTEBOOK}.ipynb")
+
+
 @pytest.fixture(scope="module")
 def course(tmp_path_factory) -> Path:
     """A course through the whole round trip: release, five submissions, cleaning, autograde, feedback."""
     course = tmp_path_factory.mktemp("course")
-    assert write_source(course, ["03"]) == [NAME]
-    release(course, [NAME])
+    assert write_source(course, ["03", "07"]) == [NAME, LOOKUP]
+    release(course, [NAME, LOOKUP])
     for student in STUDENTS:
         submit(course, student)
+    submit_lookup(course)
     moved = clean_submissions(course)
     assert moved == [course / "set_aside" / "shadow" / NAME / "autodiff" / "__init__.py"]
     with nbgrader_api(course) as api:
         for student in STUDENTS:
             outcome(api.autograde(NAME, student), f"autograde {NAME} {student}")
             outcome(api.generate_feedback(NAME, student), f"generate_feedback {NAME} {student}")
+        outcome(api.autograde(LOOKUP, "lookup"), f"autograde {LOOKUP} lookup")
     return course
 
 
@@ -164,6 +188,19 @@ def test_the_attacks_score_nothing_on_the_hidden_tests_and_the_shadow_folder_is_
     nb = nbformat.read(course / "autograded" / "patch" / NAME / f"{NOTEBOOK}.ipynb", as_version=4)
     said = "".join(output.get("evalue", "") for cell in nb.cells for output in cell.get("outputs", ()))
     assert "hidden test of 3.1" in said and "expected 11, got None" in said
+
+
+def test_a_lookup_table_scores_nothing_on_the_hidden_test_when_nbgrader_grades_it(course):
+    """7.1 answered from a table fails its held-out cases; every other hidden test passes in nbgrader's
+    kernel (the fresh imports leave a right answer right)."""
+    from nbgrader.api import Gradebook
+
+    with Gradebook(f"sqlite:///{course / 'gradebook.db'}", course_id=assignments.COURSE_ID) as gradebook:
+        grades = {grade.name: grade.score for grade in gradebook.find_submission_notebook(
+            LOOKUP_NOTEBOOK, LOOKUP, "lookup").grades}
+    assert grades == {"ex_sigmoid_derivative_test": 1.0, "ex_sigmoid_derivative_hidden": 0.0,
+                      "ex_neuron_grads_test": 1.0, "ex_neuron_grads_hidden": 1.0,
+                      "ex_tanh_via_exp_test": 1.0, "ex_tanh_via_exp_hidden": 1.0}
 
 
 def test_feedback_html_is_written_for_every_submission(course):
