@@ -581,3 +581,24 @@ def test_the_hidden_test_names_an_exercise_the_kit_does_not_have(tmp_path):
         hidden_check("exercises.lesson03", "ex03_9", right_count_nodes, submission=tmp_path)
     with pytest.raises(ValueError, match="must be 'exercises.lessonNN', got 'lesson03'"):
         hidden_check("lesson03", "ex03_1", right_count_nodes, submission=tmp_path)
+
+
+def test_held_out_inputs_of_the_instructors_own_are_graded_by_the_reference(tmp_path):
+    """instructor.md: edit held_out in source/ to inputs of your own; the reference gives their answers."""
+    import math
+
+    def sigmoid_derivative(x):
+        s = 1.0 / (1.0 + math.exp(-x))
+        return s * (1.0 - s)
+
+    def almost(x):   # right except near 1.1, an input no case of the kit's has
+        return sigmoid_derivative(x) + (0.01 if abs(x - 1.1) < 1e-9 else 0.0)
+
+    own = [(1.1,), (-2.2,)]
+    hidden_check("exercises.lesson07", "ex_sigmoid_derivative", sigmoid_derivative,
+                 reference="_sigmoid_slope", held_out=own, submission=tmp_path)
+    hidden_check("exercises.lesson07", "ex_sigmoid_derivative", almost, reference="_sigmoid_slope",
+                 held_out=HELD_OUT["exercises.lesson07", "ex_sigmoid_derivative"][1], submission=tmp_path)
+    with pytest.raises(AssertionError, match=r"held out\): f\(1.1\): expected"):
+        hidden_check("exercises.lesson07", "ex_sigmoid_derivative", almost,
+                     reference="_sigmoid_slope", held_out=own, submission=tmp_path)
