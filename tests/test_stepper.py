@@ -744,9 +744,9 @@ def test_js_agrees_with_python(run_js):
     out = run_js(GraphStepper._esm, RUNNER, job)
     assert out["inputProblems"] == [problem for _, _, problem in INPUT_CASES]
     assert out["missing"] == [
-        "Check needs a number in every box (like −2, 0.5 or 1e-3): ∂L/∂d is empty.",
-        'Check needs a number in every box (like −2, 0.5 or 1e-3): ∂L/∂d: "abc" is not a number; ∂L/∂f is empty.',
-        "Check needs a number in every box (like −2, 0.5 or 1e-3): ∂L/∂d: 1e309 is too large for a number.",
+        "Check needs a number in every box (like −2, 0.5 or 1e-3): grad(d) is empty.",
+        'Check needs a number in every box (like −2, 0.5 or 1e-3): grad(d): "abc" is not a number; grad(f) is empty.',
+        "Check needs a number in every box (like −2, 0.5 or 1e-3): grad(d): 1e309 is too large for a number.",
         None,
     ]
 

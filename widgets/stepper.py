@@ -154,7 +154,7 @@ class GraphStepper(BrowserChecked, LiveWidget):
       much each operand receives (in the browser, or with `answer`).
     * ``phase``: ``"forward"`` or ``"backward"`` (the default).
     * ``speed_ms``: Play's delay between steps.
-    * ``rankdir``: ``"LR"`` (left to right) or ``"TB"`` (top to bottom).
+    * ``rankdir``: ``"LR"`` (left to right), ``"TB"`` (top to bottom) or ``"auto"`` (see `widgets.draw_graph`).
 
     The leaves' values can be changed (the number boxes under the graph, or
     `set_input`): the graph is recomputed and re-traced, but not laid out

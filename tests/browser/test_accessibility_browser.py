@@ -224,6 +224,7 @@ def test_projector_mode_makes_every_widget_larger_and_goes_back(nb):
     canvas = nb.view("lab").locator('canvas[data-role="contour"]')
     width = canvas.evaluate("c => c.getBoundingClientRect().width")
     graph = nb.view("stepper").locator('[data-role="graph"] svg')
+    nb.view("stepper").locator('button[data-action="zoom-actual"]').click()  # 100%: projector mode alone sets the size
     # the width the graph is shown at (Fit may then narrow it to the column), over its drawn width
     zoom = "g => (parseFloat(g.style.width) || parseFloat(g.getAttribute('width'))) / parseFloat(g.getAttribute('width'))"
     assert graph.evaluate(zoom) == 1

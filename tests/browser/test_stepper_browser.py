@@ -357,11 +357,11 @@ def test_quiz_empty_answer_is_explained_in_words(nb):
     note = s.quiz.locator('[data-role="quiz-note"]')
     s.quiz.locator('button[data-action="check"]').click()        # nothing typed
     expect(note).to_have_text("Check needs a number in every box (like −2, 0.5 or 1e-3): "
-                              "∂L/∂d is empty; ∂L/∂f is empty.")
+                              "grad(d) is empty; grad(f) is empty.")
     s.answer("n4").fill("abc")
     s.answer("n5").fill("4")
     s.answer("n5").press("Enter")
-    expect(note).to_have_text('Check needs a number in every box (like −2, 0.5 or 1e-3): ∂L/∂d: "abc" is not a number.')
+    expect(note).to_have_text('Check needs a number in every box (like −2, 0.5 or 1e-3): grad(d): "abc" is not a number.')
     expect(s.answer("n4")).to_have_class(has_class("ad-invalid"))
     expect(s.answer("n5")).not_to_have_class(has_class("ad-invalid"))
     expect(s.counter).to_have_text(f"step 1 / {BACKWARD_STEPS}")   # nothing checked, nothing revealed
