@@ -191,42 +191,19 @@ BACKWARD_MISTAKES = {
         "        node = stack.pop()\n"
         "        node._backward()\n"
         "        stack.extend(node._parents)\n"),
-    # a right order, but stale intermediate gradients on a second call
-    "no reset of intermediates": (
-        "def backward(self):\n"
-        "    order, visited, stack = [], set(), [(self, False)]\n"
-        "    while stack:\n"
-        "        node, parents_done = stack.pop()\n"
-        "        if parents_done:\n"
-        "            order.append(node)\n"
-        "        elif node not in visited:\n"
-        "            visited.add(node)\n"
-        "            stack.append((node, True))\n"
-        "            for parent in node._parents:\n"
-        "                stack.append((parent, False))\n"
-        "    self.grad = 1.0\n"
-        "    for node in reversed(order):\n"
-        "        node._backward()\n"),
-    # the order, walked forwards
-    "forward order": (
-        "def backward(self):\n"
-        "    order, visited, stack = [], set(), [(self, False)]\n"
-        "    while stack:\n"
-        "        node, parents_done = stack.pop()\n"
-        "        if parents_done:\n"
-        "            order.append(node)\n"
-        "        elif node not in visited:\n"
-        "            visited.add(node)\n"
-        "            stack.append((node, True))\n"
-        "            for parent in node._parents:\n"
-        "                stack.append((parent, False))\n"
-        "    for node in order:\n"
-        "        if node._parents:\n"
-        "            node.grad = 0.0\n"
-        "    self.grad = 1.0\n"
-        "    for node in order:\n"
-        "        node._backward()\n"),
 }
+
+
+# Two slips in an otherwise right backward(): the solution with one thing changed.
+RESET = ("    for node in order:\n"
+         "        if node._parents:\n"
+         "            node.grad = 0.0\n")
+BACKWARD_MISTAKES["no reset of intermediates"] = ex_backward.solution.replace(RESET, "") + "\n"
+BACKWARD_MISTAKES["forward order"] = ex_backward.solution.replace("reversed(order)", "order") + "\n"
+
+
+def test_the_slips_change_the_solution():
+    assert RESET in ex_backward.solution and "reversed(order)" in ex_backward.solution
 
 
 @pytest.mark.parametrize("mistake", BACKWARD_MISTAKES)
