@@ -490,9 +490,10 @@ def hidden_cell_source(module: str, exercise: str, function: str) -> str:
     return "\n".join((
         f"# A hidden test ({POINTS_HIDDEN} point): nbgrader runs it when it grades.",
         HIDDEN_BEGIN,
-        "import os as _os, sys as _sys",
-        "_path, _here = _sys.path[:], _os.path.realpath(_os.getcwd())",
-        "_sys.path[:] = [_p for _p in _path if _p and _os.path.realpath(_p) != _here]",
+        "import sys as _sys",
+        "from pathlib import Path as _Path",
+        "_path, _here = _sys.path[:], _Path.cwd().resolve()",
+        "_sys.path[:] = [_p for _p in _path if _p and _Path(_p).resolve() != _here]",
         "for _name in [_n for _n in _sys.modules if _n.split('.')[0] == 'autodiff_kit']:",
         "    del _sys.modules[_name]",
         "try:",
@@ -504,7 +505,7 @@ def hidden_cell_source(module: str, exercise: str, function: str) -> str:
 
 
 def _inside(path: str | None, folder: Path) -> bool:
-    return path is not None and Path(os.path.realpath(path)).is_relative_to(folder)
+    return path is not None and Path(path).resolve().is_relative_to(folder)
 
 
 def _root(name: str) -> str:
@@ -602,7 +603,7 @@ def hidden_check(module: str, exercise: str, fn: Callable, *, reference: str | N
     from the kit module's function ``reference``: a table of the visible
     answers fails them.
     """
-    folder = Path(os.path.realpath(Path.cwd() if submission is None else submission))
+    folder = (Path.cwd() if submission is None else Path(submission)).resolve()
     if not callable(fn):
         raise HiddenTestError(f"hidden test: {exercise} needs a function, got {type(fn).__name__}")
     old = {name: mod for name, mod in sys.modules.items() if _root(name) in _TRUSTED}
@@ -619,7 +620,7 @@ def hidden_check(module: str, exercise: str, fn: Callable, *, reference: str | N
     for name in old:
         del sys.modules[name]
     try:
-        sys.path[:] = [p for p in saved_path if p and Path(os.path.realpath(p)) != folder]
+        sys.path[:] = [p for p in saved_path if p and Path(p).resolve() != folder]
         fresh = [importlib.import_module(name) for name in ("autodiff", "widgets.exercise", "autodiff_kit")]
         master_module = _load_graded_module(module)
         loaded = [*fresh, master_module]
