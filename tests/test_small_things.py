@@ -269,3 +269,33 @@ def test_make_lab_serves_the_clone_and_opens_the_lessons():
 def test_lab_refuses_a_root_that_does_not_hold_the_lessons(tmp_path):
     result = run("-m", "autodiff_kit", "lab", str(ROOT / "notebooks"), "--root", str(tmp_path))
     assert result.returncode == 2 and "is not inside it" in result.stderr
+
+
+# ---------------------------------------------------------------------------
+# Static drawings stay legible where JupyterLab fits them to the column
+# ---------------------------------------------------------------------------
+COLUMN_PX = 968          # the notebook column at JupyterLab's default width (issue 12's measure)
+DRAWING_FONT_PT = 11     # widgets.graph's font size for a drawing
+SMALLEST_TEXT_PX = 9     # below this, a drawing's text is not read comfortably
+
+
+def drawing_widths_pt(lesson: str) -> list[tuple[int, int]]:
+    """(cell, width in pt) of each saved static drawing (an SVG output that is not a widget's)."""
+    notebook = json.loads((NOTEBOOKS / lesson).read_text(encoding="utf-8"))
+    widths = []
+    for k, cell in enumerate(notebook["cells"]):
+        for output in cell.get("outputs", []):
+            data = output.get("data", {})
+            if "image/svg+xml" in data and "application/vnd.jupyter.widget-view+json" not in data:
+                match = re.search(r'<svg width="(\d+)pt"', "".join(data["image/svg+xml"]))
+                widths.append((k, int(match.group(1))))
+    return widths
+
+
+@pytest.mark.parametrize("lesson", LESSONS)
+def test_every_saved_drawing_is_legible_at_the_columns_width(lesson):
+    """JupyterLab shrinks an image wider than the column (max-width: 100%), text and all."""
+    def text_px(width_pt: int) -> float:
+        scale = min(1.0, COLUMN_PX / (width_pt * 96 / 72))
+        return DRAWING_FONT_PT * 96 / 72 * scale
+    assert [(k, w) for k, w in drawing_widths_pt(lesson) if text_px(w) < SMALLEST_TEXT_PX] == []
