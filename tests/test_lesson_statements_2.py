@@ -86,6 +86,15 @@ def test_05_the_lesson_says_the_passing_answer_is_right_and_the_aside_is_about_i
     assert "gets the second call wrong" not in text
 
 
+def test_05_the_sum_runs_over_edges_and_a_times_a_gets_both_terms():
+    a = Var(3.0)
+    (a * a).backward()
+    assert a.grad == 2 * 3.0                        # one node, two edges: two terms, not one
+    text = one_line(markdown("05"))
+    assert "over the edges, not over the nodes" in text and "(n, i)" in text
+    assert r"\sum_{n \text{ uses } p}" not in text   # the old sum, over nodes
+
+
 # ---------------------------------------------------------------------------
 # 11: Adam's weight_decay is the L2 penalty with λ = wd/2; AdamW differs
 # ---------------------------------------------------------------------------
