@@ -93,14 +93,16 @@ def test_collections_per_call_refuses_no_calls():
         workloads.collections_per_call(lambda: None, 0)
 
 
+# The count per node is a whole number; another thread of the process (pytest-xdist's
+# link to its controller) may allocate a stray object or two meanwhile, hence round().
 def test_our_graph_node_is_one_tracked_object_and_the_collector_stays_on():
-    assert graphs.tracked_objects_per_node(Var, n=2000) == 1.0
+    assert round(graphs.tracked_objects_per_node(Var, n=2000)) == 1
     assert gc.isenabled()
 
 
 def test_micrograd_value_is_seven_tracked_objects():
     engine = pytest.importorskip("micrograd.engine")
-    assert graphs.tracked_objects_per_node(engine.Value, n=2000) == 7.0
+    assert round(graphs.tracked_objects_per_node(engine.Value, n=2000)) == 7
 
 
 def test_collector_rows_name_the_counts_per_node_and_the_process(monkeypatch):
