@@ -70,29 +70,38 @@ def _by_hand(V: type, program: Program) -> dict[str, float]:
     return _result(leaves, out)
 
 
+def _output(leaves: dict[str, Any], made: list[Any]) -> Any:
+    """A program's output: its last op node, or its one leaf when it has no op."""
+    return made[-1] if made else next(iter(leaves.values()))
+
+
+def _second_call(result: dict[str, float]) -> dict[str, float]:
+    """The leaves' gradients of a second backward(), named apart from the first's."""
+    return {f"{key} (2nd call)": value for key, value in result.items() if key != "L"}
+
+
 def _with_backward(V: type, program: Program) -> dict[str, float]:
     """The program on the learner's class, with the learner's ``backward()``."""
     leaves, made = program.build(V)
-    out = made[-1] if made else next(iter(leaves.values()))
+    out = _output(leaves, made)
     out.backward()
+    result = _result(leaves, out)
     if program.twice:
-        first = _result(leaves, out)
         for leaf in leaves.values():
             leaf.grad = 0.0
         out.backward()
-        second = _result(leaves, out)
-        return {**first, **{f"{key} (2nd call)": value for key, value in second.items() if key != "L"}}
-    return _result(leaves, out)
+        result.update(_second_call(_result(leaves, out)))
+    return result
 
 
 def _expected(program: Program) -> dict[str, float]:
     """The same program on the kit's engine (`autodiff.Var`)."""
     leaves, made = program.build(Var)
-    out = made[-1] if made else next(iter(leaves.values()))
+    out = _output(leaves, made)
     out.backward()
     result = _result(leaves, out)
     if program.twice:
-        result.update({f"{key} (2nd call)": value for key, value in result.items() if key != "L"})
+        result.update(_second_call(result))
     return result
 
 
