@@ -43,7 +43,8 @@ from comm_messages import send_custom, send_state
 from widgets import optimizer_lab as optlab_module
 from widgets import optimizer_race
 from widgets.contours import CONTOUR_LEVELS, GRID_SIZE, surface_payload
-from widgets.optimizer_lab import OptimizerLab
+from widgets.optimizer_lab import OptimizerLab, browser_surface, pack_points
+from widgets.optimizer_lab_drawing import PALETTE_SIZE
 from widgets.optimizer_race import MAX_STEPS, OPTIMIZERS, Hyper, Race
 from widgets.surfaces import SURFACES, get_surface
 
@@ -57,6 +58,11 @@ ALL = ("SGD", "Momentum", "Nesterov", "RMSprop", "Adam")
 # ---------------------------------------------------------------------------
 # The surfaces and their gradients, typed out again
 # ---------------------------------------------------------------------------
+def unpack_points(text):
+    """What optimizer_lab.js's unpackPoints reads from a `pack_points` text, in Python."""
+    return [[float(v) for v in pair.split(",")] for pair in text.split(" ")] if text else []
+
+
 def bowl(x, y):
     return 0.5 * x ** 2 + 10 * y ** 2
 
@@ -454,12 +460,12 @@ def test_step_reset_and_resync_messages_from_the_browser():
     sent = capture(lab)
     send_custom(lab, {"action": "step"})
     send_custom(lab, {"action": "step"})
-    assert lab.step_count == 2 and lab.paths["SGD"] == [list(p) for p in lab.trajectories["SGD"]]
+    assert lab.step_count == 2 and lab.paths["SGD"] == pack_points(lab.trajectories["SGD"])
     assert sent == []                                           # the paths went as a synced trait
     send_custom(lab, {"action": "resync"})
     assert sent == [{"kind": "paths", "paths": lab.paths}]
     send_custom(lab, {"action": "reset"})
-    assert lab.step_count == 0 and lab.paths == {"SGD": [[-5.0, 2.5]], "Adam": [[-5.0, 2.5]]}
+    assert lab.step_count == 0 and lab.paths == {"SGD": "-5,2.5", "Adam": "-5,2.5"}
     send_custom(lab, {"action": "dance"})                       # unknown: ignored
     send_custom(lab, "step")                                    # not a dict: ignored
     assert lab.step_count == 0 and len(sent) == 1
@@ -609,10 +615,11 @@ def test_play_streams_only_new_points_and_pause_stops_it():
     paths = {name: [[0.0, -0.75]] for name in ALL}
     for frame in frames:
         for name, new in frame["points"].items():
-            assert new["from"] == len(paths[name]) and len(new["xy"]) == 3
-            paths[name] += new["xy"]
-    assert paths == {name: [list(p) for p in points] for name, points in lab.trajectories.items()}
-    assert lab.paths == paths                  # the full paths, synced when Play stopped
+            xy = unpack_points(new["xy"])
+            assert new["from"] == len(paths[name]) and len(xy) == 3
+            paths[name] += xy
+    assert paths == {name: unpack_points(pack_points(points)) for name, points in lab.trajectories.items()}
+    assert {name: unpack_points(text) for name, text in lab.paths.items()} == paths   # in full when Play stopped
     for name in ALL:
         points, _ = hand_run(himmelblau, (0.0, -0.75), name, stopped_at, lr=0.015)
         assert hexes(lab.trajectories[name]) == hexes(points)
@@ -854,3 +861,80 @@ def test_js_numbers_and_geometry_agree_with_python(run_js):
         for (u, v), (x, y) in zip(points, trip["back"]):
             assert math.isclose(x, w[0] + u * (w[1] - w[0]), abs_tol=1e-9)
             assert math.isclose(y, w[2] + v * (w[3] - w[2]), abs_tol=1e-9)
+
+
+# ---------------------------------------------------------------------------
+# What the browser draws travels packed small (a saved lesson keeps every synced trait)
+# ---------------------------------------------------------------------------
+def test_pack_points_rounds_only_to_what_the_view_draws():
+    assert pack_points([(-5.0, 2.5), (-4.88000000024, 2.380000000024)]) == "-5,2.5 -4.88,2.38"
+    assert pack_points([(1e-4 / 3, -1e200)]) == "3.33333e-05,-1e+200"    # small and far-off values keep their size
+    assert pack_points([(math.inf, -math.inf)]) == "Infinity,-Infinity"  # as JavaScript's Number() reads them
+    assert pack_points([]) == ""
+    lab = OptimizerLab("himmelblau")
+    lab.step(300)
+    for name, points in lab.trajectories.items():
+        back = unpack_points(lab.paths[name])
+        assert len(back) == len(points)
+        for (x, y), (u, v) in zip(points, back):      # far finer than a pixel (1/550 of an 11-wide window)
+            assert abs(x - u) <= 5e-6 * max(1, abs(x)) and abs(y - v) <= 5e-6 * max(1, abs(y))
+    # the kernel's own numbers are not rounded: the trajectories are still the hand run's, bit for bit
+    hand, _ = hand_run(himmelblau, (0.0, -0.75), "Adam", 300, lr=0.015)
+    assert hexes(lab.trajectories["Adam"]) == hexes(hand)
+
+
+@pytest.mark.parametrize("name", list(SURFACES))
+def test_browser_surface_is_the_payload_packed(name):
+    data, packed = surface_payload(name), browser_surface(name)
+    assert browser_surface(name) is packed                          # computed once, then cached
+    assert OptimizerLab(name).surface_data is packed
+    assert list(base64.b64decode(packed["shade"])) == data["shade"]  # the shading, byte for byte
+    x0, x1, y0, y1 = data["window"]
+    for c, p in zip(data["contours"], packed["contours"], strict=True):
+        assert p["level"] == c["level"] and len(p["lines"]) == len(c["lines"])
+        for line, text in zip(c["lines"], p["lines"]):
+            back = [v for point in unpack_points(text) for v in point]
+            assert len(back) == len(line)
+            assert max(abs(a - b) for a, b in zip(line, back)) <= 5e-4 * max(x1 - x0, y1 - y0)
+    unchanged = {k for k in data if k not in ("shade", "contours")}
+    assert {k: packed[k] for k in unchanged} == {k: data[k] for k in unchanged}
+    # as a notebook saves it (indented, one number a line): 40% of the bytes at most; no long lists
+    assert len(json.dumps(packed, indent=1)) < 0.4 * len(json.dumps(data, indent=1))
+    assert all(not isinstance(v, list) or len(v) < 20 for v in packed.values())
+
+
+UNPACK_RUNNER = """
+import * as js from "./widget.mjs";
+let input = "";
+process.stdin.on("data", (chunk) => input += chunk);
+process.stdin.on("end", () => {
+  const job = JSON.parse(input);
+  process.stdout.write(JSON.stringify({
+    paths: js.unpackPaths(job.paths), empty: js.unpackPoints(""),
+    shade: Array.from(js.unpackShade(job.shade)),
+  }));
+});
+"""
+
+
+def test_js_unpacks_what_python_packs(run_js):
+    lab = OptimizerLab("saddle", optimizers=("SGD", "Adam"))
+    lab.step(40)
+    out = run_js(OptimizerLab._esm, UNPACK_RUNNER, {"paths": lab.paths, "shade": lab.surface_data["shade"]})
+    assert out["paths"] == {name: unpack_points(text) for name, text in lab.paths.items()}
+    assert len(out["paths"]["SGD"]) == 41 and out["empty"] == []
+    assert out["shade"] == surface_payload("saddle")["shade"]
+
+
+def test_the_saved_png_has_few_colours_and_keeps_every_optimizers_own():
+    from PIL import Image
+
+    lab = OptimizerLab("himmelblau")
+    lab.step(300)
+    png = lab.static_png()
+    image = Image.open(io.BytesIO(png))
+    assert image.mode == "P" and len(image.getcolors()) <= PALETTE_SIZE
+    assert len(png) < 80_000                            # was 195 kB as a full-colour PNG
+    colours = {rgb for _, rgb in image.convert("RGB").getcolors()}
+    for spec in OPTIMIZERS.values():
+        assert tuple(int(spec.colour[i:i + 2], 16) for i in (1, 3, 5)) in colours, spec.name

@@ -12,6 +12,9 @@
 // {kind: "points", points: {name: {from, xy}}}. A view whose copy does not
 // end where a frame begins (it missed one) asks for everything again
 // ({action: "resync"}) and Python answers {kind: "paths", paths}.
+//
+// Points travel as short text, "x,y x,y ..." (Python's pack_points), and the
+// shading grid as base64 bytes: a saved notebook keeps them small.
 
 // Around the plotted area, in CSS pixels: the legend sits in the top margin.
 const MARGIN = { left: 56, right: 18, top: 44, bottom: 46 };
@@ -33,6 +36,21 @@ export function geometry(window, width = CANVAS_WIDTH) {
     toSurface: (cx, cy) => [x0 + ((cx - MARGIN.left) / w) * (x1 - x0), y1 - ((cy - MARGIN.top) / h) * (y1 - y0)],
     inside: (cx, cy) => cx >= MARGIN.left && cx <= MARGIN.left + w && cy >= MARGIN.top && cy <= MARGIN.top + h,
   };
+}
+
+// Points as Python packs them (optimizer_lab.py, pack_points): "x,y x,y ..." -> [[x, y], ...].
+export function unpackPoints(text) {
+  return text ? text.split(" ").map((pair) => pair.split(",").map(Number)) : [];
+}
+
+// Every path of a "paths" trait or message: name -> text, unpacked to name -> [[x, y], ...].
+export function unpackPaths(packed) {
+  return Object.fromEntries(Object.entries(packed).map(([name, text]) => [name, unpackPoints(text)]));
+}
+
+// The shading grid, base64 bytes (0-255, row by row from y_min up), as a Uint8Array.
+export function unpackShade(text) {
+  return Uint8Array.from(atob(text), (c) => c.charCodeAt(0));
 }
 
 // A colour between the stops of a ramp, t in [0, 1], as [r, g, b].
@@ -113,9 +131,10 @@ function drawSurface(data, choices, g, dpr) {
   small.width = data.nx;
   small.height = data.ny;
   const image = small.getContext("2d").createImageData(data.nx, data.ny);
+  const shade = unpackShade(data.shade);
   for (let j = 0; j < data.ny; j++) {
     for (let i = 0; i < data.nx; i++) {
-      const [r, gr, b] = ramp(choices.heat_colours, data.shade[j * data.nx + i] / 255);
+      const [r, gr, b] = ramp(choices.heat_colours, shade[j * data.nx + i] / 255);
       const k = 4 * ((data.ny - 1 - j) * data.nx + i);
       image.data.set([r, gr, b, 255], k);
     }
@@ -135,7 +154,7 @@ function drawSurface(data, choices, g, dpr) {
   for (const level of data.contours) {
     for (const line of level.lines) {
       ctx.beginPath();
-      for (let k = 0; k < line.length; k += 2) ctx.lineTo(g.px(line[k]), g.py(line[k + 1]));
+      for (const [x, y] of unpackPoints(line)) ctx.lineTo(g.px(x), g.py(y));
       ctx.stroke();
     }
   }
@@ -324,7 +343,7 @@ function render({ model, el }) {
   const ui = buildLayout(el);
   const ctx = ui.canvas.getContext("2d");
   let g = null, layer = null, layerKey = "";
-  let paths = structuredClone(model.get("paths"));
+  let paths = unpackPaths(model.get("paths"));
   let waitingForPaths = false, frame = 0;
   let scale = 1;   // projector mode (showProjector): the canvas is drawn this much larger
 
@@ -527,7 +546,7 @@ function render({ model, el }) {
   // ---- the model changes the view
   function onCustom(msg) {
     if (msg.kind === "paths") {
-      paths = structuredClone(msg.paths);
+      paths = unpackPaths(msg.paths);
       waitingForPaths = false;
       return redrawSoon();
     }
@@ -537,11 +556,11 @@ function render({ model, el }) {
       if (!waitingForPaths) { waitingForPaths = true; model.send({ action: "resync" }); }
       return;
     }
-    for (const [name, p] of Object.entries(msg.points)) paths[name].push(...p.xy);
+    for (const [name, p] of Object.entries(msg.points)) paths[name].push(...unpackPoints(p.xy));
     redrawSoon();
   }
   const listeners = {
-    "change:paths": () => { paths = structuredClone(model.get("paths")); waitingForPaths = false; redrawSoon(); },
+    "change:paths": () => { paths = unpackPaths(model.get("paths")); waitingForPaths = false; redrawSoon(); },
     "change:readout": showReadout,
     "change:step_count": showReadout,
     "change:optimizer_names": buildReadout,

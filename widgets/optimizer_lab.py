@@ -41,9 +41,11 @@ between kernel and browser, and the DOM that the browser tests rely on.
 
 from __future__ import annotations
 
+import base64
 from contextlib import contextmanager
+from functools import lru_cache
 from pathlib import Path
-from typing import Any, Callable, Iterator, Optional
+from typing import Any, Callable, Iterable, Iterator, Optional
 
 import traitlets
 
@@ -63,11 +65,50 @@ from .surfaces import Surface, get_surface, surface_names
 
 # OptimizerLab, and the names this module offered before the race moved to widgets.optimizer_race.
 __all__ = ["OptimizerLab", "OPTIMIZERS", "SCHEDULES", "Hyper", "LOSS_LIMIT", "POSITION_LIMIT",
-           "MAX_STEPS", "surface_payload"]
+           "MAX_STEPS", "surface_payload", "pack_points", "browser_surface"]
 
 HERE = Path(__file__).parent
 FRAME_SECONDS = 0.05     # Play: the pause between frames (20 frames a second at most)
 SPEED_RANGE = (1, 50)    # Play: steps per frame
+PATH_DIGITS = 6          # significant digits of the path points sent to the browser (it only draws them)
+CONTOUR_DIGITS = 4       # ... of the contour lines' points (a pixel is about 1/550 of the window)
+
+
+# ---------------------------------------------------------------------------
+# What the browser draws, packed small
+# ---------------------------------------------------------------------------
+# A saved notebook keeps every synced trait of every lab, written one JSON number per line: a
+# lab's shading grid alone (121 x 121 numbers) took 200 kB of lesson 10. The browser only draws
+# these numbers, so they travel as short text instead: points as "x,y x,y ..." rounded to a
+# few significant digits (far finer than a pixel), and the shading as base64 bytes. The kernel's
+# own numbers (trajectories, losses, the readout) are never rounded.
+def _number_text(value: float, digits: int) -> str:
+    """``value`` to ``digits`` significant digits, as JavaScript's Number() reads it back."""
+    text = f"{value:.{digits}g}"
+    return {"inf": "Infinity", "-inf": "-Infinity", "nan": "NaN"}.get(text, text)
+
+
+def pack_points(points: Iterable[tuple[float, float]], digits: int = PATH_DIGITS) -> str:
+    """Points as the text optimizer_lab.js draws from (its ``unpackPoints``): "x,y x,y ...".
+
+    >>> pack_points([(-5.0, 2.5), (-4.88000000024, 2.380000000024)])
+    '-5,2.5 -4.88,2.38'
+    """
+    return " ".join(f"{_number_text(x, digits)},{_number_text(y, digits)}" for x, y in points)
+
+
+@lru_cache(maxsize=None)
+def browser_surface(name: str) -> dict:
+    """`surface_payload` packed for the ``surface_data`` trait: computed once per surface.
+
+    ``shade`` becomes the grid's bytes (0-255, row by row from y_min up) in base64, and each
+    contour line (``[x0, y0, x1, y1, ...]``) a `pack_points` text; the rest is as it was.
+    """
+    data = surface_payload(name)
+    contours = [{"level": c["level"],
+                 "lines": [pack_points(zip(line[0::2], line[1::2]), CONTOUR_DIGITS) for line in c["lines"]]}
+                for c in data["contours"]]
+    return {**data, "shade": base64.b64encode(bytes(data["shade"])).decode("ascii"), "contours": contours}
 
 
 def _check_speed(value: Any) -> int:
@@ -143,9 +184,9 @@ class OptimizerLab(BrowserChecked, PlayingWidget):
     steps_per_frame = traitlets.Int(5).tag(sync=True)
     # Written by Python only:
     step_count = traitlets.Int(0).tag(sync=True)       # steps taken so far (by the longest run)
-    paths = traitlets.Dict().tag(sync=True)            # name -> [[x, y], ...]; during Play, see _push
+    paths = traitlets.Dict().tag(sync=True)            # name -> pack_points text; during Play, see _push
     readout = traitlets.List().tag(sync=True)          # one dict of texts per optimizer
-    surface_data = traitlets.Dict().tag(sync=True)     # surface_payload(surface)
+    surface_data = traitlets.Dict().tag(sync=True)     # browser_surface(surface)
     choices = traitlets.Dict().tag(sync=True)          # menus, colours, limits
     notice = traitlets.Unicode("").tag(sync=True)      # why Play stopped
     # error (an unexpected failure during Play): see PlayingWidget
@@ -169,7 +210,7 @@ class OptimizerLab(BrowserChecked, PlayingWidget):
         )
         settings["beta1"], settings["beta2"] = check_betas(betas)
         self._batch = 1          # no restarts while the traits are first set
-        super().__init__(choices=_choices(), surface_data=surface_payload(s.name), **settings)
+        super().__init__(choices=_choices(), surface_data=browser_surface(s.name), **settings)
         self._batch = 0
         self.on_msg(self._on_browser_message)
         self.reset()
@@ -257,7 +298,7 @@ class OptimizerLab(BrowserChecked, PlayingWidget):
             if stop:
                 self.playing = False
             if self.surface_data.get("name") != s.name:
-                self.surface_data = surface_payload(s.name)
+                self.surface_data = browser_surface(s.name)
             self.notice = ""
             self.error = ""
             self._sync()
@@ -312,10 +353,14 @@ class OptimizerLab(BrowserChecked, PlayingWidget):
             self.notice = self._race.stop_reason
         return taken
 
+    def _packed_paths(self) -> dict[str, str]:
+        """Every path in full, packed for the browser (`pack_points`)."""
+        return {name: pack_points(points) for name, points in self._race.paths().items()}
+
     def _sync(self) -> None:
         """Send the browser everything: every path in full, and the readout."""
         with self.hold_sync():
-            self.paths = self._race.paths()
+            self.paths = self._packed_paths()
             self.readout = self._race.readout()
             self.step_count = self._race.count
 
@@ -325,7 +370,9 @@ class OptimizerLab(BrowserChecked, PlayingWidget):
         The full ``paths`` trait is sent when Play stops; a view that misses
         a frame asks for everything again (the "resync" message).
         """
-        self.send({"kind": "points", "points": self._race.points_since(first)})
+        points = {name: {"from": new["from"], "xy": pack_points(new["xy"])}
+                  for name, new in self._race.points_since(first).items()}
+        self.send({"kind": "points", "points": points})
         with self.hold_sync():
             self.readout = self._race.readout()
             self.step_count = self._race.count
@@ -346,7 +393,7 @@ class OptimizerLab(BrowserChecked, PlayingWidget):
         elif action == "reset":
             self.reset()
         elif action == "resync":
-            self.send({"kind": "paths", "paths": self._race.paths()})
+            self.send({"kind": "paths", "paths": self._packed_paths()})
 
     def _accepted_from_browser(self, keys: list) -> None:
         self.error = ""

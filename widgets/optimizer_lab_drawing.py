@@ -6,10 +6,16 @@ the same shading and contour levels (`widgets.contours.shading`), the same
 background colours (`HEAT_COLOURS`, `CONTOUR_COLOUR`, also sent to
 ``optimizer_lab.js``), and each optimizer in its own colour and marker
 (`widgets.optimizer_race.OPTIMIZERS`).
+
+The picture is saved in the notebook beside the live view, four times in
+lesson 10, so it is stored with a palette of `PALETTE_SIZE` colours
+(`few_colours`): a quarter of the bytes, and every optimizer, marker and
+background colour kept exactly.
 """
 
 from __future__ import annotations
 
+import io
 import math
 
 from autodiff.trace import format_number
@@ -18,11 +24,35 @@ from ._live import figure_png
 from .contours import shading
 from .optimizer_race import OPTIMIZERS, Point, Race
 
-__all__ = ["HEAT_COLOURS", "CONTOUR_COLOUR", "draw_png"]
+__all__ = ["HEAT_COLOURS", "CONTOUR_COLOUR", "PALETTE_SIZE", "draw_png", "few_colours"]
 
 # The background, from low loss to high: pale, so coloured paths stand out.
 HEAT_COLOURS = ("#ffffff", "#eef2f8", "#dbe3ef", "#c3cfe0")
 CONTOUR_COLOUR = "#6f7d94"
+MARK_COLOUR = "#1d2330"     # minima, saddle points, the start
+PALETTE_SIZE = 128          # colours in the saved PNG (64 shows bands in the shading; 256 is 15% larger)
+
+
+def few_colours(png: bytes, keep: tuple[str, ...]) -> bytes:
+    """``png`` again, with a palette of `PALETTE_SIZE` colours: ``keep`` exactly, the rest chosen by Pillow.
+
+    A palette PNG stores one byte per pixel instead of four, and compresses far
+    better. The colours that carry meaning (each optimizer's, the marks, the
+    background ramp) are put in the palette as they are, so no optimizer takes
+    on another's colour; the smooth shading and the anti-aliased edges share
+    the others. No dithering: the same picture, the same bytes.
+    """
+    from PIL import Image, ImageColor
+
+    rgb = Image.open(io.BytesIO(png)).convert("RGB")
+    fixed = list(dict.fromkeys(ImageColor.getrgb(c) for c in keep))
+    chosen = rgb.quantize(colors=PALETTE_SIZE - len(fixed), method=Image.Quantize.MEDIANCUT,
+                          dither=Image.Dither.NONE)
+    palette = Image.new("P", (1, 1))
+    palette.putpalette([v for colour in fixed for v in colour] + chosen.getpalette()[:3 * (PALETTE_SIZE - len(fixed))])
+    out = io.BytesIO()
+    rgb.quantize(palette=palette, dither=Image.Dither.NONE).save(out, format="PNG", optimize=True)
+    return out.getvalue()
 
 
 def on_canvas(points: list[Point], window: tuple[float, float, float, float]) -> tuple[list[float], list[float]]:
@@ -38,7 +68,8 @@ def draw_png(race: Race) -> bytes:
 
     The same shading, contour levels, colours and markers as the browser,
     drawn in the same order: paths, then minima, then where each optimizer
-    is now. The PNG carries no date or version: the same race, the same bytes.
+    is now. The PNG carries no date or version: the same race, the same bytes;
+    its palette is `few_colours`.
     """
     import textwrap
 
@@ -73,10 +104,10 @@ def draw_png(race: Race) -> bytes:
         handles.append(Line2D([], [], color=spec.colour, linewidth=2.2, marker=spec.marker, markersize=8,
                               markeredgecolor="white", label=label))
     for m in surface.minima:
-        ax.plot(*m, marker="*", markersize=15, color="#1d2330", markeredgecolor="white", zorder=6)
+        ax.plot(*m, marker="*", markersize=15, color=MARK_COLOUR, markeredgecolor="white", zorder=6)
     for p in surface.saddle_points:
-        ax.plot(*p, marker="X", markersize=11, color="#1d2330", markeredgecolor="white", zorder=6)
-    ax.plot(*race.start, marker="o", markersize=13, markerfacecolor="none", markeredgecolor="#1d2330",
+        ax.plot(*p, marker="X", markersize=11, color=MARK_COLOUR, markeredgecolor="white", zorder=6)
+    ax.plot(*race.start, marker="o", markersize=13, markerfacecolor="none", markeredgecolor=MARK_COLOUR,
             markeredgewidth=2.2, zorder=6)
     ax.set_xlim(window[0], window[1])
     ax.set_ylim(window[2], window[3])
@@ -86,4 +117,6 @@ def draw_png(race: Race) -> bytes:
     ax.set_title(f"{surface.title}, step {race.count}\n{formula}", fontsize=10)
     ax.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, -0.1), ncol=1, fontsize=9,
               frameon=False)
-    return figure_png(fig)
+    keep = (*(OPTIMIZERS[r.name].colour for r in race.racers), *HEAT_COLOURS, CONTOUR_COLOUR, MARK_COLOUR,
+            "#ffffff", "#000000")
+    return few_colours(figure_png(fig), keep)
