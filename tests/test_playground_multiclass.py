@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from widgets import browser_state
 from widgets import playground as pg
 from widgets.datasets_2d import BLOB_STD, MAX_CSV_BYTES, blob_centers, parse_csv_text, spiral_arms
 from widgets.playground import Playground
@@ -383,6 +384,45 @@ def test_playing_from_the_browser_must_be_a_bool(monkeypatch):
     assert not p.playing and "expected a boolean" in p.error
     send_state(p, playing=True)                                    # no event loop here: refused, said
     assert not p.playing and "running asyncio event loop" in p.error
+
+
+def test_the_browsers_values_and_requests_are_refused_by_the_shared_code(monkeypatch):
+    """The Playground refuses what the browser sends with widgets.browser_state, as the other widgets do."""
+    assert issubclass(Playground, browser_state.BrowserChecked)
+    assert "set_state" not in vars(Playground)              # no copy of its own: BrowserChecked's
+    assert Playground._browser_writable == {"playing"}
+    explained = []
+    explain = browser_state.BrowserChecked._explain_refusal
+    monkeypatch.setattr(browser_state.BrowserChecked, "_explain_refusal",
+                        lambda self, error: (explained.append(error), explain(self, error)))
+    p = Playground(points=60, hidden=[3])
+    monkeypatch.setattr(p, "_send", lambda msg, buffers=None: None)
+    before = state(p)
+
+    # a synced value: refused as a TraitError (rolled back), explained by BrowserChecked
+    send_state(p, settings={"lr": 100})
+    assert state(p) == before and isinstance(explained[-1], browser_state.Refused)
+    assert p.error == "Playground: the browser cannot set 'settings': the kernel computes it"
+
+    # a custom message: a Refused that is still the TypeError or ValueError it always was
+    send_custom(p, {"action": "set", "changes": "abc"})
+    assert isinstance(explained[-1], browser_state.Refused) and isinstance(explained[-1], TypeError)
+    assert p.error == "Playground: 'set' needs changes as a dict of settings, got 'abc'"
+    send_custom(p, {"action": "load_csv", "name": "../up.csv", "text": "x1,x2,label\n"})
+    assert isinstance(explained[-1], browser_state.Refused) and "no / or \\" in p.error
+    send_custom(p, {"action": "drawn", "seq": -3})
+    assert isinstance(explained[-1], browser_state.Refused) and "got -3" in p.error
+    # what the browser sent is quoted short (browser_state.short_repr), the reason cut to MESSAGE_LIMIT
+    send_custom(p, {"action": "x" * 10_000})
+    assert isinstance(explained[-1], browser_state.Refused)
+    assert p.error.startswith("Playground: unknown request {'action': 'xxx") and "…" in p.error
+    assert len(p.error) <= browser_state.MESSAGE_LIMIT
+    # a setting the settings refuse: the ValueError Python's own p.set(...) raises, explained the same way
+    send_custom(p, {"action": "set", "changes": {"lr": -1}})
+    assert type(explained[-1]) is ValueError and p.error.startswith("Playground: lr must be > 0")
+    with pytest.raises(ValueError, match="lr must be > 0"):
+        p.set(lr=-1)
+    assert state(p) == before and len(explained) == 6
 
 
 def test_python_still_sets_what_it_likes():

@@ -3,7 +3,8 @@
 A widget's front end changes the kernel's widget in two ways: it sets synced
 traits (an ``update`` message, which ipywidgets applies with ``set_state``)
 and it sends custom messages. In classroom mode any learner can send either,
-with any value. So `GraphStepper` and `OptimizerLab` check both:
+with any value. So `GraphStepper`, `OptimizerLab`, `Playground` and
+`EngineReport` check both, with the pieces of this module:
 
 * every trait the browser may set has a validator that raises a
   `traitlets.TraitError` (here: `Refused`, which is also the ValueError,
@@ -14,7 +15,11 @@ with any value. So `GraphStepper` and `OptimizerLab` check both:
   SVG, the steps' texts, the paths) is refused outright;
 * `BrowserChecked.set_state` catches the refusal, writes why in the widget's
   ``error`` trait (the line the view shows) and sends the browser the
-  kernel's values again, so both sides agree on the value kept.
+  kernel's values again, so both sides agree on the value kept;
+* a custom message that is refused is explained the same way
+  (`BrowserChecked._explain_refusal`): the widget's name, the reason, cut
+  to `MESSAGE_LIMIT` characters, with what the browser sent quoted by
+  `short_repr`.
 """
 
 from __future__ import annotations
@@ -67,6 +72,11 @@ class BrowserChecked:
     ``_browser_writable``; its other synced traits (those it declares itself,
     not ipywidgets' own) are the kernel's alone. The subclass has an
     ``error`` trait (synced, shown by its view).
+
+    What `set_state` refuses: a `traitlets.TraitError` (a bad value, or one
+    for a kernel-only trait: traitlets has rolled it back) or a RuntimeError
+    (a value the kernel cannot act on now, such as ``playing=True`` where no
+    event loop runs, which the widget has already put back).
     """
 
     _browser_writable: frozenset = frozenset()
@@ -88,11 +98,20 @@ class BrowserChecked:
                 raise Refused(f"{name}: the browser cannot set {', '.join(map(repr, kernel_only))}: "
                               "the kernel computes it")
             super().set_state(sync_data)
-        except traitlets.TraitError as error:
-            self.error = _short(str(error) if str(error).startswith(name) else f"{name}: {error}")
+        except (traitlets.TraitError, RuntimeError) as error:
+            self._explain_refusal(error)
             self.send_state(keys)   # the browser shows the values kept, not its own
         else:
             self._accepted_from_browser(keys)
+
+    def _explain_refusal(self, error: Exception) -> None:
+        """Say in the widget (its ``error`` trait) why the browser's value or request was refused.
+
+        The reason starts with the widget's name (added if ``error`` does not
+        say it already) and is cut to `MESSAGE_LIMIT` characters.
+        """
+        name, text = type(self).__name__, str(error)
+        self.error = _short(text if text.startswith(name) else f"{name}: {text}")
 
     def _accepted_from_browser(self, keys: list) -> None:
         """Called after the browser's values were all accepted (a subclass may clear its error)."""

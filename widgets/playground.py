@@ -35,9 +35,10 @@ from typing import Any, Optional, Union
 import numpy as np
 import traitlets
 
-from autodiff.arguments import is_int, short_repr
+from autodiff.arguments import is_int
 
 from ._live import PlayingWidget, esm, png_picture, running_loop
+from .browser_state import BrowserChecked, Refused, refused, short_repr
 from .datasets_2d import MAX_CSV_BYTES, Data, Points, make_data, parse_csv_text, read_csv_points
 from .playground_drawing import render_png
 from .playground_messages import choices_message, frame_message, points_message
@@ -57,14 +58,10 @@ SLICE_BUDGET = 0.012      # s: the training a frame does before it is drawn (see
 MAX_UNDRAWN = 2           # frames Play sends ahead of the view's "drawn" answers (see _play_frame) ...
 UNSEEN_FRAME = 0.5        # s: ... unless no view has drawn for this long (none open, a hidden tab)
 ACTIONS = ("play", "pause", "step", "reset", "regenerate", "set", "load", "load_csv", "drawn")   # the browser's requests
-# The synced traits only the kernel writes: a value for one of them from the browser is refused
-# (a TraitError, so it rolls back). The browser asks for changes with messages (ACTIONS) and
-# sets only ``playing`` (True is Play, False is Pause).
-KERNEL_OWNED = ("settings", "choices", "points", "frame", "config", "error")
 MAX_NAME = 200            # characters of a CSV file's name
 
 
-class Playground(PlayingWidget):
+class Playground(BrowserChecked, PlayingWidget):
     """A live decision-map playground: pick data, a network and a training recipe, press Play.
 
     ``Playground(**settings)``, ``Playground(config)``, or with your own points
@@ -89,6 +86,12 @@ class Playground(PlayingWidget):
     config = traitlets.Unicode("").tag(sync=True)
     # playing, error: see PlayingWidget (error: the last refused request, or why Play stopped)
 
+    # The browser is untrusted input (widgets.browser_state): it sets only ``playing`` (True is Play,
+    # False is Pause) and asks for every other change with a message (ACTIONS). A value for any other
+    # synced trait is the kernel's: `BrowserChecked.set_state` refuses it, says why in ``error`` and
+    # sends the browser the kernel's values again.
+    _browser_writable = frozenset({"playing"})
+
     def __init__(self, config: Optional[str] = None, csv: Union[str, os.PathLike, None] = None,
                  **settings: Any) -> None:
         base = parse_config(config) if config is not None else Settings()
@@ -96,7 +99,6 @@ class Playground(PlayingWidget):
         if points is not None and base.dataset != "csv":
             base = base.changed(**_csv_settings(points))
         first = base.changed(**settings)
-        self._from_browser = False           # True while the browser's values are being set (set_state)
         super().__init__(choices=choices_message())
         self._csv: Optional[Points] = None   # the last CSV file's points
         self._until_epoch: Optional[int] = None   # a Step from the browser: Play until this epoch has ended
@@ -316,7 +318,7 @@ class Playground(PlayingWidget):
     def _frame_drawn(self, seq: Any) -> None:
         """A view has drawn frame ``seq`` (and so every frame before it): Play may send more."""
         if not is_int(seq) or not 0 <= seq <= self._sent:
-            raise ValueError(f"Playground: 'drawn' needs 'seq', the number of a frame sent (0 to {self._sent}), "
+            raise Refused(f"Playground: 'drawn' needs 'seq', the number of a frame sent (0 to {self._sent}), "
                              f"got {short_repr(seq)}")
         self._drawn = max(self._drawn, int(seq))
         self._drawn_at = time.perf_counter()
@@ -324,19 +326,22 @@ class Playground(PlayingWidget):
     def _on_browser_message(self, widget: Any, content: Any, buffers: Any) -> None:
         """A control was used: {"action": one of ACTIONS, ...} (docs/playground.md lists them).
 
-        A request that is not one of those, or that is refused, changes
-        nothing: ``error`` says why, and the browser is told to put its
-        controls back.
+        A request that is not one of those (a `Refused`), or that is refused
+        (a bad setting, config or CSV file: the error Python's own call
+        raises), changes nothing: ``error`` says why
+        (`BrowserChecked._explain_refusal`), and the browser is told to put
+        its controls back.
         """
         try:
             action = content.get("action") if isinstance(content, dict) else None
             if action not in ACTIONS:
-                raise ValueError(f"Playground: unknown request {short_repr(content)}; "
-                                 f"the actions are {', '.join(ACTIONS)}")
+                raise Refused(f"Playground: unknown request {short_repr(content)}; "
+                              f"the actions are {', '.join(ACTIONS)}")
             if action == "set":
                 changes = content.get("changes")
                 if not isinstance(changes, dict) or not all(isinstance(key, str) for key in changes):
-                    raise TypeError(f"Playground: 'set' needs changes as a dict of settings, got {short_repr(changes)}")
+                    raise refused(TypeError(f"Playground: 'set' needs changes as a dict of settings, "
+                                            f"got {short_repr(changes)}"))
                 self.set(**changes)
             elif action == "load":
                 self.load_config(_text(content, "config", "a config string"))
@@ -352,36 +357,10 @@ class Playground(PlayingWidget):
             else:
                 getattr(self, action)()
         except (TypeError, ValueError, ArithmeticError, RuntimeError) as error:
-            self.error = str(error)
+            self._explain_refusal(error)
             self.send({"event": "rejected"})   # the browser puts its controls back
 
-    def set_state(self, sync_data: dict) -> None:
-        """Synced traits set by the browser (ipywidgets calls this): each value is validated.
-
-        ``playing`` must be a bool (traitlets checks it). The traits of
-        KERNEL_OWNED are refused by `_kernel_owned`: a TraitError, so the
-        value rolls back. Whatever is refused, ``error`` says why and the
-        browser is sent the kernel's values again.
-        """
-        try:
-            self._from_browser = True
-            try:
-                super().set_state(sync_data)
-            finally:
-                self._from_browser = False
-        except (traitlets.TraitError, RuntimeError) as error:
-            self.error = str(error)
-            self.send_state([key for key in sync_data if key in self.keys])
-
-    @traitlets.validate(*KERNEL_OWNED)
-    def _kernel_owned(self, proposal: dict) -> Any:
-        """Refuse a value for a kernel-owned trait from the browser (the kernel's own values pass)."""
-        if self._from_browser:
-            name = proposal["trait"].name
-            raise traitlets.TraitError(
-                f"Playground: the browser cannot set {name!r}: the kernel computes it. Change a setting "
-                "with the controls (or set(...) in Python) and the kernel sends the new values")
-        return proposal["value"]
+    # set_state (what the browser sets: only ``playing``, a bool): see BrowserChecked.
 
     # ------------------------------------------------------------------
     # Showing outside a live kernel
@@ -413,7 +392,8 @@ def _csv_settings(points: Points) -> dict[str, Any]:
 def _text(content: dict, key: str, what: str) -> str:
     value = content.get(key)
     if not isinstance(value, str):
-        raise TypeError(f"Playground: {content.get('action')!r} needs {key!r}, {what}, got {short_repr(value)}")
+        raise refused(TypeError(f"Playground: {content.get('action')!r} needs {key!r}, {what}, "
+                                f"got {short_repr(value)}"))
     return value
 
 
@@ -422,9 +402,9 @@ def _uploaded_points(content: dict) -> Points:
     name = _text(content, "name", "the file's name")
     text = _text(content, "text", "the file's contents")
     if not name or len(name) > MAX_NAME or any(c in name for c in "/\\\0"):
-        raise ValueError(f"Playground: a CSV file's name must be 1 to {MAX_NAME} characters with no / or \\, "
-                         f"got {short_repr(name)}")
+        raise Refused(f"Playground: a CSV file's name must be 1 to {MAX_NAME} characters with no / or \\, "
+                      f"got {short_repr(name)}")
     if len(text) > MAX_CSV_BYTES:   # (a character is at least one byte: too large before it is even encoded)
-        raise ValueError(f"{name} has more than {MAX_CSV_BYTES:,} characters; the Playground reads CSV files "
-                         f"of up to {MAX_CSV_BYTES:,} bytes")
+        raise Refused(f"{name} has more than {MAX_CSV_BYTES:,} characters; the Playground reads CSV files "
+                      f"of up to {MAX_CSV_BYTES:,} bytes")
     return parse_csv_text(text, name)
