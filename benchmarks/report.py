@@ -100,6 +100,21 @@ off)`; target 1.5×): for those two runs the collector is switched off before
 the block's warm-up step and back on after its last timed step, so no
 collection of any generation falls inside their times.
 
+**Where (a) and (b) are timed: in lesson 12's kernel** (`learner_kernel.py`).
+A learner trains this demo, or a loop like it, in lesson 12 (*Training end
+to end*). So the benchmark starts that lesson's kernel as JupyterLab does
+(ipykernel, via jupyter_client, in `notebooks/`), runs the lesson's first
+code cell in it word for word (numpy, matplotlib, the kit's `autodiff` and
+`widgets`, the lesson's exercises), checks that the kernel has the kit
+loaded and not PyTorch, and times the four runs there, ours and micrograd's
+taking turns. This matters because a full collection walks every object the
+process tracks (see below): lesson 12's kernel tracks about 120,000, and
+the benchmark's own process, where PyTorch is loaded as the third peer, about
+190,000, 147,000 of them PyTorch's. Lessons 07, 09, 10 and 15 do load
+PyTorch, so the table also gives (a) in the benchmark's own process, without
+a target, next to `torch / autodiff` (target 3×), for which PyTorch must be
+loaded.
+
 **Training epoch with each library's `nn.MLP`.** The same task, as each
 library's user writes it (`mlp_epoch.py`): one full-batch epoch (one step)
 of `autodiff.nn.MLP(2, [16, 16, 1])` with `autodiff.losses.hinge_loss` plus
@@ -121,8 +136,8 @@ but reading the clock: no `gc.collect()`. So everything Python's cyclic
 garbage collector does during those steps is in the times. Its collections
 are triggered by allocation counts, not by cycles, so they land inside the
 steps of every engine, ours included, and a full collection walks every
-object in the process (PyTorch's too: it is loaded, as it must be to time it
-alongside). micrograd's reference cycles left by its own previous steps in
+object in the process (in the benchmark's own process, PyTorch's too).
+micrograd's reference cycles left by its own previous steps in
 the block (for the first timed step, the warm-up step's) are freed by those
 collections and charged to micrograd, as they would be in a real loop.
 
@@ -158,7 +173,7 @@ its set of parents, its `_backward` closure and the closure's cells).
 One step of the demo makes about 65,800 nodes, so at the collector's
 defaults about two of our steps in three contain a full collection: our
 median step contains one. Its cost is mostly that of walking the rest of
-the process (PyTorch is loaded), the same for every engine; micrograd's
+the process, the same for every engine; micrograd's
 seven objects per node start about seven times as many collections, and
 its full ones also walk its own graph and the cycles it leaves.
 
