@@ -11,12 +11,13 @@ from __future__ import annotations
 
 import re
 import sys
+from pathlib import Path
 
 import pytest
 
 import widgets
 from autodiff import Var
-from widgets import GraphStepper, OptimizerLab, Playground, draw_graph
+from widgets import EngineReport, GraphStepper, OptimizerLab, Playground, draw_graph
 from widgets.render import render_svg
 
 projector_module = sys.modules["widgets.projector"]   # widgets.projector is the function
@@ -60,6 +61,26 @@ def test_every_open_widget_follows_the_switch_and_new_widgets_start_in_it():
     assert [w.projector for w in (stepper, lab, pg)] == [False, False, False]
 
 
+def engine_report():
+    """The report of a broken engine (it overwrites a gradient instead of adding), with its graph drawn."""
+    from autodiff.check import check_engine
+
+    sys.path.insert(0, str(Path(__file__).parent))
+    import learner_engines
+
+    return EngineReport(check_engine(learner_engines.OverwriteValue))
+
+
+def test_the_engine_report_follows_the_switch_too():
+    report = engine_report()
+    assert report.projector is False and report.svg
+    widgets.projector(True)
+    assert report.projector is True and report.get_state()["projector"] is True
+    assert engine_report().projector is True                     # made afterwards: on
+    widgets.projector(False)
+    assert report.projector is False
+
+
 def test_a_closed_widget_is_left_alone():
     lab = OptimizerLab("bowl")
     lab.close()
@@ -85,7 +106,7 @@ def test_new_graph_drawings_use_a_larger_font():
 
 
 def test_the_browser_module_gets_the_scale_from_python():
-    for cls in (GraphStepper, OptimizerLab, Playground):
+    for cls in (GraphStepper, OptimizerLab, Playground, EngineReport):
         lines = cls._esm.splitlines()
         assert lines[1] == f"const PROJECTOR_SCALE = {projector_module.SCALE};  // widgets.projector.SCALE"
         assert lines[2] == "const GRAPH_FONT_SIZE = 11;  // widgets.projector.GRAPH_FONT_SIZE[False]"
@@ -93,9 +114,19 @@ def test_the_browser_module_gets_the_scale_from_python():
 
 
 @pytest.mark.parametrize("make", [lambda: GraphStepper(small_graph()), lambda: OptimizerLab("bowl"),
-                                  lambda: Playground(points=60)], ids=["GraphStepper", "OptimizerLab", "Playground"])
+                                  lambda: Playground(points=60), engine_report],
+                         ids=["GraphStepper", "OptimizerLab", "Playground", "EngineReport"])
 def test_the_browser_cannot_switch_it(make):
     widget = make()
     widget.set_state({"projector": True})      # what a front-end's update message does
     assert widget.projector is False
     assert "projector" in widget.error and "cannot set" in widget.error
+
+
+def test_the_engine_reports_text_and_graph_scale_like_the_other_widgets():
+    """EngineReport's view uses --ad-scale (common.js showProjector) for its text and its SVG's size."""
+    css = (Path(sys.modules["widgets.engine_report"].__file__).parent / "engine_report.css").read_text(encoding="utf-8")
+    assert re.search(r"\.ad-engine-report-live \{[^}]*--ad-scale: 1;[^}]*font-size: calc\(1em \* var\(--ad-scale\)\)", css)
+    assert re.search(r"\.ad-engine-report-live \.ad-engine-report code \{ font-size: calc\(var\(--jp-code-font-size, 0\.9em\) \* var\(--ad-scale\)\)", css)
+    assert "calc(${size} * var(--ad-scale))" in EngineReport._esm          # the graph's width and height
+    assert 'width="' in engine_report().svg                                 # which Graphviz gives in pt

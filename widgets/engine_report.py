@@ -21,6 +21,7 @@ and as plain text.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any, Optional
 
 import traitlets
@@ -30,38 +31,16 @@ from autodiff.arguments import type_and_value
 from autodiff.check import EngineCheckReport
 from autodiff.check.engine_report import GraphFailure
 
-from ._live import LiveWidget
+from ._live import LiveWidget, esm
 from .browser_state import BrowserChecked
 from .graph import GraphDrawing, draw_graph
-from .projector import SCALE
 from .render import render_svg
 
 __all__ = ["EngineReport", "failure_drawing", "HIGHLIGHT", "MAX_DRAWN"]
 
 HIGHLIGHT = "#D55E00"   # Okabe-Ito vermilion: the first wrong node's outline
 MAX_DRAWN = 60          # a failing graph with more nodes (the deep chain) is described, not drawn
-
-# The view: the kernel's HTML, and the line saying why a change from the browser was refused. In
-# projector mode (widgets.projector) the root gets the class ad-projector and its text grows by SCALE.
-_ESM = """
-function render({ model, el }) {
-  el.classList.add("ad-engine-report-live");
-  const body = document.createElement("div");
-  const error = document.createElement("div");
-  error.style.color = "#D55E00";
-  const show = () => {
-    body.innerHTML = model.get("html");
-    error.textContent = model.get("error");
-    const on = Boolean(model.get("projector"));
-    el.classList.toggle("ad-projector", on);
-    el.style.fontSize = on ? "%d%%" : "";
-  };
-  for (const name of ["html", "error", "projector"]) model.on("change:" + name, show);
-  show();
-  el.append(body, error);
-}
-export default { render };
-""" % round(100 * SCALE)
+HERE = Path(__file__).parent
 
 
 def failure_drawing(failure: GraphFailure) -> Optional[GraphDrawing]:
@@ -86,7 +65,11 @@ class EngineReport(BrowserChecked, LiveWidget):
     never by the browser.
     """
 
-    _esm = _ESM
+    # The view (engine_report.js): the kernel's HTML, and the line saying why a change from the
+    # browser was refused. In projector mode its text and its graph grow by widgets.projector.SCALE,
+    # through common.js showProjector and --ad-scale, as in the other widgets.
+    _esm = esm("engine_report.js")
+    _css = HERE / "engine_report.css"
     html = traitlets.Unicode("").tag(sync=True)    # the view, made in the kernel
     error = traitlets.Unicode("").tag(sync=True)   # why the browser's last change was refused
 
