@@ -11,11 +11,24 @@ forward: no graph is stored and nothing runs backwards.
 Forward mode costs one sweep per *input direction*; reverse mode costs one
 sweep per *output*. So for many inputs and one output (a loss), reverse mode
 wins; for one input and many outputs, forward mode does.
+
+**Tags: nested derivatives.** The tangent is the coefficient of an ε with
+ε² = 0. A derivative taken inside another (``jvp`` inside a function given
+to ``jvp``) needs an ε of its own: ε₁ for the outer, ε₂ for the inner, each
+squaring to 0 but with ε₁ε₂ ≠ 0. With a single ε the inner derivative would
+count the outer perturbation as its own ("perturbation confusion": d/dx [x ·
+d/dy (x + y)] would come out 2, not 1). So every `jvp` call makes a fresh
+*tag*, larger than every tag before it, and its inputs are Duals of that
+tag. An op reads the parts of the largest tag among its operands, the
+innermost derivative being taken; an operand of a smaller tag is a constant
+to it, and its parts, the primal and the tangent, may themselves be Duals of
+smaller tags. A Dual made by hand has tag 0.
 """
 
 from __future__ import annotations
 
 import math
+from itertools import count
 from typing import Any, Callable, Sequence
 
 from .arguments import compared_with_number, is_real, no_modular_power, short_repr, to_float, type_and_value
@@ -25,23 +38,33 @@ from .ops import (ABS, ADD, COS, DIV, EXP, LOG, MUL, NEG, POW, RELU, SIGMOID, SI
 __all__ = ["Dual", "jvp", "push_forward"]
 
 
+_new_tag = count(1).__next__  # a fresh tag for every jvp call: 1, 2, 3, ...
+
+
 class Dual:
     """A value and its tangent: the derivative along one chosen direction.
 
-    Dual has the same operators and methods as `Var`, so a function written
-    for Vars runs on Duals too.
+    ``primal + tangent·ε`` with ε² = 0, where ε belongs to ``tag`` (see the
+    module docstring: 0 for a Dual made by hand, a fresh one for each `jvp`).
+    The primal and the tangent are numbers, or, inside a nested `jvp`, Duals
+    of smaller tags. Dual has the same operators and methods as `Var`, so a
+    function written for Vars runs on Duals too.
     """
 
-    __slots__ = ("primal", "tangent")
+    __slots__ = ("primal", "tangent", "tag")
 
     __array_ufunc__ = None  # numpy scalars defer to us
 
-    def __init__(self, primal: float, tangent: float = 0.0) -> None:
-        self.primal = to_float(primal, "Dual")
-        self.tangent = to_float(tangent, "Dual tangent")
+    def __init__(self, primal: Any, tangent: Any = 0.0, tag: int = 0) -> None:
+        if not isinstance(tag, int) or isinstance(tag, bool) or tag < 0:
+            raise TypeError(f"Dual: tag must be a whole number >= 0, got {type_and_value(tag)}")
+        self.primal = _part(primal, tag, "Dual")
+        self.tangent = _part(tangent, tag, "Dual tangent")
+        self.tag = tag
 
     def __repr__(self) -> str:
-        return f"Dual(primal={self.primal!r}, tangent={self.tangent!r})"
+        tag = f", tag={self.tag}" if self.tag else ""
+        return f"Dual(primal={self.primal!r}, tangent={self.tangent!r}{tag})"
 
     # Operators and methods: each pushes one op of the table forward.
     def __add__(self, other: Any) -> Dual: return push_forward(ADD, self, other)
@@ -80,7 +103,7 @@ class Dual:
         return push_forward(op, *operands)
 
     # Truth and equality as for Var (see autodiff.var): bool is the value's truth, == is identity.
-    def __bool__(self) -> bool: return self.primal != 0.0
+    def __bool__(self) -> bool: return bool(self.primal)
 
     def __eq__(self, other: Any) -> Any:
         if is_real(other):
@@ -99,21 +122,41 @@ class Dual:
 def push_forward(op: Op, *operands: Any) -> Dual:
     """One op on dual numbers: (a, ȧ), (b, ḃ) ↦ (op(a, b), ∂op/∂a · ȧ + ∂op/∂b · ḃ).
 
-    A plain number among the operands is a constant: its tangent is 0.
+    The parts are those of the largest tag among the operands. A plain
+    number, or a Dual of a smaller tag, is a constant: its tangent is 0.
+    Parts that are Duals themselves (a nested `jvp`) go through this same
+    function, one tag down: ``op(*primals)`` and the rules on them.
     """
-    duals = [x if isinstance(x, Dual) else Dual(to_float(x, op.name, "a real number or a Dual"))
-             for x in operands]
-    primals = [d.primal for d in duals]
-    value = op.evaluate(*primals)
+    tag = max(x.tag for x in operands if isinstance(x, Dual))
+    parts = [_parts_in(x, tag, op) for x in operands]
+    primals = [primal for primal, _ in parts]
+    value = op(*primals)  # floats: op.evaluate; Duals of smaller tags: push_forward
     try:
         local = op.local_derivatives(*primals, value)
     except (ArithmeticError, ValueError) as error:
         raise op.derivative_error(primals, error) from None
-    terms = [slope * d.tangent for slope, d in zip(local, duals)]
+    terms = [slope * tangent for slope, (_, tangent) in zip(local, parts)]
     tangent = sum(terms[1:], terms[0])
-    if not math.isfinite(tangent):
+    if isinstance(tangent, float) and not math.isfinite(tangent):
         raise OverflowError(f"jvp: the tangent of {op.name} at value {value!r} is not a finite number")
-    return Dual(value, tangent)
+    return Dual(value, tangent, tag)
+
+
+def _parts_in(x: Any, tag: int, op: Op) -> tuple[Any, Any]:
+    """``x`` as (primal, tangent) in the ε of ``tag``: anything else is a constant, tangent 0."""
+    if isinstance(x, Dual):
+        return (x.primal, x.tangent) if x.tag == tag else (x, 0.0)
+    return to_float(x, op.name, "a real number or a Dual"), 0.0
+
+
+def _part(x: Any, tag: int, what: str) -> Any:
+    """A primal or tangent of a Dual of ``tag``: a number, or a Dual of a smaller tag."""
+    if isinstance(x, Dual):
+        if x.tag >= tag:
+            raise ValueError(f"{what}: a Dual of tag {tag} cannot hold one of tag {x.tag}; "
+                             "its parts must have smaller tags")
+        return x
+    return to_float(x, what)
 
 
 def _numbers(values: Any, name: str, how_many: str) -> list:
@@ -126,15 +169,15 @@ def _numbers(values: Any, name: str, how_many: str) -> list:
                         f"got {type_and_value(values)}{fix}") from None
 
 
-def _value(x: Any) -> float:
+def _value(x: Any) -> Any:
     return x.primal if isinstance(x, Dual) else to_float(x, "comparison", "a real number or a Dual")
 
 
 def jvp(
     f: Callable[..., Any],
-    primals: Sequence[float],
-    tangents: Sequence[float],
-) -> tuple[float, float]:
+    primals: Sequence[Any],
+    tangents: Sequence[Any],
+) -> tuple[Any, Any]:
     """Evaluate ``f`` at ``primals`` and its derivative along ``tangents``.
 
     Returns ``(f(x), J·v)``: with ``tangents`` a unit vector e_i, the second
@@ -143,6 +186,15 @@ def jvp(
 
         jvp(lambda x, y: x * y + x.sin(), [2.0, 3.0], [1.0, 0.0])
         # (6.909..., 3 + cos 2)
+
+    Each call perturbs its inputs with an ε of its own (a fresh tag), so
+    calls nest: inside a function given to an outer `jvp`, an inner call
+    treats the outer Duals as constants, and returns Duals of the outer
+    tag, which the outer call differentiates in turn::
+
+        def inner(x):                         # d/dy (x·y·y) at y = 3: 6x
+            return jvp(lambda y: x * y * y, [3.0], [1.0])[1]
+        jvp(lambda x: x * inner(x), [5.0], [1.0])[1]   # d/dx 6x² = 12x: 60.0
     """
     if not callable(f):
         raise TypeError(f"jvp: f must be callable, got {type(f).__name__}")
@@ -152,8 +204,11 @@ def jvp(
         raise ValueError(
             f"jvp: got {len(primals)} primal(s) but {len(tangents)} tangent(s); they must match"
         )
-    inputs = [Dual(p, t) for p, t in zip(primals, tangents)]
+    tag = _new_tag()
+    inputs = [Dual(p, t, tag) for p, t in zip(primals, tangents)]
     out = f(*inputs)
     if isinstance(out, Dual):
-        return out.primal, out.tangent
+        if out.tag == tag:
+            return out.primal, out.tangent
+        return out, 0.0  # it depends on an outer jvp's inputs only: a constant here
     return to_float(out, "jvp (the value f returned)", "a Dual or a real number"), 0.0

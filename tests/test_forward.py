@@ -230,3 +230,85 @@ def test_jvp_overflowing_local_derivative_names_the_op():
     with pytest.raises(OverflowError) as info:
         jvp(lambda x: x ** -1, [1e-200], [1.0])
     assert "pow" in str(info.value), str(info.value)
+
+
+# ---------------------------------------------------------------------------
+# Tags: jvp inside jvp (no perturbation confusion)
+# ---------------------------------------------------------------------------
+def _nested_jvp(outer, inner, x0, y0):
+    """d/dx [outer(x, d/dy inner(x, y) at y0)] at x0, by forward mode inside forward mode."""
+    def g(x):
+        return outer(x, jvp(lambda y: inner(x, y), [y0], [1.0])[1])
+    return jvp(g, [x0], [1.0])
+
+
+def _nested_grad(outer, inner, x0, y0):
+    """The same by reverse mode inside reverse mode."""
+    x, y = Var(x0), Var(y0)
+    (d_inner,) = grad(inner(x, y), [y], create_graph=True)
+    out = outer(x, d_inner)
+    (d_outer,) = grad(out, [x])
+    return out.data, d_outer.data
+
+
+@pytest.mark.parametrize("outer, inner", [
+    (lambda x, d: x * d, lambda x, y: x + y),                      # 1, not 2
+    (lambda x, d: x * d, lambda x, y: x * y * y),
+    (lambda x, d: (x * d).sin(), lambda x, y: (x * y).exp()),
+    (lambda x, d: d / x, lambda x, y: (x - y).tanh() * x),
+    (lambda x, d: d ** 2 + x, lambda x, y: x ** 3 * y.log()),
+    (lambda x, d: d, lambda x, y: y),                              # the inner derivative is a number
+])
+def test_nested_jvp_agrees_with_nested_grad(outer, inner):
+    value, derivative = _nested_jvp(outer, inner, 0.7, 1.3)
+    expected_value, expected_derivative = _nested_grad(outer, inner, 0.7, 1.3)
+    assert value == pytest.approx(expected_value, rel=1e-12, abs=1e-15)
+    assert derivative == pytest.approx(expected_derivative, rel=1e-12, abs=1e-15)
+    assert type(value) is float and type(derivative) is float
+
+
+def test_forward_over_forward_gives_second_and_third_derivatives():
+    def d(f):
+        return lambda x: jvp(f, [x], [1.0])[1]
+    cube = lambda y: y * y * y  # noqa: E731
+    assert d(cube)(2.0) == 12.0 and d(d(cube))(2.0) == 12.0 and d(d(d(cube)))(2.0) == 6.0
+    assert d(d(lambda y: y.sin()))(0.5) == pytest.approx(-math.sin(0.5), rel=1e-15)
+
+
+def test_each_jvp_gets_a_larger_tag_and_a_dual_by_hand_has_tag_0():
+    tags = []
+    jvp(lambda x: tags.append(x.tag) or x, [1.0], [1.0])
+    jvp(lambda x: tags.append(x.tag) or jvp(lambda y: tags.append(y.tag) or y, [x], [1.0])[1], [1.0], [1.0])
+    assert tags[0] < tags[1] < tags[2]
+    assert Dual(1.0).tag == 0
+    assert repr(Dual(Dual(1.0, 2.0, 1), 3.0, 2)) == (
+        "Dual(primal=Dual(primal=1.0, tangent=2.0, tag=1), tangent=3.0, tag=2)")
+
+
+def test_a_dual_refuses_a_bad_tag_and_parts_of_its_own_or_a_larger_tag():
+    for tag in (-1, 1.5, "1", True):
+        with pytest.raises(TypeError, match="Dual: tag must be a whole number >= 0"):
+            Dual(1.0, 0.0, tag)
+    with pytest.raises(ValueError, match="Dual: a Dual of tag 1 cannot hold one of tag 1"):
+        Dual(Dual(1.0, 0.0, 1), 0.0, 1)
+    with pytest.raises(ValueError, match="Dual tangent: a Dual of tag 1 cannot hold one of tag 2"):
+        Dual(1.0, Dual(1.0, 0.0, 2), 1)
+
+
+def test_a_nested_duals_truth_and_comparisons_are_its_values():
+    zero = Dual(Dual(0.0, 1.0, 1), 2.0, 2)
+    assert not zero and bool(Dual(Dual(-0.5, 0.0, 1), 0.0, 2))
+    assert zero < 1.0 and zero < Dual(0.5) and not (zero > 0.0)
+
+
+def test_an_inner_function_that_ignores_its_input_returns_the_outer_dual_as_a_constant():
+    def inner_value(x):  # f(y) = x·x does not depend on y: its value is x², its derivative 0
+        value, slope = jvp(lambda y: x * x, [3.0], [1.0])
+        assert slope == 0.0
+        return value
+    assert jvp(inner_value, [5.0], [1.0]) == (25.0, 10.0)
+
+
+def test_an_overflow_inside_a_nested_jvp_names_the_op():
+    with pytest.raises(OverflowError, match="exp"):
+        jvp(lambda x: jvp(lambda y: (y * x * 1e3).exp(), [x], [1.0])[1], [1.0], [1.0])

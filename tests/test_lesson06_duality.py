@@ -270,17 +270,34 @@ def test_forward_over_reverse_on_vars_is_refused_as_the_lesson_says():
 # ---------------------------------------------------------------------------
 # Lesson 06b: perturbation confusion
 # ---------------------------------------------------------------------------
-def test_nested_jvp_confuses_perturbations_and_nested_grad_does_not():
-    """What this engine does today: if its Dual gets tags, this test fails and 06b must be rewritten."""
+def test_nested_jvp_and_nested_grad_both_get_it_right_as_the_lesson_says():
     def inner(x):
         return jvp(lambda y: x + y, [3.0], [1.0])[1]
-    assert jvp(lambda x: x * inner(x), [5.0], [1.0])[1] == 2.0       # the confused answer
+    assert jvp(lambda x: x * inner(x), [5.0], [1.0])[1] == 1.0       # one ε would give 2
     x, y = Var(5.0), Var(3.0)
     (d_inner,) = grad(x + y, [y], create_graph=True)
-    assert grad(x * d_inner, [x])[0].data == 1.0                     # the right one
+    assert grad(x * d_inner, [x])[0].data == 1.0
     printed = output_of(LESSON_06B, "nested_jvp")
-    assert "nested jvp:   2.0" in printed and "nested grad:  1.0" in printed
-    assert "Nested `jvp` says 2; it should say 1." in markdown(LESSON_06B)
+    assert "nested jvp:   1.0" in printed and "nested grad:  1.0" in printed
+    assert "Both say 1" in markdown(LESSON_06B)
+    forward_over_forward = jvp(lambda x: jvp(lambda y: y * y * y, [x], [1.0])[1], [2.0], [1.0])[1]
+    assert forward_over_forward == 12.0
+    assert "forward over forward, d²(y³)/dy² at 2: 12.0" in output_of(LESSON_06B, "forward over forward")
+
+
+def test_the_engines_nested_jvp_agrees_with_the_lessons_tagged_sketch(lesson06b):
+    derivative = lesson06b["derivative"]
+
+    def engine(f, x):
+        return jvp(f, [x], [1.0])[1]
+    cases = [
+        lambda d: d(lambda x: x * d(lambda y: x + y, 3.0), 5.0),
+        lambda d: d(lambda x: x * d(lambda y: x * y * y, 3.0), 5.0),
+        lambda d: d(lambda x: d(lambda y: y * y * y, x), 2.0),
+        lambda d: d(lambda x: d(lambda y: x * y + y * y, x) * x, 1.5),
+    ]
+    for case in cases:
+        assert case(engine) == case(derivative)
 
 
 def test_tagged_duals_get_nested_derivatives_right(lesson06b):
