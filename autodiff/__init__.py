@@ -30,7 +30,7 @@ from . import data, losses, lr_scheduler, nn, optim, train
 from . import tensor
 from .backprop import topological_order
 from .forward import Dual
-from .functions import cos, exp, grad, jvp, log, relu, sigmoid, sin, sqrt, tan, tanh
+from .functions import cos, exp, grad, jvp, log, log1p, relu, sigmoid, sin, sqrt, tan, tanh
 from .tensor import Tensor
 from .seed import manual_seed
 from .serialization import load, save
@@ -40,7 +40,7 @@ __version__ = "0.1.0"
 
 __all__ = [
     "Var", "Tensor", "grad", "jvp", "Dual", "no_grad", "is_grad_enabled", "topological_order",
-    "exp", "log", "sqrt", "sin", "cos", "tan", "tanh", "sigmoid", "relu",
+    "exp", "log", "log1p", "sqrt", "sin", "cos", "tan", "tanh", "sigmoid", "relu",
     "manual_seed", "save", "load",
     "nn", "losses", "optim", "lr_scheduler", "data", "train", "tensor",
 ]

@@ -32,7 +32,7 @@ from itertools import count
 from typing import Any, Callable, Sequence
 
 from .arguments import compared_with_number, is_real, no_modular_power, short_repr, to_float, type_and_value
-from .ops import (ABS, ADD, COS, DIV, EXP, LOG, MUL, NEG, POW, RELU, SIGMOID, SIN, SQRT, SUB, TAN,
+from .ops import (ABS, ADD, COS, DIV, EXP, LOG, LOG1P, MUL, NEG, POW, RELU, SIGMOID, SIN, SQRT, SUB, TAN,
                   TANH, Op, power)
 
 __all__ = ["Dual", "jvp", "push_forward"]
@@ -89,6 +89,7 @@ class Dual:
 
     def exp(self) -> Dual: return push_forward(EXP, self)
     def log(self) -> Dual: return push_forward(LOG, self)
+    def log1p(self) -> Dual: return push_forward(LOG1P, self)
     def sqrt(self) -> Dual: return push_forward(SQRT, self)
     def sin(self) -> Dual: return push_forward(SIN, self)
     def cos(self) -> Dual: return push_forward(COS, self)

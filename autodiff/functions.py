@@ -17,7 +17,7 @@ from .arguments import type_and_value
 from .tensor import Tensor
 from .tensor import backprop as tensor_backprop
 
-__all__ = ["exp", "log", "sqrt", "sin", "cos", "tan", "tanh", "sigmoid", "relu", "grad", "jvp"]
+__all__ = ["exp", "log", "log1p", "sqrt", "sin", "cos", "tan", "tanh", "sigmoid", "relu", "grad", "jvp"]
 
 
 def grad(output: Any, inputs: Any, create_graph: bool = False) -> tuple:
@@ -60,6 +60,11 @@ def exp(x: Any) -> Any:
 def log(x: Any) -> Any:
     """The natural logarithm; x must be positive."""
     return ops.LOG(x)
+
+
+def log1p(x: Any) -> Any:
+    """log(1 + x), keeping every digit for a tiny x (where log(1 + x) rounds to 0); x must be > -1."""
+    return ops.LOG1P(x)
 
 
 def sqrt(x: Any) -> Any:

@@ -120,16 +120,6 @@ def binary_cross_entropy(input: Any, target: Any, reduction: str = "mean") -> An
     return _reduce(terms, reduction, "binary_cross_entropy")
 
 
-# log(1 + u) for a small u: 1 + u rounds u away when u < 1.1e-16 (1 + 4.2e-18 is
-# exactly 1.0), so log(1 + u) gives 0.0; math.log1p(u) never forms 1 + u and keeps
-# every digit (log1p(4.2e-18) = 4.2e-18). Its local derivative is 1/(1 + u).
-# TODO(ops): belongs in the op table as ops.LOG1P, next to LOG.
-_LOG1P = ops.Op(name="log1p", symbol="log1p",
-                forward=math.log1p, numpy=np.log1p,
-                local_derivatives=lambda a, out: (1.0 / (1.0 + a),),
-                text="log(1 + {a})", derivative_texts=("1 / (1 + {a})",))
-
-
 def _softplus(x: Any) -> Any:
     """softplus(x) = log(1 + e^x), to the last digit for every x.
 
@@ -138,8 +128,8 @@ def _softplus(x: Any) -> Any:
     (softplus(-40) = 4.25e-18, not 0.0).
     """
     if _value(x) > 0.0:
-        return x + _LOG1P(ops.EXP(-x))
-    return _LOG1P(ops.EXP(x))
+        return x + ops.LOG1P(ops.EXP(-x))
+    return ops.LOG1P(ops.EXP(x))
 
 
 def _weighted(weight: float, value: Any) -> Any:

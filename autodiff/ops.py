@@ -36,7 +36,7 @@ from .arguments import to_float
 
 __all__ = [
     "Op", "OPS", "UNARY_OPS", "BINARY_OPS", "OPERAND_NAMES", "power", "fill",
-    "ADD", "SUB", "MUL", "DIV", "NEG", "POW", "EXP", "LOG", "SQRT",
+    "ADD", "SUB", "MUL", "DIV", "NEG", "POW", "EXP", "LOG", "LOG1P", "SQRT",
     "SIN", "COS", "TAN", "TANH", "SIGMOID", "RELU", "ABS",
 ]
 
@@ -235,6 +235,21 @@ LOG = Op(name="log", symbol="log",
          text="log({a})", derivative_texts=("1 / {a}",))
 
 
+def _log1p(a: float) -> float:
+    if a <= -1.0:
+        raise ValueError(f"log1p: input must be greater than -1, got {a!r}")
+    return math.log1p(a)
+
+
+# log(1 + u) for a small u: 1 + u rounds u away when u < 1.1e-16 (1 + 4.2e-18 is
+# exactly 1.0), so LOG of it gives 0.0; math.log1p(u) never forms 1 + u and keeps
+# every digit: log1p(4.2e-18) = 4.2e-18. The losses' softplus needs it.
+LOG1P = Op(name="log1p", symbol="log1p",
+           forward=_log1p, numpy=np.log1p,
+           local_derivatives=lambda a, out: (1.0 / (1.0 + a),),
+           text="log(1 + {a})", derivative_texts=("1 / (1 + {a})",))
+
+
 def _sqrt(a: float) -> float:
     if a < 0.0:
         raise ValueError(f"sqrt: input must not be negative, got {a!r}")
@@ -350,6 +365,6 @@ def power(n: float) -> Op:
     return op
 
 
-UNARY_OPS: tuple[Op, ...] = (NEG, EXP, LOG, SQRT, SIN, COS, TAN, TANH, SIGMOID, RELU, ABS)
+UNARY_OPS: tuple[Op, ...] = (NEG, EXP, LOG, LOG1P, SQRT, SIN, COS, TAN, TANH, SIGMOID, RELU, ABS)
 BINARY_OPS: tuple[Op, ...] = (ADD, SUB, MUL, DIV, POW)
 OPS: dict[str, Op] = {op.name: op for op in BINARY_OPS + UNARY_OPS}

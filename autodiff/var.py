@@ -40,7 +40,7 @@ from typing import Any, Optional
 from . import backprop, grad_mode
 from .arguments import compared_with_number, is_real, no_modular_power, to_float
 from .grad_mode import is_grad_enabled, no_grad
-from .ops import (ABS, ADD, COS, DIV, EXP, LOG, MUL, NEG, POW, RELU, SIGMOID, SIN, SQRT, SUB, TAN,
+from .ops import (ABS, ADD, COS, DIV, EXP, LOG, LOG1P, MUL, NEG, POW, RELU, SIGMOID, SIN, SQRT, SUB, TAN,
                   TANH, Op, power)
 
 __all__ = ["Var", "apply", "unary", "binary", "no_grad", "is_grad_enabled"]
@@ -107,6 +107,7 @@ class Var:
 
     def exp(self) -> Var: return unary(EXP, self)
     def log(self) -> Var: return unary(LOG, self)
+    def log1p(self) -> Var: return unary(LOG1P, self)
     def sqrt(self) -> Var: return unary(SQRT, self)
     def sin(self) -> Var: return unary(SIN, self)
     def cos(self) -> Var: return unary(COS, self)

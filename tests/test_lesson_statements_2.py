@@ -251,3 +251,17 @@ def test_12_straight_through_keeps_the_rounded_value_and_the_identity_gradient()
     text = one_line(markdown("12"))
     assert "## `no_grad` and `detach`: no graph, on purpose" in text
     assert "`v.detach()` is a new leaf with `v`'s value and no history" in text
+
+
+def test_the_number_of_cross_checks_said_in_13b_and_the_readme_is_the_number_there_are():
+    import re
+    from pathlib import Path
+
+    from autodiff.check.crosscheck import all_checks
+
+    pytest.importorskip("torch")
+    n = len(list(all_checks()))
+    assert f"prints one row per check, {n} rows" in one_line(markdown("13b"))
+    assert output_of("13b", "all_checks()").startswith(f"{n} checks; all pass: True")
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+    assert re.findall(r"`(\d+) checks: (\d+) passed, 0 failed`", readme) == [(str(n), str(n))]

@@ -449,3 +449,21 @@ def test_bce_with_logits_second_derivative_matches_torch():
         (th,) = torch.autograd.grad(tg, t)
         assert abs(h.data - th.item()) <= 1e-15  # σ'(x); torch gives 0.0 for 4.2e-18 at x = 40
         assert h.data == pytest.approx(math.exp(-abs(x)) / (1 + math.exp(-abs(x))) ** 2, rel=1e-14)
+
+
+def test_tensor_bce_with_logits_keeps_the_tiny_losses_as_the_scalar_one_does():
+    """The tensor loss had softplus(x) - x·y with log(1 + ...): 0.0 at x = 40, y = 1."""
+    import numpy as np
+    from autodiff import Tensor
+    xs = [20.0, 37.0, 40.0, 100.0, 700.0, -20.0, -40.0, -700.0, 0.3]
+    for y in (0.0, 1.0):
+        x = Tensor(np.array(xs), requires_grad=True)
+        per_point = losses.binary_cross_entropy_with_logits(x, [y] * len(xs), reduction="none")
+        per_point.sum().backward()
+        for i, xi in enumerate(xs):
+            assert per_point.data[i] == val(losses.binary_cross_entropy_with_logits(xi, y)), (xi, y)
+            v = Var(xi)
+            losses.binary_cross_entropy_with_logits(v, y).backward()
+            assert close(x.grad[i], v.grad, rel=1e-15), (xi, y)
+    x = Tensor(np.array([40.0]))
+    assert losses.binary_cross_entropy_with_logits(x, [1.0]).item() == 4.248354255291589e-18

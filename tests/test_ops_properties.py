@@ -50,6 +50,7 @@ OP_DOMAINS = {
     "neg": (OPS["neg"], st.tuples(real(-100, 100))),
     "exp": (OPS["exp"], st.tuples(real(-30, 30))),
     "log": (OPS["log"], st.tuples(real(1e-3, 1e3))),
+    "log1p": (OPS["log1p"], st.tuples(real(-0.999, 1e3))),
     "sqrt": (OPS["sqrt"], st.tuples(real(1e-3, 1e3))),
     "sin": (OPS["sin"], st.tuples(real(-20, 20))),
     "cos": (OPS["cos"], st.tuples(real(-20, 20))),
@@ -294,3 +295,22 @@ def test_random_graphs_backward_matches_grad(case):
 def test_random_graphs_gradcheck(case):
     tree, point = case
     assert gradcheck(lambda *xs: evaluate(tree, list(xs), Engine), point)
+
+
+def test_log1p_keeps_tiny_values_and_refuses_minus_one_and_below_in_words():
+    from autodiff import Dual, Tensor, Var, log1p
+    import numpy as np
+    assert OPS["log1p"](4.2e-18) == 4.2e-18 and OPS["log"](1.0 + 4.2e-18) == 0.0
+    x = Var(4.2e-18)
+    y = x.log1p()
+    y.backward()
+    assert (y.data, x.grad) == (4.2e-18, 1.0)
+    assert log1p(Dual(1.0, 2.0)).tangent == 1.0
+    assert Tensor(np.array([4.2e-18, 1.0])).log1p().data.tolist() == [4.2e-18, math.log1p(1.0)]
+    for bad in (-1.0, -2.5):
+        with pytest.raises(ValueError, match=rf"log1p: input must be greater than -1, got {bad!r}"):
+            OPS["log1p"](bad)
+        with pytest.raises(ValueError, match="log1p: input must be greater than -1"):
+            Var(bad).log1p()
+        with pytest.raises(ValueError, match="log1p"):
+            Tensor(np.array([0.5, bad])).log1p()

@@ -42,6 +42,7 @@ UNARY = {
     "neg": (lambda x: -x, lambda t: -t, reals(-10, 10)),
     "exp": (Tensor.exp, torch.exp, reals(-20, 20)),
     "log": (Tensor.log, torch.log, reals(0.01, 100)),
+    "log1p": (Tensor.log1p, torch.log1p, reals(-0.99, 100)),
     "sqrt": (Tensor.sqrt, torch.sqrt, reals(0.01, 100)),
     "tanh": (Tensor.tanh, torch.tanh, reals(-10, 10)),
     "sigmoid": (Tensor.sigmoid, torch.sigmoid, reals(-30, 30)),

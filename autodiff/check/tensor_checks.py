@@ -43,6 +43,7 @@ def _cases(rng: np.random.Generator) -> Iterator[tuple[str, Callable, Callable, 
     yield "neg", lambda a: -a, lambda a: -a, [A]
     yield "exp", lambda a: a.exp(), torch.exp, [A]
     yield "log", lambda a: a.log(), torch.log, [positive]
+    yield "log1p", lambda a: a.log1p(), torch.log1p, [positive]
     yield "sqrt", lambda a: a.sqrt(), torch.sqrt, [positive]
     yield "sin", lambda a: a.sin(), torch.sin, [A]
     yield "cos", lambda a: a.cos(), torch.cos, [A]

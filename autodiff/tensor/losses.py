@@ -80,8 +80,14 @@ def binary_cross_entropy_with_logits(input: Tensor, target: Any, reduction: str 
     if ((y < 0) | (y > 1)).any():
         index = _first((y < 0) | (y > 1))
         raise ValueError(f"{caller}: target{list(index)} = {float(y[index])!r} is not in [0, 1]")
-    softplus = input.relu() + ((-abs(input)).exp() + 1.0).log()  # log(1 + e^x), e^-|x| <= 1
-    return _reduce(softplus - input * y, reduction)
+    # y·softplus(-x) + (1 - y)·softplus(x), not softplus(x) - x·y: at x = 40, y = 1 that would
+    # be 40 + 4.2e-18 - 40 = 0.0, where the loss is 4.2e-18 (see autodiff.losses)
+    return _reduce(y * _softplus(-input) + (1.0 - y) * _softplus(input), reduction)
+
+
+def _softplus(x: Tensor) -> Tensor:
+    """log(1 + e^x) = relu(x) + log1p(e^-|x|): e^-|x| <= 1 never overflows, log1p keeps tiny values."""
+    return x.relu() + (-abs(x)).exp().log1p()
 
 
 def hinge_loss(input: Tensor, target: Any, reduction: str = "mean") -> Tensor:

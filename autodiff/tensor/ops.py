@@ -177,7 +177,7 @@ def elementwise(op: Op) -> TensorOp:
     """
     numpy_rule = op.numpy
     # Ops that can meet a domain error or overflow: numpy would warn before we refuse.
-    careful = op.name in ("add", "sub", "mul", "div", "log", "sqrt", "pow", "exp", "tan") or op.constant is not None
+    careful = op.name in ("add", "sub", "mul", "div", "log", "log1p", "sqrt", "pow", "exp", "tan") or op.constant is not None
     # Finite inputs give finite outputs for these, so their results need no look (5 µs a call).
     always_finite = op.name in ("neg", "abs", "relu", "sigmoid", "tanh", "sin", "cos")
 

@@ -146,6 +146,7 @@ class Tensor:
 
     def exp(self) -> Tensor: return apply(ELEMENTWISE[ops.EXP], self)
     def log(self) -> Tensor: return apply(ELEMENTWISE[ops.LOG], self)
+    def log1p(self) -> Tensor: return apply(ELEMENTWISE[ops.LOG1P], self)
     def sqrt(self) -> Tensor: return apply(ELEMENTWISE[ops.SQRT], self)
     def sin(self) -> Tensor: return apply(ELEMENTWISE[ops.SIN], self)
     def cos(self) -> Tensor: return apply(ELEMENTWISE[ops.COS], self)
