@@ -337,7 +337,7 @@ def test_projector_mode_reaches_the_widget():
     finally:
         projector(False)
     assert view.projector is False
-    assert "ad-projector" in EngineReport._esm and "140%" in EngineReport._esm
+    assert "showProjector(model, el)" in EngineReport._esm
 
 
 def test_the_widget_refuses_what_is_not_a_report():

@@ -107,3 +107,20 @@ def outputs_without_an_untrusted_picture(notebook: Path) -> list[str]:
 @pytest.mark.parametrize("notebook", LESSONS, ids=[p.name[:3].rstrip("_") for p in LESSONS])
 def test_every_saved_drawing_and_widget_has_a_picture_an_untrusted_notebook_shows(notebook):
     assert outputs_without_an_untrusted_picture(notebook) == []
+
+
+def test_a_graphs_png_is_a_palette_png_that_keeps_the_colours_the_dot_names():
+    import io
+
+    import graphviz
+    from PIL import Image
+
+    from widgets._live import PALETTE_SIZE
+    from widgets.render import render_png
+
+    source = ('digraph { a [shape=box style=filled fillcolor="#dbeafe" color="#1d4ed8"]; '
+              'b [style=filled fillcolor="#fde68a"]; a -> b [color="#b91c1c"] }')
+    image = Image.open(io.BytesIO(render_png(graphviz.Source(source))))
+    assert image.mode == "P" and len(image.getcolors()) <= PALETTE_SIZE
+    used = {colour for _, colour in image.convert("RGB").getcolors(PALETTE_SIZE)}
+    assert {(0xdb, 0xea, 0xfe), (0xfd, 0xe6, 0x8a)} <= used   # the fills, exactly

@@ -38,7 +38,7 @@ ROOT = Path(__file__).resolve().parents[1]
 LESSONS_UNDER_NBVAL = ("01_setup.ipynb", "03_computation_graphs.ipynb",  # doctor(); graphs drawn
                        "15_a_digit_classifier.ipynb")                      # the shipped digits, torch
 WIDGET_FILES = ("common.js", "stepper.js", "stepper.css", "playground.js", "playground.css",
-                "optimizer_lab.js", "optimizer_lab.css")
+                "optimizer_lab.js", "optimizer_lab.css", "engine_report.js", "engine_report.css")
 NOT_SOURCE = (".git", ".venv", ".lockenv", "build", "*.egg-info", "__pycache__", ".pytest_cache",
               ".hypothesis", "test-output", "student", "demo-output", "output", "autodiff-lessons")
 BUDGET = 420  # s for the whole test, a guard against a runaway (measured: see the module's doc)

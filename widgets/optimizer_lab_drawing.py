@@ -20,7 +20,7 @@ import math
 
 from autodiff.trace import format_number
 
-from ._live import figure_png
+from ._live import PALETTE_SIZE, few_colours, figure_png
 from .contours import shading
 from .optimizer_race import OPTIMIZERS, Point, Race
 
@@ -30,29 +30,6 @@ __all__ = ["HEAT_COLOURS", "CONTOUR_COLOUR", "PALETTE_SIZE", "draw_png", "few_co
 HEAT_COLOURS = ("#ffffff", "#eef2f8", "#dbe3ef", "#c3cfe0")
 CONTOUR_COLOUR = "#6f7d94"
 MARK_COLOUR = "#1d2330"     # minima, saddle points, the start
-PALETTE_SIZE = 128          # colours in the saved PNG (64 shows bands in the shading; 256 is 15% larger)
-
-
-def few_colours(png: bytes, keep: tuple[str, ...]) -> bytes:
-    """``png`` again, with a palette of `PALETTE_SIZE` colours: ``keep`` exactly, the rest chosen by Pillow.
-
-    A palette PNG stores one byte per pixel instead of four, and compresses far
-    better. The colours that carry meaning (each optimizer's, the marks, the
-    background ramp) are put in the palette as they are, so no optimizer takes
-    on another's colour; the smooth shading and the anti-aliased edges share
-    the others. No dithering: the same picture, the same bytes.
-    """
-    from PIL import Image, ImageColor
-
-    rgb = Image.open(io.BytesIO(png)).convert("RGB")
-    fixed = list(dict.fromkeys(ImageColor.getrgb(c) for c in keep))
-    chosen = rgb.quantize(colors=PALETTE_SIZE - len(fixed), method=Image.Quantize.MEDIANCUT,
-                          dither=Image.Dither.NONE)
-    palette = Image.new("P", (1, 1))
-    palette.putpalette([v for colour in fixed for v in colour] + chosen.getpalette()[:3 * (PALETTE_SIZE - len(fixed))])
-    out = io.BytesIO()
-    rgb.quantize(palette=palette, dither=Image.Dither.NONE).save(out, format="PNG", optimize=True)
-    return out.getvalue()
 
 
 def on_canvas(points: list[Point], window: tuple[float, float, float, float]) -> tuple[list[float], list[float]]:

@@ -41,6 +41,8 @@ from typing import Iterator, Union
 import graphviz
 from graphviz.backend import dot_command
 
+from ._live import few_colours
+
 __all__ = ["Renderer", "graphviz_renderer", "use_renderer", "render_svg", "render_png", "normalize_svg",
            "NO_RENDERER_MESSAGE"]
 
@@ -135,9 +137,15 @@ def render_png(graph: Graph) -> bytes:
 
     The picture an untrusted notebook shows: JupyterLab, GitHub and nbviewer
     refuse the SVG of a notebook you have not run yourself, but show a PNG.
+    It is saved in the notebook, so it is stored with a palette (`few_colours`):
+    a third of the bytes, and every colour the DOT names kept exactly.
     """
     with use_renderer():
-        return graphviz.pipe(graph.engine, "png", graph.source.encode("utf-8"), quiet=True)
+        png = graphviz.pipe(graph.engine, "png", graph.source.encode("utf-8"), quiet=True)
+    return few_colours(png, keep=_HEX_COLOUR.findall(graph.source))
+
+
+_HEX_COLOUR = re.compile(r'"(#[0-9a-fA-F]{6})"')  # the fills and strokes the DOT names: kept exactly
 
 
 _COMMENT = re.compile(r"<!--.*?-->\n?", re.DOTALL)
