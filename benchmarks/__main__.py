@@ -403,6 +403,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         raise RuntimeError(f"lesson 12's kernel should have the kit loaded and not torch: {kernel.modules}")
     rows = step_rows(Blocks(kernel.steps, kernel.collect, kernel.wall), IN_KERNEL)
     rows += collector_rows(kernel.collections, args.count_steps, kernel.tracked)
+    rows.append(Row("objects frozen in lesson 12's kernel by its `import widgets` (widgets.collector), "
+                    "which no collection walks", f"{kernel.frozen:,}"))
     say(f"timing the training step in this process, PyTorch loaded, {blocks} ...")
     runs = {engine.name: workloads.DemoTraining(engine)
             for engine in (workloads.autodiff_engine(), workloads.micrograd_engine(), workloads.torch_engine())}

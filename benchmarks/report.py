@@ -108,12 +108,17 @@ code cell in it word for word (numpy, matplotlib, the kit's `autodiff` and
 `widgets`, the lesson's exercises), checks that the kernel has the kit
 loaded and not PyTorch, and times the four runs there, ours and micrograd's
 taking turns. This matters because a full collection walks every object the
-process tracks (see below): lesson 12's kernel tracks about 120,000, and
-the benchmark's own process, where PyTorch is loaded as the third peer, about
-190,000, 147,000 of them PyTorch's. Lessons 07, 09, 10 and 15 do load
-PyTorch, so the table also gives (a) in the benchmark's own process, without
-a target, next to `torch / autodiff` (target 3×), for which PyTorch must be
-loaded.
+process tracks (see below), except those frozen with `gc.freeze()`. The
+lesson's `import widgets` freezes, once, the objects the kernel has loaded
+(about 120,000: IPython, ipykernel, numpy, matplotlib, the kit;
+`widgets.collector`), as it does in every lesson's kernel, so that no full
+collection walks them again; both engines run in that kernel. The
+benchmark's own process is no kernel, freezes nothing, and has PyTorch
+loaded as the third peer: about 190,000 objects for every full collection to
+walk, 147,000 of them PyTorch's. Lessons 07, 09, 10 and 15 load PyTorch too,
+so the table also gives (a) in the benchmark's own process, the worst case,
+without a target, next to `torch / autodiff` (target 3×), for which PyTorch
+must be loaded.
 
 **Training epoch with each library's `nn.MLP`.** The same task, as each
 library's user writes it (`mlp_epoch.py`): one full-batch epoch (one step)

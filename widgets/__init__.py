@@ -22,6 +22,10 @@
   a classroom (``projector(False)`` turns it off)
 * `doctor()`: checks that this machine can show the lessons' graphs and widgets
 * `render_svg(graph)`, `graphviz_renderer()`: which Graphviz program draws, and drawing with it
+
+In a Jupyter kernel, the first ``import widgets`` also freezes the objects the
+kernel loaded at start, so that Python's garbage collector stops walking them
+in every full collection (`widgets.collector`).
 """
 
 from .arrays import forward_array
@@ -35,6 +39,9 @@ from .projector import projector
 from .render import graphviz_renderer, render_svg
 from .stepper import GraphStepper
 from .unroll import unroll
+from .collector import freeze_startup_objects
+
+freeze_startup_objects()  # in a kernel, once: see widgets.collector
 
 __all__ = ["draw_graph", "GraphStepper", "unroll", "Playground", "OptimizerLab", "Exercise", "EngineReport", "forward_array", "doctor",
            "projector", "render_svg", "graphviz_renderer"]
