@@ -279,6 +279,13 @@ class LaidOutStepper(GraphStepper):
     def _draw(self, rankdir: str) -> str:
         return self._given_svg
 
+    def _untrusted_picture(self) -> None:
+        """No PNG beside the view: it would lay the graph out again (two minutes at 3,000 nodes).
+
+        The PNG is for a reader of a saved lesson; this notebook is the benchmark's own.
+        """
+        return None
+
 
 def check_same_svg(graph: MlpGraph, svg: str) -> None:
     """GraphStepper's own drawing of ``graph`` is ``svg`` (a graph under draw_graph's default max_nodes)."""

@@ -881,6 +881,13 @@ def log_sigmoid_one_formula(x):
 
 
 @wrong("lesson09", "ex_log_sigmoid")
+def log_sigmoid_log_of_one_plus(x):  # stable, but log(1 + 4.25e-18) rounds to 0 at x = 40
+    if x.data >= 0:
+        return -(1 + (-x).exp()).log()
+    return x - (1 + x.exp()).log()
+
+
+@wrong("lesson09", "ex_log_sigmoid")
 def log_sigmoid_branches_swapped(x):
     if x.data < 0:
         return -(1 + (-x).exp()).log()

@@ -109,25 +109,30 @@ def _expected_log_sigmoid(x: float) -> dict:
 
 
 _LOG_SIGMOID_POINTS = [0.0, 2.0, -3.0, 40.0, -40.0, 1000.0, -1000.0, 710.0, -710.0]
+# abs_tol=0: log σ(40) = -4.25e-18 must come out as that, not as 0.0 (log of 1 + 4.25e-18,
+# which rounds to 1): relative tolerance only, so the lesson's log1p is needed.
 
 ex_log_sigmoid = Exercise(
     "9.2 · log σ(x), stable for any x",
     cases=computed_cases(_expected_log_sigmoid, _LOG_SIGMOID_POINTS),
     run=_run_log_sigmoid,
+    abs_tol=0.0,
     hints=(
         "`x.sigmoid().log()` is right in exact arithmetic, but σ(-1000) is 0 as a float and log(0) is "
         "an error. Write log σ(x) with `exp` and `log` instead, and only ever call `exp` on a number ≤ "
         "0, so that it cannot overflow.",
         "For x ≥ 0: log σ(x) = −log(1 + e^(−x)). For x < 0, multiply the top and bottom of σ(x) = 1/(1 "
-        "+ e^(−x)) by e^x: σ(x) = e^x/(1 + e^x), so log σ(x) = x − log(1 + e^x).",
+        "+ e^(−x)) by e^x: σ(x) = e^x/(1 + e^x), so log σ(x) = x − log(1 + e^x). Each has a log of 1 + "
+        "something tiny at large |x|: at x = 40, log σ(x) is −4.25e-18, and log(1 + 4.25e-18) is 0. A Var "
+        "has `log1p()`, as `math` has.",
         "Branch on the value, a plain number (`x.data`), not on the Var, and build each formula from "
-        "Var ops (`exp`, `log`, unary minus), so that the gradient flows.",
+        "Var ops (`exp`, `log1p`, unary minus), so that the gradient flows.",
     ),
     solution=(
         "def log_sigmoid(x):\n"
         "    if x.data >= 0:\n"
-        "        return -(1 + (-x).exp()).log()\n"
-        "    return x - (1 + x.exp()).log()"
+        "        return -(-x).exp().log1p()\n"
+        "    return x - x.exp().log1p()"
     ),
 )
 

@@ -16,12 +16,15 @@ import re
 
 from .helpers import REPO, WidgetCells, expect, screenshot
 
+# A kernel that can check tests/learner_engines.py's engines and show the report (the projector test too).
+SETUP = (f"import sys\nsys.path.insert(0, {str(REPO / 'tests')!r})\n"
+         "import learner_engines as engines\n"
+         "from autodiff.check import check_engine\n"
+         "from widgets import EngineReport")
+
 WIDGETS = WidgetCells(
     "engine_report", ".ad-engine-report-live",
-    setup=(f"import sys\nsys.path.insert(0, {str(REPO / 'tests')!r})\n"
-           "import learner_engines as engines\n"
-           "from autodiff.check import check_engine\n"
-           "from widgets import EngineReport"),
+    setup=SETUP,
     viewport={"width": 1300, "height": 1400}, cells={
         "overwrite": "EngineReport(check_engine(engines.OverwriteValue))",
         "right": "EngineReport(check_engine(engines.Value))",

@@ -14,16 +14,14 @@ from __future__ import annotations
 
 import re
 
-from .helpers import REPO, WidgetCells, expect, screenshot
+from .helpers import WidgetCells, expect, screenshot
+from .test_engine_report_browser import SETUP
 
 SCALE = 1.4   # widgets.projector.SCALE
 
 WIDGETS = WidgetCells(
     "engine_report", ".ad-engine-report-live",
-    setup=(f"import sys\nsys.path.insert(0, {str(REPO / 'tests')!r})\n"
-           "import learner_engines as engines\n"
-           "from autodiff.check import check_engine\n"
-           "from widgets import EngineReport"),
+    setup=SETUP,
     viewport={"width": 1300, "height": 1600}, cells={
         "overwrite": "EngineReport(check_engine(engines.OverwriteValue))",
     },
