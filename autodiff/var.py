@@ -217,11 +217,14 @@ def _record(op: Op, data: float, a: Var, b: Optional[Var]) -> Var:
     This runs once per op, so it is written for speed. It checks ``data`` as
     `Op.evaluate` does, inline (calling evaluate costs ~5 ms per step of
     micrograd's demo), and makes the node without `Var.__init__`, whose
-    checks are done already (they would cost another ~10 ms per step).
+    checks are done already (they would cost another ~10 ms per step), by
+    ``object.__new__(Var)``: ``Var.__new__(Var)`` is the same call found
+    through the class, and took 2.5 ms more per step (36.3 ms forward, not
+    33.8).
     """
     if not isfinite(data):  # e.g. 1e308 * 10: refuse it rather than return inf
         raise op.too_large(*[x._data for x in (a, b) if x is not None])
-    out = Var.__new__(Var)
+    out = object.__new__(Var)
     out._data = data
     out._grad = 0.0
     out._mark = None
