@@ -58,8 +58,8 @@ class Dual:
     def __init__(self, primal: Any, tangent: Any = 0.0, tag: int = 0) -> None:
         if not isinstance(tag, int) or isinstance(tag, bool) or tag < 0:
             raise TypeError(f"Dual: tag must be a whole number >= 0, got {type_and_value(tag)}")
-        self.primal = _part(primal, tag, "Dual")
-        self.tangent = _part(tangent, tag, "Dual tangent")
+        self.primal = _checked_part(primal, tag, "Dual")
+        self.tangent = _checked_part(tangent, tag, "Dual tangent")
         self.tag = tag
 
     def __repr__(self) -> str:
@@ -150,7 +150,7 @@ def _parts_in(x: Any, tag: int, op: Op) -> tuple[Any, Any]:
     return to_float(x, op.name, "a real number or a Dual"), 0.0
 
 
-def _part(x: Any, tag: int, what: str) -> Any:
+def _checked_part(x: Any, tag: int, what: str) -> Any:
     """A primal or tangent of a Dual of ``tag``: a number, or a Dual of a smaller tag."""
     if isinstance(x, Dual):
         if x.tag >= tag:

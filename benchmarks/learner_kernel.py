@@ -36,7 +36,7 @@ LESSON = ROOT / "notebooks" / "12_training_end_to_end.ipynb"
 MARKER = "BENCHMARK-RESULT "  # the line of the kernel's output that carries the results
 TIMEOUT_S = 3600.0            # the whole run in the kernel; a step takes ~1.5 s at most
 
-__all__ = ["KernelTiming", "lesson_setup", "time_training"]
+__all__ = ["KernelTiming", "lesson_setup", "time_training", "run_code"]
 
 
 @dataclass
@@ -94,8 +94,8 @@ def time_training(rounds: int, steps: int, count_steps: int, lesson: Path = LESS
                                count_steps=count_steps, marker=MARKER)
     manager, client = start_new_kernel(kernel_name="python3", cwd=str(lesson.parent))
     try:
-        _run(client, lesson_setup(lesson), f"{lesson.name}'s first cell")
-        output = _run(client, code, "the timing")
+        run_code(client, lesson_setup(lesson), f"{lesson.name}'s first cell")
+        output = run_code(client, code, "the timing")
     finally:
         client.stop_channels()
         manager.shutdown_kernel(now=True)
@@ -105,7 +105,7 @@ def time_training(rounds: int, steps: int, count_steps: int, lesson: Path = LESS
     raise RuntimeError(f"time_training: the kernel printed no results: {output[-500:]!r}")
 
 
-def _run(client: Any, code: str, what: str) -> str:
+def run_code(client: Any, code: str, what: str) -> str:
     """Execute ``code`` in the kernel and wait; return its stdout, raise its error."""
     msg_id = client.execute(code)
     deadline = time.monotonic() + TIMEOUT_S

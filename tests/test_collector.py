@@ -11,7 +11,7 @@ import sys
 
 import pytest
 
-from benchmarks.learner_kernel import _run
+from benchmarks.learner_kernel import run_code
 
 
 def _kernel_prints(code: str, env: dict | None = None) -> dict:
@@ -20,7 +20,7 @@ def _kernel_prints(code: str, env: dict | None = None) -> dict:
 
     manager, client = start_new_kernel(kernel_name="python3", **({"env": env} if env else {}))
     try:
-        output = _run(client, code, "the test")
+        output = run_code(client, code, "the test")
     finally:
         client.stop_channels()
         manager.shutdown_kernel(now=True)

@@ -44,7 +44,7 @@ from widgets import optimizer_lab as optlab_module
 from widgets import optimizer_race
 from widgets.contours import CONTOUR_LEVELS, GRID_SIZE, surface_payload
 from widgets.optimizer_lab import OptimizerLab, browser_surface, pack_points
-from widgets.optimizer_lab_drawing import PALETTE_SIZE
+from widgets._live import PALETTE_SIZE
 from widgets.optimizer_race import MAX_STEPS, OPTIMIZERS, Hyper, Race
 from widgets.surfaces import SURFACES, get_surface
 

@@ -8,23 +8,22 @@ background colours (`HEAT_COLOURS`, `CONTOUR_COLOUR`, also sent to
 (`widgets.optimizer_race.OPTIMIZERS`).
 
 The picture is saved in the notebook beside the live view, four times in
-lesson 10, so it is stored with a palette of `PALETTE_SIZE` colours
-(`few_colours`): a quarter of the bytes, and every optimizer, marker and
+lesson 10, so it is stored with a palette of `widgets._live.PALETTE_SIZE`
+colours (`few_colours`): a quarter of the bytes, and every optimizer, marker and
 background colour kept exactly.
 """
 
 from __future__ import annotations
 
-import io
 import math
 
 from autodiff.trace import format_number
 
-from ._live import PALETTE_SIZE, few_colours, figure_png
+from ._live import few_colours, figure_png
 from .contours import shading
 from .optimizer_race import OPTIMIZERS, Point, Race
 
-__all__ = ["HEAT_COLOURS", "CONTOUR_COLOUR", "PALETTE_SIZE", "draw_png", "few_colours"]
+__all__ = ["HEAT_COLOURS", "CONTOUR_COLOUR", "draw_png"]
 
 # The background, from low loss to high: pale, so coloured paths stand out.
 HEAT_COLOURS = ("#ffffff", "#eef2f8", "#dbe3ef", "#c3cfe0")

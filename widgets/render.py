@@ -132,6 +132,9 @@ def render_svg(graph: Graph) -> str:
     return normalize_svg(svg)
 
 
+_HEX_COLOUR = re.compile(r'"(#[0-9a-fA-F]{6})"')  # the fills and strokes the DOT names: kept exactly
+
+
 def render_png(graph: Graph) -> bytes:
     """Lay out ``graph`` with the chosen renderer and return it as PNG bytes.
 
@@ -143,9 +146,6 @@ def render_png(graph: Graph) -> bytes:
     with use_renderer():
         png = graphviz.pipe(graph.engine, "png", graph.source.encode("utf-8"), quiet=True)
     return few_colours(png, keep=_HEX_COLOUR.findall(graph.source))
-
-
-_HEX_COLOUR = re.compile(r'"(#[0-9a-fA-F]{6})"')  # the fills and strokes the DOT names: kept exactly
 
 
 _COMMENT = re.compile(r"<!--.*?-->\n?", re.DOTALL)
